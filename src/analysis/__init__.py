@@ -1,0 +1,15 @@
+"""CRM-analytics workbench: metrics, models and reports for online stores.
+
+Data flows one way: ``warehouse`` (files → lazy frames) → metric modules
+(``kpis``, ``cohorts``, ``clv``, ``segments``, ``loyalty``) → small pandas
+results → ``plots`` → notebooks → ``report``.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("crm-analytics")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = ["__version__"]

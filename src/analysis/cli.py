@@ -1,0 +1,239 @@
+"""The ``analysis`` command line: demo data, store listing, validation and reports.
+
+Errors caused by input (:class:`~analysis.errors.AnalysisError`) print one line
+plus a hint and exit with code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from analysis.errors import AnalysisError
+
+app = typer.Typer(
+    name="analysis",
+    help="CRM-analytics workbench: demo data, warehouse checks and monthly store reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+StoreOpt = Annotated[str, typer.Option("--store", "-s", help="Store id, e.g. demo-bangkok.")]
+MonthOpt = Annotated[
+    str | None,
+    typer.Option("--month", "-m", help="Report month YYYY-MM (default: last complete month)."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override a parameter, key=value (repeatable), e.g. clv.model=bgnbd."
+    ),
+]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Warehouse folder (default: data_dir in params)."),
+]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _default_data_dir() -> Path:
+    from analysis.config import load_params, project_root
+
+    return load_params("default").warehouse_path(project_root())
+
+
+@app.command("demo-data")
+def demo_data(
+    data_dir: DataOpt = None,
+    customers: Annotated[
+        int | None, typer.Option(help="Customers per store (default: each store's own size).")
+    ] = None,
+    stores: Annotated[
+        list[str] | None, typer.Option("--store", help="Only these demo stores (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 20261124,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing if the demo stores already exist.")
+    ] = False,
+) -> None:
+    """Write the synthetic demo stores and their planted truths (_truth.json)."""
+    from analysis import demo
+
+    target = data_dir or _default_data_dir()
+    wanted = stores or list(demo.DEMO_STORES)
+    unknown = [s for s in wanted if s not in demo.DEMO_STORES]
+    if unknown:
+        raise AnalysisError(
+            f"not a demo store: {', '.join(unknown)}",
+            hint=f"demo stores: {', '.join(demo.DEMO_STORES)}",
+        )
+    if if_missing and all((target / "orders" / f"{s}.parquet").is_file() for s in wanted):
+        console.print(f"demo data already in {target}")
+        return
+    started = time.perf_counter()
+    demo.write_demo(target, stores=wanted, customers=customers, seed=seed)
+    console.print(f"wrote {', '.join(wanted)} to {target} in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def stores(data_dir: DataOpt = None) -> None:
+    """List the stores in the warehouse with date ranges and row counts."""
+    from analysis.warehouse import list_stores
+
+    root = data_dir or _default_data_dir()
+    summary = list_stores(root)
+    if summary.empty:
+        raise AnalysisError(
+            f"no orders under {root}", hint="run `analysis demo-data` or ingest a store"
+        )
+    table = RichTable(title=f"Stores in {root}")
+    for col in (
+        "store",
+        "orders",
+        "customers",
+        "first order (UTC)",
+        "last order (UTC)",
+        "other tables",
+    ):
+        table.add_column(col, justify="left" if col in ("store", "other tables") else "right")
+    extra = [c for c in summary.columns if c.endswith("_rows")]
+    for row in summary.to_dict(orient="records"):
+        present = ", ".join(f"{c.removesuffix('_rows')} {row[c]:,}" for c in extra if row[c])
+        table.add_row(
+            row["store_id"],
+            f"{row['orders']:,}",
+            f"{row['customers']:,}",
+            f"{row['first_order']:%Y-%m-%d %H:%M}",
+            f"{row['last_order']:%Y-%m-%d %H:%M}",
+            present or "–",
+        )
+    console.print(table)
+
+
+@app.command()
+def validate(
+    data_dir: DataOpt = None,
+    store: Annotated[str | None, typer.Option("--store", "-s", help="Only this store.")] = None,
+) -> None:
+    """Check every table of the warehouse against the data contract (data/README.md)."""
+    from analysis.warehouse import validate_warehouse
+
+    root = data_dir or _default_data_dir()
+    results = validate_warehouse(root, store=store)
+    table = RichTable(title=f"Warehouse {root}")
+    for col in ("store", "table", "rows"):
+        table.add_column(col)
+    for item in results:
+        table.add_row(item.store, item.table, f"{item.rows:,}")
+    console.print(table)
+    console.print("[green]all tables match the contract[/green]")
+
+
+@app.command()
+def report(
+    store: StoreOpt,
+    month: MonthOpt = None,
+    overrides: SetOpt = None,
+    data_dir: DataOpt = None,
+    reports_dir: Annotated[
+        Path | None, typer.Option("--reports-dir", help="Output folder (default: reports/).")
+    ] = None,
+) -> None:
+    """Run every notebook for one store and month and render the HTML report."""
+    from analysis.config import parse_overrides
+    from analysis.report import build_report
+
+    started = time.perf_counter()
+    path = build_report(
+        store,
+        month,
+        parse_overrides(overrides or []),
+        data_dir=data_dir,
+        reports_dir=reports_dir,
+        progress=lambda msg: err_console.print(f"[dim]{msg}[/dim]"),
+    )
+    console.print(
+        f"report written to {path / 'index.html'} in {time.perf_counter() - started:.0f} s"
+    )
+
+
+@app.command()
+def reports(
+    month: MonthOpt = None,
+    overrides: SetOpt = None,
+    stores: Annotated[
+        list[str] | None, typer.Option("--store", "-s", help="Only these stores (repeatable).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Stores rendered in parallel.")] = 2,
+    data_dir: DataOpt = None,
+    reports_dir: Annotated[Path | None, typer.Option("--reports-dir")] = None,
+) -> None:
+    """Render the report of every store (or the given ones) in parallel; failures are isolated."""
+    from analysis.config import parse_overrides
+    from analysis.report import build_reports
+
+    results = build_reports(
+        stores,
+        month,
+        parse_overrides(overrides or []),
+        jobs=jobs,
+        data_dir=data_dir,
+        reports_dir=reports_dir,
+        progress=lambda msg: err_console.print(f"[dim]{msg}[/dim]"),
+    )
+    table = RichTable(title="Reports")
+    for col in ("store", "month", "result", "seconds"):
+        table.add_column(col)
+    for r in results:
+        outcome = str(r.path) if r.ok else f"[red]{r.error}[/red]"
+        table.add_row(r.store, r.month or "–", outcome, f"{r.seconds:.0f}")
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise typer.Exit(code=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``analysis`` console script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except AnalysisError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(
+            f"[bold red]error:[/bold red] {exc.message}", highlight=False, soft_wrap=True
+        )
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/dim] {exc.hint}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        return 130
+    except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        return int(getattr(exc, "exit_code", 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Shims for known traps in today's stack, all in one place (each has a test).
+
+=====================================================  =========================================
+trap (measured with the versions in pyproject.toml)    what this project does
+=====================================================  =========================================
+importing or fitting ``lifetimes`` runs                :func:`import_lifetimes` and
+``warnings.simplefilter("ignore", FutureWarning)``     :func:`quiet_lifetimes` restore the
+for the whole process                                  caller's warning filters afterwards
+``lifetimes.utils`` sets the removed pandas option    the warning it raises is filtered during
+``mode.chained_assignment`` (a Pandas4Warning)        :func:`import_lifetimes` only
+``lifetimes.datasets`` imports ``pkg_resources``       :func:`lifetimes_dataset_path` finds the
+(gone from setuptools >= 82)                           shipped files with ``importlib.resources``
+``lifetimes.utils.calculate_alive_path`` uses          not called; P(alive) paths come from
+``fillna(method=...)`` (removed in pandas 3) and       the fitter's own methods. Demo data is
+``generate_data`` uses ``DataFrame.append``            :mod:`analysis.demo`, not lifetimes'
+DuckDB 2.0 needs ``pytz`` to return TIMESTAMPTZ        ``pytz`` is a declared dependency;
+values to Python                                       :func:`check_duckdb_timestamps` fails
+                                                       loudly if it is missing
+matplotlib's font cache misses fonts installed         :func:`analysis.plots.register_thai_font`
+after the cache was built                              adds the font file explicitly
+=====================================================  =========================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+from analysis.errors import AnalysisError
+
+
+@contextlib.contextmanager
+def quiet_lifetimes() -> Iterator[None]:
+    """Run lifetimes code without letting it change the process's warning filters.
+
+    lifetimes' fitters call ``warnings.simplefilter("ignore", FutureWarning)``
+    on import and inside ``fit``; this context restores the filters on exit.
+    """
+    with warnings.catch_warnings():
+        yield
+
+
+def import_lifetimes() -> ModuleType:
+    """Import ``lifetimes`` (and its fitters) with the caller's warning filters intact."""
+    with quiet_lifetimes():
+        # lifetimes.utils sets pandas' removed 'mode.chained_assignment' option on import.
+        warnings.filterwarnings("ignore", message=".*'mode.chained_assignment' option")
+        module = importlib.import_module("lifetimes")
+        importlib.import_module("lifetimes.utils")
+    return module
+
+
+def lifetimes_dataset_path(filename: str) -> Path:
+    """Path of a data file shipped inside ``lifetimes/datasets`` (e.g. ``CDNOW_master.txt``).
+
+    Does not import ``lifetimes.datasets``, which needs ``pkg_resources``.
+    """
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        raise AnalysisError("the lifetimes package is not installed", hint="run make setup")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets"
+    path = folder / filename
+    if not path.is_file():
+        shipped = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py")
+        raise AnalysisError(
+            f"lifetimes ships no dataset {filename!r}", hint=f"available: {', '.join(shipped)}"
+        )
+    return path
+
+
+def check_duckdb_timestamps() -> None:
+    """Raise a clear error if DuckDB cannot hand TIMESTAMPTZ values to Python (no pytz)."""
+    try:
+        importlib.import_module("pytz")
+    except ImportError:
+        raise AnalysisError(
+            "pytz is not installed: DuckDB 2.0 needs it to return timezone-aware timestamps",
+            hint="run make setup (pytz is a declared dependency)",
+        ) from None

@@ -1,0 +1,271 @@
+"""Parameters: ``params/default.yaml`` ← ``params/stores/<store>.yaml`` ← overrides.
+
+The merged result is validated by :class:`Params`; an unknown key or a wrong
+type is a :class:`~analysis.errors.ConfigError` that names the key and the
+file it came from. Store names are checked against :data:`STORE_PATTERN`
+before any file is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from analysis.errors import ConfigError
+
+STORE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""Store ids: lower-case ASCII letters, digits, ``_`` and ``-``; no dots, no slashes."""
+
+ENV_ROOT = "ANALYSIS_ROOT"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KpiParams(_Strict):
+    retention_window_days: int = Field(gt=0)
+    trend_months: int = Field(gt=1)
+
+
+class CohortParams(_Strict):
+    n_cohorts: int = Field(gt=0)
+    horizon_months: int = Field(gt=0)
+    min_cohort_size: int = Field(ge=1)
+
+
+class ClvParams(_Strict):
+    model: Literal["auto", "bgnbd", "mbgnbd", "pareto"]
+    horizon_months: int = Field(gt=0)
+    monthly_discount_rate: float = Field(ge=0, lt=1)
+    holdout_days: int = Field(gt=0)
+
+
+class SegmentParams(_Strict):
+    rfm_window_days: int = Field(gt=0)
+
+
+class LoyaltyParams(_Strict):
+    experiment_id: str | None
+
+
+class Params(_Strict):
+    """All parameters of one store, as one report run uses them."""
+
+    store: str
+    display_name: str | None
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timezone: str
+    language: Literal["en", "th"]
+    buddhist_era: bool
+    engine: Literal["duckdb"]  # "spark" arrives with the Spark engine issue
+    data_dir: str
+    seed: int
+    kpis: KpiParams
+    cohorts: CohortParams
+    clv: ClvParams
+    segments: SegmentParams
+    loyalty: LoyaltyParams
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @property
+    def title(self) -> str:
+        """Name to show people: ``display_name``, else the store id."""
+        return self.display_name or self.store
+
+    def warehouse_path(self, root: Path | None = None) -> Path:
+        """Absolute path of the warehouse folder (``data_dir`` is relative to the root)."""
+        path = Path(self.data_dir)
+        return path if path.is_absolute() else (root or project_root()) / path
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready dict (for manifests and notebook parameters)."""
+        return self.model_dump(mode="json")
+
+
+def validate_store_name(store: str) -> str:
+    """Return ``store`` if it is a valid store id, else raise :class:`ConfigError`."""
+    if not isinstance(store, str) or not STORE_PATTERN.fullmatch(store):
+        raise ConfigError(
+            f"invalid store name {store!r}: must match {STORE_PATTERN.pattern}",
+            hint="use lower-case letters, digits, '_' and '-', e.g. demo-bangkok",
+        )
+    return store
+
+
+def project_root() -> Path:
+    """The project folder: ``$ANALYSIS_ROOT``, else the nearest parent with ``params/default.yaml``.
+
+    Falls back to the source checkout this package was installed from.
+    """
+    env = os.environ.get(ENV_ROOT)
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "params" / "default.yaml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def store_params_path(store: str, root: Path | None = None) -> Path:
+    validate_store_name(store)
+    return (root or project_root()) / "params" / "stores" / f"{store}.yaml"
+
+
+def known_stores(root: Path | None = None) -> list[str]:
+    """Stores that have a params file."""
+    folder = (root or project_root()) / "params" / "stores"
+    return sorted(p.stem for p in folder.glob("*.yaml") if STORE_PATTERN.fullmatch(p.stem))
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Turn ``["clv.model=bgnbd", "kpis.trend_months=24"]`` into a nested dict.
+
+    Values are parsed as YAML scalars (``24`` → int, ``null`` → None).
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"override {item!r} is not key=value", hint="e.g. --set clv.model=bgnbd"
+            )
+        value = yaml.safe_load(raw) if raw.strip() else None
+        _set_dotted(out, key.strip(), value)
+    return out
+
+
+def load_params(
+    store: str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    root: Path | None = None,
+) -> Params:
+    """Merge default ← store file ← overrides and validate.
+
+    Parameters
+    ----------
+    store
+        Store id; validated before any file is read.
+    overrides
+        Nested dict or dotted keys (``{"clv.model": "bgnbd"}``), highest precedence.
+    root
+        Project folder holding ``params/``; default :func:`project_root`.
+
+    Raises
+    ------
+    ConfigError
+        Invalid store name, unreadable YAML, unknown key or bad value; the
+        message names the key and the file that set it.
+    """
+    validate_store_name(store)
+    root = root or project_root()
+    default_path = root / "params" / "default.yaml"
+    if not default_path.is_file():
+        raise ConfigError(f"{default_path}: not found", hint="run from the project folder")
+    merged: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+    _merge(merged, _read_yaml(default_path), str(default_path), sources)
+    store_path = store_params_path(store, root)
+    if store_path.is_file():
+        _merge(merged, _read_yaml(store_path), str(store_path), sources)
+    if overrides:
+        nested: dict[str, Any] = {}
+        for key, value in overrides.items():
+            _set_dotted(nested, key, value)
+        _merge(merged, nested, "command-line overrides", sources)
+    if "store" in merged:
+        raise ConfigError(
+            f"{sources[('store',)]}: key 'store' is set by the file name, not inside it"
+        )
+    merged["store"] = store
+    try:
+        return Params.model_validate(merged)
+    except ValidationError as exc:
+        raise _explain(exc, sources) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = target
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {dotted!r}: {part!r} is not a section")
+    node[parts[-1]] = value
+
+
+def _merge(
+    base: dict[str, Any],
+    layer: Mapping[str, Any],
+    source: str,
+    sources: dict[tuple[str, ...], str],
+    prefix: tuple[str, ...] = (),
+) -> None:
+    for key, value in layer.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            sources.setdefault(path, source)
+            _merge(base[key], value, source, sources, path)
+        else:
+            base[key] = dict(value) if isinstance(value, Mapping) else value
+            sources[path] = source
+            if isinstance(value, Mapping):
+                _record_leaves(value, source, sources, path)
+
+
+def _record_leaves(
+    layer: Mapping[str, Any], source: str, sources: dict[tuple[str, ...], str], prefix
+) -> None:
+    for key, value in layer.items():
+        sources[(*prefix, str(key))] = source
+        if isinstance(value, Mapping):
+            _record_leaves(value, source, sources, (*prefix, str(key)))
+
+
+def _explain(exc: ValidationError, sources: dict[tuple[str, ...], str]) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc)
+        source = next(
+            (sources[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in sources),
+            "params",
+        )
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'")
+        elif err["type"] == "missing":
+            lines.append(f"{source}: missing key '{key}'")
+        else:
+            lines.append(f"{source}: {key}: {err['msg']} (got {err.get('input')!r})")
+    return ConfigError(
+        "; ".join(lines), hint="the keys and their meaning are listed in params/default.yaml"
+    )

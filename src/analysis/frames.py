@@ -1,0 +1,25 @@
+"""Small narwhals expression helpers shared by the metric modules.
+
+They paper over differences between backends measured in DESIGN.md
+(``n_unique`` counts NULL; no ``drop_nulls`` inside aggregations; date
+differences are integers on DuckDB and intervals on Spark).
+"""
+
+from __future__ import annotations
+
+import narwhals as nw
+
+__all__ = ["count_distinct", "month_index"]
+
+
+def count_distinct(expr: nw.Expr) -> nw.Expr:
+    """Number of distinct non-null values of ``expr`` (an aggregation)."""
+    return expr.n_unique() - expr.is_null().any().cast(nw.Int64)
+
+
+def month_index(expr: nw.Expr) -> nw.Expr:
+    """Months since year 0 of a date/datetime expression: ``year * 12 + month - 1``.
+
+    The difference of two month indexes is the number of calendar months between them.
+    """
+    return expr.dt.year().cast(nw.Int64) * 12 + expr.dt.month().cast(nw.Int64) - 1

@@ -1,0 +1,89 @@
+"""Loyalty programme: experiment arms and their outcomes, computed on the engine.
+
+Definitions (also in docs/metrics.md): for an experiment, a customer's outcome
+window starts at their ``assigned_at`` and ends at ``end`` (exclusive).
+Revenue per customer = completed-order revenue in the window ÷ customers
+assigned to the arm (buyers and non-buyers alike: intent to treat).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import narwhals as nw
+
+from analysis.frames import count_distinct
+from analysis.kpis import completed
+
+__all__ = ["latest_experiment", "experiment_outcomes", "arm_summary"]
+
+
+def latest_experiment(experiments: nw.LazyFrame) -> str | None:
+    """Id of the experiment with the latest first assignment, or None when there is none."""
+    row = (
+        experiments.group_by("experiment_id")
+        .agg(nw.col("assigned_at").min().alias("start"))
+        .sort("start", "experiment_id", descending=True)
+        .head(1)
+        .collect()
+    )
+    return None if len(row) == 0 else str(row["experiment_id"][0])
+
+
+def experiment_outcomes(
+    experiments: nw.LazyFrame, orders: nw.LazyFrame, experiment_id: str, end: dt.datetime
+) -> nw.LazyFrame:
+    """Per assigned customer: variant, revenue and completed orders in their window.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        ``customer_id, variant, revenue`` (store currency, 0 for non-buyers), ``orders``.
+    """
+    assigned = experiments.filter(nw.col("experiment_id") == experiment_id).select(
+        "customer_id", "variant", "assigned_at"
+    )
+    window = (
+        completed(orders)
+        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < end)
+        .select("customer_id", "ordered_at", "revenue")
+        .join(assigned.select("customer_id", "assigned_at"), on="customer_id")
+        .filter(nw.col("ordered_at") >= nw.col("assigned_at"))
+        .group_by("customer_id")
+        .agg(nw.col("revenue").sum().alias("revenue"), nw.len().alias("orders"))
+    )
+    return (
+        assigned.join(window, on="customer_id", how="left")
+        .select(
+            "customer_id",
+            "variant",
+            nw.col("revenue").fill_null(0.0),
+            nw.col("orders").fill_null(0).cast(nw.Int64),
+        )
+        .sort("customer_id")
+    )
+
+
+def arm_summary(outcomes: nw.LazyFrame) -> nw.LazyFrame:
+    """Customers, buyers, revenue and revenue per customer per variant.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        ``variant, customers, buyers, buyer_rate, revenue, revenue_per_customer``,
+        sorted by variant.
+    """
+    return (
+        outcomes.group_by("variant")
+        .agg(
+            count_distinct(nw.col("customer_id")).alias("customers"),
+            (nw.col("orders") > 0).cast(nw.Int64).sum().alias("buyers"),
+            nw.col("revenue").sum().alias("revenue"),
+        )
+        .with_columns(
+            (nw.col("buyers") / nw.col("customers")).alias("buyer_rate"),
+            (nw.col("revenue") / nw.col("customers")).alias("revenue_per_customer"),
+        )
+        .select("variant", "customers", "buyers", "buyer_rate", "revenue", "revenue_per_customer")
+        .sort("variant")
+    )

@@ -1,0 +1,150 @@
+"""Headline numbers that a section notebook hands to its report.
+
+A notebook ends with::
+
+    record_headlines("kpis", {"revenue": 1234567.0, "orders": 5321, "aov": 232.0})
+
+Inside IPython (a notebook run by papermill or opened in JupyterLab) this
+displays one output whose only MIME type is :data:`HEADLINES_MIME`; the HTML
+report renders it as nothing, and :func:`read_headlines` collects it from the
+executed notebook for ``index.html`` and ``manifest.json``. Outside IPython the
+call just validates and returns the payload.
+
+Values are JSON scalars (``str``, ``int``, ``float``, ``bool``, ``None``);
+NumPy scalars are converted with ``.item()``; NaN and infinities are errors,
+because the manifest must compare byte for byte across runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["HEADLINES_MIME", "Headlines", "record_headlines", "read_headlines"]
+
+HEADLINES_MIME = "application/vnd.crm-analytics.headlines+json"
+"""MIME type of the display output that carries a section's headline values."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+
+Scalar = str | int | float | bool | None
+
+
+def _scalar(section: str, key: str, value: Any) -> Scalar:
+    if value is None or isinstance(value, bool | str):
+        return value
+    # NumPy (and NumPy-backed pandas) scalars, without importing numpy here.
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+        if value is None or isinstance(value, bool | str):
+            return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"headline {section}.{key} is {value!r}: NaN and infinity are not allowed "
+                "(record None for 'no value')"
+            )
+        return float(value)
+    raise TypeError(
+        f"headline {section}.{key} is a {type(value).__name__} ({value!r}): "
+        "use str, int, float, bool or None"
+    )
+
+
+class Headlines(dict):
+    """The payload :func:`record_headlines` returns: a plain dict that IPython does
+    not echo as ``Out[n]`` (it has been displayed already, as headlines MIME)."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
+def record_headlines(section: str, values: Mapping[str, Scalar]) -> dict[str, Any]:
+    """Validate and publish a section's headline values.
+
+    Parameters
+    ----------
+    section
+        Section name, e.g. ``"kpis"`` (lower-case letters, digits, ``_``).
+    values
+        Key → JSON scalar. Keys are lower-case identifiers (``revenue``,
+        ``repeat_rate``); the manifest stores them as ``<section>.<key>``.
+
+    Returns
+    -------
+    dict
+        ``{"section": section, "values": {...}}`` (the displayed payload).
+
+    Raises
+    ------
+    ValueError
+        Bad section or key name, NaN or infinite value.
+    TypeError
+        A value that is not a JSON scalar.
+    """
+    if not isinstance(section, str) or not _NAME.fullmatch(section):
+        raise ValueError(f"headline section {section!r}: use lower-case letters, digits and '_'")
+    if not isinstance(values, Mapping):
+        raise TypeError(f"headlines of {section}: expected a mapping, got {type(values).__name__}")
+    clean: dict[str, Scalar] = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise ValueError(
+                f"headline key {key!r} of {section}: use lower-case letters, digits and '_'"
+            )
+        clean[key] = _scalar(section, key, value)
+    payload = {"section": section, "values": clean}
+    # Round trip once so that what the report reads is exactly what was shown.
+    payload = json.loads(json.dumps(payload, allow_nan=False))
+    _display(payload)
+    return Headlines(payload)
+
+
+def _display(payload: dict[str, Any]) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    if get_ipython() is None:
+        return
+    display({HEADLINES_MIME: payload}, raw=True)
+
+
+def read_headlines(nb: Any) -> dict[str, dict[str, Scalar]]:
+    """Headline values recorded in an executed notebook.
+
+    Parameters
+    ----------
+    nb
+        An executed ``nbformat.NotebookNode``.
+
+    Returns
+    -------
+    dict
+        ``{section: {key: value}}`` in the order recorded; a section recorded
+        twice keeps the later value of each key.
+    """
+    out: dict[str, dict[str, Scalar]] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data", {}).get(HEADLINES_MIME)
+            if data is None:
+                continue
+            if isinstance(data, str):
+                data = json.loads(data)
+            section = data.get("section")
+            values = data.get("values") or {}
+            if not isinstance(section, str) or not isinstance(values, Mapping):
+                continue
+            out.setdefault(section, {}).update(values)
+    return out

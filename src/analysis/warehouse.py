@@ -1,0 +1,374 @@
+"""Open the canonical tables of one store as narwhals lazy frames on DuckDB.
+
+This is the only module that reads warehouse files. Layout::
+
+    data/warehouse/<table>/<store_id>.parquet   one file per store (what demo-data and ingest write)
+    data/warehouse/<table>.parquet              or one file for all stores (filtered on store_id)
+
+Files whose name is not a store id (temporary ``.x.tmp`` files, ``_truth.json``)
+are ignored.
+
+Every frame handed out is filtered to one store, optionally to a time window,
+and stripped of PII columns (``schema.Table.pii``). Each :class:`StoreWarehouse`
+owns a DuckDB connection whose session time zone is the store's, so that
+:func:`local_time` and :func:`local_month` give the store's calendar.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import narwhals as nw
+import pandas as pd
+
+from analysis.config import STORE_PATTERN, Params, validate_store_name
+from analysis.errors import DataError
+from analysis.frames import count_distinct
+from analysis.schema import TABLES
+
+__all__ = [
+    "StoreWarehouse",
+    "open_store",
+    "table_files",
+    "list_stores",
+    "local_time",
+    "local_month",
+    "month_bounds",
+    "parse_month",
+]
+
+
+def parse_month(month: str) -> dt.date:
+    """``"2026-10"`` → ``date(2026, 10, 1)``; anything else is a DataError."""
+    try:
+        first = dt.datetime.strptime(month, "%Y-%m").date()
+    except (TypeError, ValueError):
+        raise DataError(f"invalid month {month!r}", hint="use YYYY-MM, e.g. 2026-10") from None
+    return first
+
+
+def month_bounds(month: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """UTC instants of the start (inclusive) and end (exclusive) of a local calendar month."""
+    first = parse_month(month)
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    tz = ZoneInfo(timezone)
+    start = dt.datetime.combine(first, dt.time(), tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(nxt, dt.time(), tz).astimezone(dt.UTC)
+    return start, end
+
+
+def local_time(column: str, timezone: str) -> nw.Expr:
+    """Expression: a timezone-aware column as naive wall-clock time in ``timezone``.
+
+    Needs the engine session's zone to be ``timezone`` (narwhals checks it);
+    :class:`StoreWarehouse` sets it.
+    """
+    return nw.col(column).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+
+
+def local_month(column: str, timezone: str) -> nw.Expr:
+    """Expression: first day (naive datetime) of the local calendar month of ``column``."""
+    return local_time(column, timezone).dt.truncate("1mo")
+
+
+def table_files(root: Path, table: str) -> list[Path]:
+    """Parquet files of a table, in a stable order (empty if the table is absent)."""
+    folder = root / table
+    single = root / f"{table}.parquet"
+    files = (
+        sorted(f for f in folder.glob("*.parquet") if STORE_PATTERN.fullmatch(f.stem))
+        if folder.is_dir()
+        else []
+    )
+    if single.is_file():
+        files.append(single)
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class StoreWarehouse:
+    """The warehouse as one store sees it.
+
+    Parameters
+    ----------
+    root
+        Warehouse folder (``data/warehouse``).
+    store
+        Store id; validated.
+    timezone
+        IANA zone of the store; becomes the DuckDB session zone.
+    """
+
+    root: Path
+    store: str
+    timezone: str = "UTC"
+    connection: duckdb.DuckDBPyConnection = field(default=None, repr=False)  # type: ignore[assignment]
+    _persisted: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        validate_store_name(self.store)
+        self.root = Path(self.root)
+        if self.connection is None:
+            self.connection = duckdb.connect()
+        self.connection.execute(f"SET TimeZone = '{ZoneInfo(self.timezone).key}'")
+
+    # -- discovery -----------------------------------------------------------
+    def _files(self, table: str) -> list[Path]:
+        if table not in TABLES:
+            raise DataError(f"unknown table {table!r}", hint=f"tables: {', '.join(TABLES)}")
+        # Per-store files of other stores are skipped unread; shared files are filtered.
+        return [
+            f
+            for f in table_files(self.root, table)
+            if not (_looks_per_store(f) and f.stem != self.store)
+        ]
+
+    def has(self, table: str) -> bool:
+        """True if ``table`` has at least one file that may hold this store's rows."""
+        return bool(self._files(table))
+
+    def tables(self) -> list[str]:
+        """Canonical tables present for this store (``orders`` first)."""
+        return [t for t in TABLES if self.has(t)]
+
+    # -- reading -------------------------------------------------------------
+    def table(
+        self,
+        name: str,
+        *,
+        start: dt.datetime | dt.date | str | None = None,
+        end: dt.datetime | dt.date | str | None = None,
+    ) -> nw.LazyFrame:
+        """One store's rows of a table as a narwhals LazyFrame (PII columns removed).
+
+        Parameters
+        ----------
+        name
+            Canonical table name.
+        start, end
+            Optional window on the table's time column, start inclusive and end
+            exclusive. A ``date`` or ``"YYYY-MM"`` is local midnight in the
+            store's zone; a datetime must be timezone-aware.
+
+        Raises
+        ------
+        DataError
+            The table is absent (check :meth:`has` first for optional tables).
+        """
+        files = self._files(name)
+        if not files:
+            raise DataError(
+                f"table {name} not found for store {self.store} under {self.root}",
+                hint=f"add {self.root / name / (self.store + '.parquet')}",
+            )
+        table = TABLES[name]
+        rel = self.connection.read_parquet([str(f) for f in files], union_by_name=True)
+        keep = [c for c in rel.columns if c not in table.pii]
+        lf = nw.from_native(rel).select(keep).filter(nw.col("store_id") == self.store)
+        tc = table.time_column
+        if tc and (start is not None or end is not None):
+            is_date = table.column(tc).kind == "date"
+            if start is not None:
+                lf = lf.filter(nw.col(tc) >= self._instant(start, is_date))
+            if end is not None:
+                lf = lf.filter(nw.col(tc) < self._instant(end, is_date))
+        return lf
+
+    def _instant(self, value: dt.datetime | dt.date | str, as_date: bool):
+        if isinstance(value, str):
+            value = parse_month(value)
+        if as_date:
+            return value.date() if isinstance(value, dt.datetime) else value
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise DataError(f"naive datetime {value} in a time filter: add a time zone")
+            return value.astimezone(dt.UTC)
+        return dt.datetime.combine(value, dt.time(), ZoneInfo(self.timezone)).astimezone(dt.UTC)
+
+    def local_time(self, column: str) -> nw.Expr:
+        """:func:`local_time` in this store's zone."""
+        return local_time(column, self.timezone)
+
+    def local_month(self, column: str) -> nw.Expr:
+        """:func:`local_month` in this store's zone."""
+        return local_month(column, self.timezone)
+
+    def persist(self, frame: nw.LazyFrame) -> nw.LazyFrame:
+        """Materialise a lazy frame that several metrics share as a DuckDB temp table."""
+        self._persisted += 1
+        name = f"_persist_{self._persisted}"
+        native = frame.to_native()
+        self.connection.register(f"{name}_src", native)
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_src")
+        self.connection.unregister(f"{name}_src")
+        return nw.from_native(self.connection.table(name))
+
+    # -- summaries -----------------------------------------------------------
+    def order_span(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """First and last ``ordered_at`` as local wall-clock times, or None with no orders."""
+        row = (
+            self.table("orders")
+            .select(
+                self.local_time("ordered_at").min().alias("first"),
+                self.local_time("ordered_at").max().alias("last"),
+            )
+            .collect()
+            .row(0)
+        )
+        if row[0] is None:
+            return None
+        return pd.Timestamp(row[0]).to_pydatetime(), pd.Timestamp(row[1]).to_pydatetime()
+
+    def last_complete_month(self) -> str:
+        """Latest calendar month (store zone) that the orders cover to its last day.
+
+        A month counts as complete when the last order falls on its last local
+        day or later; otherwise the month before it is the last complete one.
+        """
+        span = self.order_span()
+        if span is None:
+            raise DataError(f"store {self.store} has no orders under {self.root}")
+        last = span[1].date()
+        days = calendar.monthrange(last.year, last.month)[1]
+        if last.day == days:
+            return f"{last.year:04d}-{last.month:02d}"
+        prev = last.replace(day=1) - dt.timedelta(days=1)
+        return f"{prev.year:04d}-{prev.month:02d}"
+
+    def fingerprint(self) -> dict[str, dict[str, object]]:
+        """SHA-256 and size of every file this store reads, keyed by path relative to root."""
+        out: dict[str, dict[str, object]] = {}
+        for table in self.tables():
+            for f in self._files(table):
+                out[str(f.relative_to(self.root))] = {
+                    "sha256": _sha256(f),
+                    "bytes": f.stat().st_size,
+                }
+        return out
+
+
+def _looks_per_store(path: Path) -> bool:
+    """``<table>/<store>.parquet`` files hold one store each; ``<table>.parquet`` is shared."""
+    return path.parent.name in TABLES
+
+
+def open_store(params: Params, root: Path | None = None) -> StoreWarehouse:
+    """The warehouse of ``params.store`` in its own time zone."""
+    return StoreWarehouse(params.warehouse_path(root), params.store, params.timezone)
+
+
+def list_stores(root: Path) -> pd.DataFrame:
+    """Stores found in the orders table, with row counts and first/last order (UTC).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per store: ``store_id, orders, customers, first_order, last_order``
+        (distinct registered customers in orders) plus ``<table>_rows`` per optional
+        table (0 when absent).
+    """
+    root = Path(root)
+    files = table_files(root, "orders")
+    if not files:
+        return pd.DataFrame(
+            columns=["store_id", "orders", "customers", "first_order", "last_order"]
+        )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rel = con.read_parquet([str(f) for f in files], union_by_name=True)
+    summary = (
+        nw.from_native(rel)
+        .group_by("store_id")
+        .agg(
+            nw.len().alias("orders"),
+            count_distinct(nw.col("customer_id")).alias("customers"),
+            nw.col("ordered_at").min().alias("first_order"),
+            nw.col("ordered_at").max().alias("last_order"),
+        )
+        .sort("store_id")
+        .collect()
+        .to_pandas()
+    )
+    for table in TABLES:
+        if table == "orders":
+            continue
+        tfiles = table_files(root, table)
+        if not tfiles:
+            summary[f"{table}_rows"] = 0
+            continue
+        counts = (
+            nw.from_native(con.read_parquet([str(f) for f in tfiles], union_by_name=True))
+            .group_by("store_id")
+            .agg(nw.len().alias(f"{table}_rows"))
+            .collect()
+            .to_pandas()
+        )
+        summary = summary.merge(counts, on="store_id", how="left")
+        summary[f"{table}_rows"] = summary[f"{table}_rows"].fillna(0).astype("int64")
+    return summary
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One validated (store, table) pair and its row count."""
+
+    store: str
+    table: str
+    rows: int
+
+
+def validate_warehouse(root: Path, *, store: str | None = None) -> list[TableCheck]:
+    """Validate every table file of the warehouse (or one store's) against the contract.
+
+    Per-store files must hold only their own store's rows. Raises
+    :class:`~analysis.errors.DataError` on the first problem (file, column,
+    sample rows); returns the checks that passed.
+    """
+    from analysis.schema import validate_table
+
+    root = Path(root)
+    if store is not None:
+        validate_store_name(store)
+    if not table_files(root, "orders"):
+        raise DataError(
+            f"{root}: no orders table", hint="run `analysis demo-data` or ingest a store"
+        )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    checks: list[TableCheck] = []
+    for table in TABLES:
+        for path in table_files(root, table):
+            per_store = _looks_per_store(path)
+            if store is not None and per_store and path.stem != store:
+                continue
+            lf = nw.from_native(con.read_parquet(str(path)))
+            if store is not None and not per_store:
+                lf = lf.filter(nw.col("store_id") == store)
+            if per_store and "store_id" in lf.collect_schema():
+                stray = (
+                    lf.filter(nw.col("store_id") != path.stem).select("store_id").head(5).collect()
+                )
+                if len(stray):
+                    raise DataError(
+                        f"{path}: store_id: rows of another store in a per-store file, "
+                        f"e.g. {stray['store_id'].to_list()}",
+                        hint=f"a file named {path.name} holds only store {path.stem}",
+                    )
+            rows = validate_table(table, lf, source=str(path))
+            label = path.stem if per_store else (store or "(all)")
+            checks.append(TableCheck(label, table, rows))
+    return checks

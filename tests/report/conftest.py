@@ -1,0 +1,30 @@
+"""Fixtures for report tests: a tiny project (params, warehouse, notebooks) in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from .helpers import PROJECT, STORES, section_notebook, write_orders
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project root: params/, data/warehouse/ with two stores, notebooks/."""
+    root = tmp_path_factory.mktemp("project")
+    (root / "params" / "stores").mkdir(parents=True)
+    shutil.copy(PROJECT / "params" / "default.yaml", root / "params" / "default.yaml")
+    (root / "params" / "stores" / "shop-a.yaml").write_text(
+        "display_name: ร้านทดสอบ เอ\nlanguage: th\nbuddhist_era: true\n", encoding="utf-8"
+    )
+    for store in STORES:
+        write_orders(root / "data" / "warehouse", store)
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    for name in ("kpis", "cohorts"):
+        nbformat.write(section_notebook(name), notebooks / f"{name}.ipynb")
+    nbformat.write(section_notebook("boom", fail=True), notebooks / "boom.ipynb")
+    return root

@@ -1,0 +1,63 @@
+"""record_headlines / read_headlines without a kernel."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from analysis.report.headlines import HEADLINES_MIME, read_headlines, record_headlines
+
+
+def test_outside_ipython_returns_payload():
+    out = record_headlines(
+        "kpis", {"revenue": 10.5, "orders": 3, "label": "ร้าน", "ok": True, "x": None}
+    )
+    assert out == {
+        "section": "kpis",
+        "values": {"revenue": 10.5, "orders": 3, "label": "ร้าน", "ok": True, "x": None},
+    }
+
+
+def test_numpy_scalars_become_python():
+    out = record_headlines("kpis", {"a": np.int64(4), "b": np.float64(0.25), "c": np.bool_(True)})
+    values = out["values"]
+    assert values == {"a": 4, "b": 0.25, "c": True}
+    assert type(values["a"]) is int and type(values["b"]) is float and type(values["c"]) is bool
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan")])
+def test_nan_and_inf_are_errors(bad):
+    with pytest.raises(ValueError, match=r"kpis\.x"):
+        record_headlines("kpis", {"x": bad})
+
+
+@pytest.mark.parametrize("bad", [[1, 2], {"a": 1}, object()])
+def test_non_scalars_are_errors(bad):
+    with pytest.raises(TypeError, match=r"kpis\.x"):
+        record_headlines("kpis", {"x": bad})
+
+
+@pytest.mark.parametrize(("section", "key"), [("KPIs", "x"), ("kpis", "Bad Key"), ("", "x")])
+def test_names_are_checked(section, key):
+    with pytest.raises(ValueError):
+        record_headlines(section, {key: 1})
+
+
+def test_read_headlines_collects_and_merges():
+    def out(section, values):
+        return new_output(
+            "display_data", data={HEADLINES_MIME: {"section": section, "values": values}}
+        )
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell("a", outputs=[out("kpis", {"a": 1, "b": 2})]),
+            new_code_cell("b", outputs=[new_output("stream", name="stdout", text="hi")]),
+            new_code_cell("c", outputs=[out("kpis", {"b": 3}), out("clv", {"c": 0.5})]),
+        ]
+    )
+    assert read_headlines(nb) == {"kpis": {"a": 1, "b": 3}, "clv": {"c": 0.5}}
+    assert read_headlines(new_notebook()) == {}

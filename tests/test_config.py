@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+
+from analysis.config import load_params, parse_overrides, validate_store_name
+from analysis.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_root(tmp_path: Path, store_yaml: str | None = None, store: str = "shop") -> Path:
+    (tmp_path / "params" / "stores").mkdir(parents=True)
+    (tmp_path / "params" / "default.yaml").write_text(
+        (ROOT / "params" / "default.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    if store_yaml is not None:
+        (tmp_path / "params" / "stores" / f"{store}.yaml").write_text(store_yaml, encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults_then_store_then_overrides(tmp_path):
+    root = make_root(tmp_path, "display_name: ร้านทดสอบ\nkpis:\n  trend_months: 24\n")
+    params = load_params("shop", {"kpis.retention_window_days": 180}, root=root)
+    assert params.title == "ร้านทดสอบ"
+    assert params.currency == "THB" and params.timezone == "Asia/Bangkok"
+    assert params.kpis.trend_months == 24  # store file wins over default
+    assert params.kpis.retention_window_days == 180  # override wins over both
+    assert params.cohorts.n_cohorts == 24  # untouched default survives a partial section
+
+
+def test_store_without_params_file_gets_defaults(tmp_path):
+    params = load_params("new-store", root=make_root(tmp_path))
+    assert params.title == "new-store" and params.language == "en"
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    root = make_root(tmp_path, "kpis:\n  trend_monthz: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_params("shop", root=root)
+    assert "unknown key 'kpis.trend_monthz'" in str(err.value)
+    assert "shop.yaml" in str(err.value)
+
+
+def test_unknown_override_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="command-line overrides: unknown key 'colour'"):
+        load_params("shop", {"colour": "red"}, root=make_root(tmp_path))
+
+
+def test_bad_value_names_file(tmp_path):
+    root = make_root(tmp_path, "timezone: Asia/Bangkokk\nlanguage: fr\n")
+    with pytest.raises(ConfigError) as err:
+        load_params("shop", root=root)
+    assert "timezone" in str(err.value) and "language" in str(err.value)
+    assert "shop.yaml" in str(err.value)
+
+
+def test_yaml_is_safe_loaded(tmp_path):
+    root = make_root(tmp_path, "display_name: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_params("shop", root=root)
+
+
+@pytest.mark.parametrize("bad", ["../etc", "Shop", "", "-x", "a/b", "a.b", "ร้าน"])
+def test_invalid_store_names_are_refused(bad):
+    with pytest.raises(ConfigError, match="invalid store name"):
+        validate_store_name(bad)
+
+
+def test_invalid_store_refused_before_reading_files(tmp_path):
+    # No params folder at all: the name check must fire first.
+    with pytest.raises(ConfigError, match="invalid store name"):
+        load_params("../etc", root=tmp_path)
+
+
+def test_parse_overrides_yaml_scalars():
+    assert parse_overrides(
+        ["kpis.trend_months=24", "loyalty.experiment_id=null", "language=th"]
+    ) == {
+        "kpis": {"trend_months": 24},
+        "loyalty": {"experiment_id": None},
+        "language": "th",
+    }
+    with pytest.raises(ConfigError):
+        parse_overrides(["novalue"])
+
+
+def test_repo_params_are_valid():
+    for store in ["demo-bangkok", "demo-chiangmai", "demo-online"]:
+        params = load_params(store, root=ROOT)
+        assert params.display_name and any("\u0e00" <= ch <= "\u0e7f" for ch in params.display_name)
