@@ -140,3 +140,14 @@ def test_fingerprint_changes_with_data(warehouse_dir):
     after = wh.fingerprint()
     assert list(before) == ["orders/shop.parquet"]
     assert before["orders/shop.parquet"]["sha256"] != after["orders/shop.parquet"]["sha256"]
+
+
+def test_date_tables_filter_on_local_days(warehouse_dir):
+    sessions = pd.DataFrame(
+        {"date": pd.to_datetime(["2026-01-31", "2026-02-01"]).date, "sessions": [10, 20]}
+    )
+    write_table(warehouse_dir, "sessions", "shop", sessions)
+    wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
+    start, end = month_bounds("2026-01", "Asia/Bangkok")  # 2025-12-31 17:00Z .. 2026-01-31 17:00Z
+    days = wh.table("sessions", start=start, end=end).collect()["sessions"].to_list()
+    assert days == [10]  # 31 January is in January; the UTC date of `end` would drop it

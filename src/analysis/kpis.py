@@ -1,22 +1,201 @@
-"""Store KPIs per calendar month (store time zone), computed on the engine.
+"""The store's monthly scorecard across the customer lifecycle, computed on the engine.
 
-Definitions (also in docs/metrics.md):
+Every metric is defined in ``docs/metrics.md`` (and in :data:`METRICS`). The
+scorecard compares the report month with the previous month and the same month
+a year earlier. Orders are never collected: each function aggregates on the
+engine and hands back a few rows.
 
-- revenue: sum of ``revenue`` of completed orders (cancelled/refunded excluded);
-- orders: number of completed orders; AOV = revenue / orders;
-- active customers: distinct registered customers with a completed order;
-- purchase frequency = orders of registered customers / active customers;
-- cancelled / refunded: counted separately, with their value.
+Building blocks
+---------------
+- :func:`customer_base` — one row per customer (first order, order counts,
+  trailing-window activity and spend per period end), persisted once and
+  shared by several metrics;
+- :func:`period_order_metrics` — revenue, orders, customers per period;
+- :func:`retention_metrics`, :func:`repeat_ladder`, :func:`hero_multiplier`;
+- optional-table metrics: :func:`conversion_metrics`, :func:`cart_metrics`,
+  :func:`acquisition_metrics`, :func:`survey_metrics`, :func:`onboarding_metrics`,
+  :func:`loyalty_participation`;
+- :func:`scorecard` — all of the above for the three periods as one table;
+- :func:`monthly_trends` — headline KPIs for the trailing months;
+- :func:`findings` — one-line sentences for the executive summary.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 import narwhals as nw
+import pandas as pd
 
 from analysis.frames import count_distinct
-from analysis.warehouse import local_month
+from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_month
 
-__all__ = ["completed", "monthly_summary"]
+__all__ = [
+    "HEADLINE_METRICS",
+    "METRICS",
+    "Metric",
+    "Period",
+    "Scorecard",
+    "completed",
+    "report_periods",
+    "customer_base",
+    "period_order_metrics",
+    "retention_metrics",
+    "repeat_ladder",
+    "hero_multiplier",
+    "conversion_metrics",
+    "cart_metrics",
+    "acquisition_metrics",
+    "historical_ltv",
+    "survey_metrics",
+    "onboarding_metrics",
+    "loyalty_participation",
+    "scorecard",
+    "monthly_summary",
+    "monthly_trends",
+    "findings",
+    "headline_values",
+]
+
+DAY = dt.timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A scorecard row: its key, label, unit and definition (as the report prints it)."""
+
+    key: str
+    label: str
+    unit: str  # money, count, ratio, number, days, points
+    definition: str
+    table: str = "orders"  # the optional table it needs
+    higher_is_better: bool | None = True
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("revenue", "Revenue", "money", "Sum of revenue of completed orders."),
+    Metric("orders", "Orders", "count", "Completed orders, guest orders included."),
+    Metric("aov", "Average order value", "money", "Revenue ÷ orders."),
+    Metric(
+        "active_customers", "Active customers", "count",
+        "Registered customers with a completed order in the month.",
+    ),
+    Metric(
+        "new_customers", "New customers", "count",
+        "Customers whose first completed order ever falls in the month.",
+    ),
+    Metric(
+        "returning_customers", "Returning customers", "count",
+        "Active customers with a completed order before the month.",
+    ),
+    Metric(
+        "purchase_frequency", "Purchase frequency", "number",
+        "Completed orders of registered customers ÷ active customers.",
+    ),
+    Metric(
+        "retention_rate", "Customer retention rate", "ratio",
+        "(E − N) ÷ S: S = customers active in the trailing window ending at the month's start, "
+        "E = the same at its end, N = new customers in the month.",
+    ),
+    Metric("churn_rate", "Churn rate", "ratio", "1 − customer retention rate.", higher_is_better=False),
+    Metric(
+        "repeat_purchase_rate", "Repeat purchase rate", "ratio",
+        "Share of customers (with a completed order up to the month's end) who have 2 or more.",
+    ),
+    Metric(
+        "repeat_revenue_share", "Revenue from repeat orders", "ratio",
+        "Share of the month's revenue from customers' second and later completed orders.",
+    ),
+    Metric(
+        "hero_multiplier", "Hero multiplier", "number",
+        "Mean spend of the top 10% of customers ÷ mean spend of all customers, over the "
+        "trailing window ending at the month's end.", higher_is_better=None,
+    ),
+    Metric(
+        "conversion_rate", "Conversion rate", "ratio",
+        "Orders placed (any status, guests included) ÷ sessions.", table="sessions",
+    ),
+    Metric(
+        "cart_abandonment_rate", "Cart abandonment rate", "ratio",
+        "1 − carts that became an order ÷ carts created.", table="carts", higher_is_better=False,
+    ),
+    Metric(
+        "cac", "Customer acquisition cost", "money",
+        "Marketing spend ÷ new customers.", table="marketing_spend", higher_is_better=False,
+    ),
+    Metric(
+        "ltv_cac", "LTV : CAC", "number",
+        "Historical 12-month revenue per customer ÷ CAC over the trailing 12 months.",
+        table="marketing_spend",
+    ),
+    Metric("nps", "Net Promoter Score", "points", "% promoters (9–10) − % detractors (0–6).", table="surveys"),
+    Metric("csat", "Customer satisfaction", "ratio", "Share of CSAT answers that are 4 or 5.", table="surveys"),
+    Metric(
+        "discount_order_share", "Orders with a discount", "ratio",
+        "Share of completed orders with a discount above 0.", higher_is_better=None,
+    ),
+    Metric(
+        "cancelled_orders", "Cancelled orders", "count", "Orders with status cancelled.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "cancelled_value", "Cancelled value", "money", "Revenue of cancelled orders.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "refunded_orders", "Refunded orders", "count", "Orders with status refunded.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "refunded_value", "Refunded value", "money", "Revenue of refunded orders.",
+        higher_is_better=False,
+    ),
+    Metric(
+        "loyalty_participation", "Loyalty participation", "ratio",
+        "Loyalty members among active customers ÷ active customers.", table="loyalty_members",
+    ),
+)  # fmt: skip
+_METRIC = {m.key: m for m in METRICS}
+
+HEADLINE_METRICS = (
+    "revenue", "orders", "aov", "active_customers", "new_customers",
+    "retention_rate", "conversion_rate", "nps",
+)  # fmt: skip
+"""Metrics shown as cards in the executive summary (when available)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month of the store as UTC instants, start inclusive, end exclusive."""
+
+    label: str  # "current", "previous", "year_ago"
+    month: str  # YYYY-MM
+    start: dt.datetime
+    end: dt.datetime
+
+
+def _shift(month: str, months: int) -> str:
+    first = parse_month(month)
+    index = first.year * 12 + first.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def report_periods(month: str, timezone: str) -> tuple[Period, Period, Period]:
+    """The report month, the month before and the same month a year earlier."""
+    out = []
+    for label, shift in (("current", 0), ("previous", -1), ("year_ago", -12)):
+        m = _shift(month, shift)
+        start, end = month_bounds(m, timezone)
+        out.append(Period(label, m, start, end))
+    return tuple(out)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- order metrics
 
 
 def completed(orders: nw.LazyFrame) -> nw.LazyFrame:
@@ -24,6 +203,728 @@ def completed(orders: nw.LazyFrame) -> nw.LazyFrame:
     if "status" not in orders.collect_schema():
         return orders
     return orders.filter(nw.col("status") == "completed")
+
+
+def _in(col: str, start: dt.datetime, end: dt.datetime) -> nw.Expr:
+    return (nw.col(col) >= start) & (nw.col(col) < end)
+
+
+def customer_base(
+    orders: nw.LazyFrame, periods: Sequence[Period], window_days: int
+) -> nw.LazyFrame:
+    """One row per registered customer with a completed order before the last period's end.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        ``customer_id, first_at, second_at`` (time of the second completed
+        order, null if none) and per period ``i`` (index into ``periods``):
+        ``n_orders_{i}`` (completed orders before the period's end),
+        ``active_start_{i}`` / ``active_end_{i}`` (bool: a completed order in
+        the ``window_days`` before the period's start / end),
+        ``spend_{i}`` (revenue in integer satang over the window ending at
+        the period's end).
+    """
+    last_end = max(p.end for p in periods)
+    window = dt.timedelta(days=window_days)
+    done = (
+        completed(orders)
+        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < last_end)
+        .select(
+            "customer_id",
+            "ordered_at",
+            (nw.col("revenue") * 100).round(0).cast(nw.Int64).alias("satang"),
+        )
+    )
+    aggs: list[nw.Expr] = [nw.col("ordered_at").min().alias("first_at")]
+    for i, p in enumerate(periods):
+        aggs += [
+            (nw.col("ordered_at") < p.end).cast(nw.Int64).sum().alias(f"n_orders_{i}"),
+            _in("ordered_at", p.start - window, p.start).any().alias(f"active_start_{i}"),
+            _in("ordered_at", p.end - window, p.end).any().alias(f"active_end_{i}"),
+            nw.when(_in("ordered_at", p.end - window, p.end))
+            .then(nw.col("satang"))
+            .otherwise(0)
+            .sum()
+            .alias(f"spend_{i}"),
+        ]
+    base = done.group_by("customer_id").agg(*aggs)
+    second = (
+        done.join(base.select("customer_id", "first_at"), on="customer_id")
+        .filter(nw.col("ordered_at") > nw.col("first_at"))
+        .group_by("customer_id")
+        .agg(nw.col("ordered_at").min().alias("second_at"))
+    )
+    return base.join(second, on="customer_id", how="left")
+
+
+def period_order_metrics(
+    orders: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[Period]
+) -> pd.DataFrame:
+    """Revenue, orders and customer counts per period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period label: ``revenue, orders, aov, active_customers,
+        new_customers, returning_customers, purchase_frequency,
+        repeat_revenue_share, discount_order_share`` (None without a
+        ``discount`` column), ``placed_orders`` (any status),
+        ``cancelled_orders, cancelled_value, refunded_orders, refunded_value``.
+    """
+    schema = orders.collect_schema()
+    has_status = "status" in schema
+    status = nw.col("status") if has_status else nw.lit("completed")
+    label = None
+    for p in periods:
+        cond = _in("ordered_at", p.start, p.end)
+        label = (
+            nw.when(cond).then(nw.lit(p.label))
+            if label is None
+            else label.when(cond).then(nw.lit(p.label))
+        )  # type: ignore[union-attr]
+    lo, hi = min(p.start for p in periods), max(p.end for p in periods)
+    cols = ["customer_id", "ordered_at", "revenue"] + (["status"] if has_status else [])
+    cols += ["discount"] if "discount" in schema else []
+    rows = (
+        orders.filter(_in("ordered_at", lo, hi))
+        .select(cols)
+        .with_columns(label.otherwise(nw.lit(None)).alias("period"))  # type: ignore[union-attr]
+        .filter(~nw.col("period").is_null())
+        .join(base.select("customer_id", "first_at"), on="customer_id", how="left")
+    )
+    done = status == "completed"
+    registered = done & ~nw.col("customer_id").is_null()
+    in_period_first = nw.col("first_at") >= nw.col("_start")
+    starts = None
+    for p in periods:
+        cond = nw.col("period") == p.label
+        starts = (
+            nw.when(cond).then(nw.lit(p.start))
+            if starts is None
+            else starts.when(cond).then(nw.lit(p.start))
+        )  # type: ignore[union-attr]
+    rows = rows.with_columns(starts.alias("_start"))  # type: ignore[union-attr]
+    money = lambda cond: nw.when(cond).then(nw.col("revenue")).otherwise(0.0).sum()  # noqa: E731
+    aggs = [
+        money(done).alias("revenue"),
+        done.cast(nw.Int64).sum().alias("orders"),
+        nw.len().alias("placed_orders"),
+        registered.cast(nw.Int64).sum().alias("registered_orders"),
+        count_distinct(nw.when(registered).then(nw.col("customer_id"))).alias("active_customers"),
+        count_distinct(nw.when(registered & in_period_first).then(nw.col("customer_id"))).alias(
+            "new_customers"
+        ),
+        money(registered & (nw.col("ordered_at") > nw.col("first_at"))).alias("repeat_revenue"),
+        (status == "cancelled").cast(nw.Int64).sum().alias("cancelled_orders"),
+        money(status == "cancelled").alias("cancelled_value"),
+        (status == "refunded").cast(nw.Int64).sum().alias("refunded_orders"),
+        money(status == "refunded").alias("refunded_value"),
+    ]
+    if "discount" in schema:
+        aggs.append((done & (nw.col("discount") > 0)).cast(nw.Int64).sum().alias("discounted"))
+    out = rows.group_by("period").agg(*aggs).collect().to_pandas().set_index("period")
+    out = out.reindex([p.label for p in periods])
+    counts = ["orders", "placed_orders", "registered_orders", "active_customers", "new_customers",
+              "cancelled_orders", "refunded_orders"]  # fmt: skip
+    out[counts] = out[counts].fillna(0).astype("int64")
+    money_cols = ["revenue", "repeat_revenue", "cancelled_value", "refunded_value"]
+    out[money_cols] = out[money_cols].fillna(0.0)
+    out["returning_customers"] = out["active_customers"] - out["new_customers"]
+    out["aov"] = _ratio(out["revenue"], out["orders"])
+    out["purchase_frequency"] = _ratio(out["registered_orders"], out["active_customers"])
+    out["repeat_revenue_share"] = _ratio(out["repeat_revenue"], out["revenue"])
+    out["discount_order_share"] = (
+        _ratio(out["discounted"].fillna(0), out["orders"]) if "discounted" in out else None
+    )
+    return out
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den with None where den is 0 (a ratio of nothing is not 0)."""
+    num, den = num.astype("float64"), den.astype("float64")
+    return (num / den).where(den > 0).astype(object).where(den > 0, None)
+
+
+def retention_metrics(
+    base: nw.LazyFrame, periods: Sequence[Period], new_customers: pd.Series
+) -> pd.DataFrame:
+    """Customer retention rate (E − N) / S and churn per period.
+
+    Parameters
+    ----------
+    base
+        :func:`customer_base` for the same periods.
+    new_customers
+        New customers per period label (from :func:`period_order_metrics`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period label: ``retention_start`` (S), ``retention_end`` (E),
+        ``retention_rate``, ``churn_rate`` (None when S is 0).
+    """
+    counts = (
+        base.select(
+            *[
+                nw.col(f"active_start_{i}").cast(nw.Int64).sum().alias(f"s{i}")
+                for i in range(len(periods))
+            ],
+            *[
+                nw.col(f"active_end_{i}").cast(nw.Int64).sum().alias(f"e{i}")
+                for i in range(len(periods))
+            ],
+        )
+        .collect()
+        .row(0)
+    )
+    n = len(periods)
+    rows = []
+    for i, p in enumerate(periods):
+        s, e = int(counts[i] or 0), int(counts[n + i] or 0)
+        crr = (e - int(new_customers[p.label])) / s if s else None
+        rows.append((p.label, s, e, crr, None if crr is None else 1 - crr))
+    return pd.DataFrame(
+        rows, columns=["period", "retention_start", "retention_end", "retention_rate", "churn_rate"]
+    ).set_index("period")
+
+
+def repeat_ladder(base: nw.LazyFrame, period_index: int = 0, max_k: int = 5) -> pd.DataFrame:
+    """P(order k+1 | k orders) for k = 1..max_k, counting completed orders before a period's end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``k, customers`` (with at least k orders), ``next`` (with at least
+        k+1), ``probability`` = next ÷ customers (None when no customer has k).
+    """
+    n = nw.col(f"n_orders_{period_index}")
+    row = (
+        base.select(*[(n >= k).cast(nw.Int64).sum().alias(f"k{k}") for k in range(1, max_k + 2)])
+        .collect()
+        .row(0)
+    )
+    at_least = [int(v or 0) for v in row]
+    ladder = pd.DataFrame(
+        {"k": range(1, max_k + 1), "customers": at_least[:-1], "next": at_least[1:]}
+    )
+    ladder["probability"] = _ratio(ladder["next"], ladder["customers"])
+    return ladder
+
+
+def hero_multiplier(base: nw.LazyFrame, period_index: int) -> float | None:
+    """Mean trailing-window spend of the top decile of customers ÷ mean spend of all.
+
+    Customers are ranked by spend in integer satang, highest first (ties broken
+    by customer id), and cut into NTILE(10); the top decile is tile 1, which
+    holds ceil(n / 10) customers (one customer when fewer than ten spent).
+    None when nobody spent.
+    """
+    from analysis.segments import ntile
+
+    spend = f"spend_{period_index}"
+    row = (
+        base.filter(nw.col(spend) > 0)
+        .select("customer_id", spend)
+        .with_columns((-nw.col(spend)).alias("_neg_spend"))
+        .with_columns(ntile("_neg_spend", 10).alias("_decile"))
+        .select(
+            nw.col(spend).mean().alias("all"),
+            nw.when(nw.col("_decile") == 1).then(nw.col(spend)).mean().alias("top"),
+        )
+        .collect()
+        .row(0)
+    )
+    if row[0] is None or row[1] is None or row[0] == 0:
+        return None
+    return float(row[1]) / float(row[0])
+
+
+# --------------------------------------------------------------------------- optional tables
+
+
+def conversion_metrics(
+    sessions: nw.LazyFrame, placed_orders: pd.Series, periods: Sequence[Period]
+) -> pd.DataFrame:
+    """Sessions and conversion rate (orders placed ÷ sessions) per period.
+
+    ``sessions.date`` is a local calendar date; a period covers the dates of its month.
+    """
+    label = _date_label(periods)
+    counts = (
+        sessions.with_columns(label.alias("period"))
+        .filter(~nw.col("period").is_null())
+        .group_by("period")
+        .agg(nw.col("sessions").sum().cast(nw.Float64).alias("sessions"))
+        .collect()
+        .to_pandas()
+        .set_index("period")
+        .reindex([p.label for p in periods])
+        .fillna(0)
+    )
+    counts["conversion_rate"] = _ratio(placed_orders.reindex(counts.index), counts["sessions"])
+    return counts
+
+
+def _date_label(periods: Sequence[Period]) -> nw.Expr:
+    label = None
+    for p in periods:
+        first = parse_month(p.month)
+        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        cond = (nw.col("date") >= first) & (nw.col("date") < nxt)
+        label = (
+            nw.when(cond).then(nw.lit(p.label))
+            if label is None
+            else label.when(cond).then(nw.lit(p.label))
+        )  # type: ignore[union-attr]
+    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
+
+
+def _time_label(col: str, periods: Sequence[Period]) -> nw.Expr:
+    label = None
+    for p in periods:
+        cond = _in(col, p.start, p.end)
+        label = (
+            nw.when(cond).then(nw.lit(p.label))
+            if label is None
+            else label.when(cond).then(nw.lit(p.label))
+        )  # type: ignore[union-attr]
+    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
+
+
+def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
+    """Carts created, carts converted and abandonment rate per period (by ``created_at``)."""
+    out = (
+        carts.with_columns(_time_label("created_at", periods).alias("period"))
+        .filter(~nw.col("period").is_null())
+        .group_by("period")
+        .agg(
+            nw.len().alias("carts"),
+            (~nw.col("order_id").is_null()).cast(nw.Int64).sum().alias("converted_carts"),
+        )
+        .collect()
+        .to_pandas()
+        .set_index("period")
+        .reindex([p.label for p in periods])
+        .fillna(0)
+    )
+    rate = _ratio(out["converted_carts"], out["carts"])
+    out["cart_abandonment_rate"] = rate.map(lambda v: None if v is None else 1 - v)
+    return out
+
+
+def _new_customer_channels(
+    base: nw.LazyFrame, customers: nw.LazyFrame | None, start: dt.datetime, end: dt.datetime
+) -> nw.LazyFrame:
+    new = base.filter(_in("first_at", start, end)).select("customer_id", "first_at")
+    if customers is None or "acquisition_channel" not in customers.collect_schema():
+        return new.with_columns(nw.lit(None).cast(nw.String).alias("channel"))
+    return new.join(
+        customers.select("customer_id", nw.col("acquisition_channel").alias("channel")),
+        on="customer_id",
+        how="left",
+    )
+
+
+def acquisition_metrics(
+    spend: nw.LazyFrame,
+    base: nw.LazyFrame,
+    customers: nw.LazyFrame | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    first_day: dt.date,
+    end_day: dt.date,
+) -> pd.DataFrame:
+    """New customers, spend and CAC by acquisition channel for one period.
+
+    Parameters
+    ----------
+    spend
+        ``marketing_spend`` rows; ``date`` is a local date.
+    start, end
+        The period as UTC instants (for first orders).
+    first_day, end_day
+        The same period as local dates, end exclusive (for spend).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel plus ``"all"``: ``new_customers, spend, cac``
+        (None where a channel has no new customers). Channels without a
+        ``customers`` table row are reported as ``"unknown"``.
+    """
+    has_channel = "channel" in spend.collect_schema()
+    spent = (
+        spend.filter((nw.col("date") >= first_day) & (nw.col("date") < end_day))
+        .with_columns(
+            (nw.col("channel") if has_channel else nw.lit("unknown"))
+            .fill_null("unknown")
+            .alias("channel")
+        )
+        .group_by("channel")
+        .agg(nw.col("spend").sum().cast(nw.Float64).alias("spend"))
+        .collect()
+        .to_pandas()
+        .set_index("channel")
+    )
+    new = (
+        _new_customer_channels(base, customers, start, end)
+        .with_columns(nw.col("channel").fill_null("unknown"))
+        .group_by("channel")
+        .agg(nw.len().alias("new_customers"))
+        .collect()
+        .to_pandas()
+        .set_index("channel")
+    )
+    out = new.join(spent, how="outer").sort_index()
+    out["new_customers"] = out["new_customers"].fillna(0).astype("int64")
+    out["spend"] = out["spend"].fillna(0.0)
+    total = pd.DataFrame(
+        {"new_customers": [int(out["new_customers"].sum())], "spend": [float(out["spend"].sum())]},
+        index=["all"],
+    )
+    out = pd.concat([out, total])
+    out.index.name = "channel"
+    out["cac"] = _ratio(out["spend"], out["new_customers"])
+    return out
+
+
+def historical_ltv(orders: nw.LazyFrame, base: nw.LazyFrame, end: dt.datetime) -> float | None:
+    """Mean revenue in the 365 days after the first order, for customers acquired 1–2 years before ``end``.
+
+    Every customer counted has a full year of history before ``end``; None when
+    no customer was acquired in ``[end − 730 days, end − 365 days)``.
+    """
+    year = dt.timedelta(days=365)
+    cohort = base.filter(_in("first_at", end - 2 * year, end - year)).select(
+        "customer_id", "first_at"
+    )
+    row = (
+        completed(orders)
+        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < end)
+        .select("customer_id", "ordered_at", "revenue")
+        .join(cohort, on="customer_id")
+        .filter(nw.col("ordered_at") < nw.col("first_at") + year)
+        .select(nw.col("revenue").sum().alias("revenue"))
+        .collect()
+        .row(0)
+    )
+    size = cohort.select(nw.len()).collect().item()
+    return float(row[0] or 0.0) / size if size else None
+
+
+def survey_metrics(surveys: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
+    """NPS (points, −100..100) and CSAT (share of 4–5) per period, with answer counts."""
+    schema = surveys.collect_schema()
+    aggs = [nw.len().alias("responses")]
+    if "nps" in schema:
+        aggs += [
+            (~nw.col("nps").is_null()).cast(nw.Int64).sum().alias("nps_answers"),
+            (nw.col("nps") >= 9).fill_null(False).cast(nw.Int64).sum().alias("promoters"),
+            (nw.col("nps") <= 6).fill_null(False).cast(nw.Int64).sum().alias("detractors"),
+        ]
+    if "csat" in schema:
+        aggs += [
+            (~nw.col("csat").is_null()).cast(nw.Int64).sum().alias("csat_answers"),
+            (nw.col("csat") >= 4).fill_null(False).cast(nw.Int64).sum().alias("satisfied"),
+        ]
+    out = (
+        surveys.with_columns(_time_label("responded_at", periods).alias("period"))
+        .filter(~nw.col("period").is_null())
+        .group_by("period")
+        .agg(*aggs)
+        .collect()
+        .to_pandas()
+        .set_index("period")
+        .reindex([p.label for p in periods])
+        .fillna(0)
+    )
+    if "nps" in schema:
+        share = _ratio(out["promoters"] - out["detractors"], out["nps_answers"])
+        out["nps"] = share.map(lambda v: None if v is None else 100 * v)
+    else:
+        out["nps"] = None
+    out["csat"] = _ratio(out["satisfied"], out["csat_answers"]) if "csat" in schema else None
+    return out
+
+
+def onboarding_metrics(
+    orders: nw.LazyFrame,
+    base: nw.LazyFrame,
+    customers: nw.LazyFrame | None,
+    period: Period,
+) -> dict[str, float | None]:
+    """Onboarding of the period's new customers.
+
+    Returns
+    -------
+    dict
+        ``median_days_signup_to_first_order`` (customers with ``signed_up_at``;
+        None without it), ``first_order_discount_share`` (share of first orders
+        with a discount; None without ``discount``), ``median_days_first_to_second``
+        (all customers whose second order falls before the period's end).
+    """
+    out: dict[str, float | None] = {
+        "median_days_signup_to_first_order": None,
+        "first_order_discount_share": None,
+    }
+    new = base.filter(_in("first_at", period.start, period.end)).select("customer_id", "first_at")
+    if customers is not None and "signed_up_at" in customers.collect_schema():
+        value = (
+            new.join(customers.select("customer_id", "signed_up_at"), on="customer_id")
+            .filter(~nw.col("signed_up_at").is_null())
+            .select(
+                ((nw.col("first_at") - nw.col("signed_up_at")).dt.total_seconds() / 86400)
+                .median()
+                .alias("d")
+            )
+            .collect()
+            .item()
+        )
+        out["median_days_signup_to_first_order"] = None if value is None else float(value)
+    if "discount" in orders.collect_schema():
+        row = (
+            completed(orders)
+            .filter(_in("ordered_at", period.start, period.end))
+            .select("customer_id", "ordered_at", "discount")
+            .join(new, on="customer_id")
+            .filter(nw.col("ordered_at") == nw.col("first_at"))
+            .group_by("customer_id")
+            .agg((nw.col("discount") > 0).any().alias("used"))
+            .select(nw.col("used").cast(nw.Int64).mean())
+            .collect()
+            .item()
+        )
+        out["first_order_discount_share"] = None if row is None else float(row)
+    value = (
+        base.filter(nw.col("second_at") < period.end)
+        .select(((nw.col("second_at") - nw.col("first_at")).dt.total_seconds() / 86400).median())
+        .collect()
+        .item()
+    )
+    out["median_days_first_to_second"] = None if value is None else float(value)
+    return out
+
+
+def loyalty_participation(
+    members: nw.LazyFrame, orders: nw.LazyFrame, periods: Sequence[Period]
+) -> pd.Series:
+    """Share of the period's active customers who joined the programme before the period's end."""
+    values = {}
+    for p in periods:
+        active = (
+            completed(orders)
+            .filter(~nw.col("customer_id").is_null(), _in("ordered_at", p.start, p.end))
+            .group_by("customer_id")
+            .agg(nw.len().alias("n"))
+            .select("customer_id")
+        )
+        joined = (
+            members.filter(nw.col("joined_at") < p.end)
+            .group_by("customer_id")
+            .agg(nw.len().alias("m"))
+        )
+        row = (
+            active.join(joined, on="customer_id", how="left")
+            .select(
+                nw.len().alias("active"),
+                (~nw.col("m").is_null()).cast(nw.Int64).sum().alias("members"),
+            )
+            .collect()
+            .row(0)
+        )
+        values[p.label] = (row[1] or 0) / row[0] if row[0] else None
+    return pd.Series(values, dtype=object)
+
+
+# --------------------------------------------------------------------------- scorecard
+
+
+@dataclass
+class Scorecard:
+    """The KPI scorecard of one store-month.
+
+    Attributes
+    ----------
+    table
+        One row per metric of :data:`METRICS`: ``metric, label, unit,
+        definition, higher_is_better, current, previous, year_ago, change_vs_previous,
+        pct_vs_previous, change_vs_year_ago, pct_vs_year_ago, available``
+        (False when the metric's table is missing), ``missing_table``.
+    periods
+        The three periods compared.
+    acquisition
+        New customers, spend and CAC by channel for the report month (None
+        without ``marketing_spend``).
+    ladder
+        Repeat ladder P(k+1 | k), k = 1..5, at the report month's end.
+    onboarding
+        Onboarding values of the report month (see :func:`onboarding_metrics`).
+    missing
+        Optional tables absent for this store.
+    """
+
+    table: pd.DataFrame
+    periods: tuple[Period, ...]
+    acquisition: pd.DataFrame | None
+    ladder: pd.DataFrame
+    onboarding: dict[str, float | None]
+    ltv: float | None
+    missing: list[str] = field(default_factory=list)
+
+    def value(self, key: str, period: str = "current") -> float | None:
+        """One cell of the scorecard (None when not available)."""
+        v = self.table.loc[key, period]
+        return None if v is None or pd.isna(v) else float(v)
+
+
+def scorecard(wh: StoreWarehouse, month: str, window_days: int = 365) -> Scorecard:
+    """Every KPI of :data:`METRICS` for ``month``, the month before and a year before.
+
+    Runs on the engine of ``wh``; the per-customer base is persisted once
+    (DuckDB temp table) and shared by the metrics that need it.
+    """
+    periods = report_periods(month, wh.timezone)
+    current = periods[0]
+    orders = wh.table("orders", end=current.end)
+    base = wh.persist(customer_base(orders, periods, window_days))
+    per = period_order_metrics(orders, base, periods)
+    values: dict[str, pd.Series] = {
+        k: per[k]
+        for k in (
+            "revenue", "orders", "aov", "active_customers", "new_customers", "returning_customers",
+            "purchase_frequency", "repeat_revenue_share", "discount_order_share",
+            "cancelled_orders", "cancelled_value", "refunded_orders", "refunded_value",
+        )
+    }  # fmt: skip
+    retention = retention_metrics(base, periods, per["new_customers"])
+    values["retention_rate"] = retention["retention_rate"]
+    values["churn_rate"] = retention["churn_rate"]
+    repeat = {}
+    for i, p in enumerate(periods):
+        ladder_i = repeat_ladder(base, i, max_k=1)
+        repeat[p.label] = ladder_i["probability"].iloc[0]
+    values["repeat_purchase_rate"] = pd.Series(repeat, dtype=object)
+    values["hero_multiplier"] = pd.Series(
+        {p.label: hero_multiplier(base, i) for i, p in enumerate(periods)}, dtype=object
+    )
+    optional = ("sessions", "carts", "marketing_spend", "surveys", "customers", "loyalty_members")
+    missing = [t for t in optional if not wh.has(t)]
+    lo_date = parse_month(periods[2].month)
+    if wh.has("sessions"):
+        sessions = wh.table("sessions", start=lo_date, end=current.end)
+        values["conversion_rate"] = conversion_metrics(sessions, per["placed_orders"], periods)[
+            "conversion_rate"
+        ]
+    if wh.has("carts"):
+        values["cart_abandonment_rate"] = cart_metrics(
+            wh.table("carts", start=periods[2].start, end=current.end), periods
+        )["cart_abandonment_rate"]
+    if wh.has("surveys"):
+        surveys = survey_metrics(
+            wh.table("surveys", start=periods[2].start, end=current.end), periods
+        )
+        values["nps"], values["csat"] = surveys["nps"], surveys["csat"]
+    customers = wh.table("customers") if wh.has("customers") else None
+    acquisition = None
+    ltv = historical_ltv(orders, base, current.end)
+    if wh.has("marketing_spend"):
+        spend = wh.table("marketing_spend")
+        cac, ltv_cac = {}, {}
+        for p in periods:
+            first_day = parse_month(p.month)
+            end_day = parse_month(_shift(p.month, 1))
+            acq = acquisition_metrics(spend, base, customers, p.start, p.end, first_day, end_day)
+            if p.label == "current":
+                acquisition = acq
+            cac[p.label] = acq.loc["all", "cac"]
+            year_start = p.end - dt.timedelta(days=365)
+            yearly = acquisition_metrics(
+                spend, base, None, year_start, p.end, _local_date(year_start, wh.timezone), end_day
+            )
+            p_ltv = ltv if p.label == "current" else historical_ltv(orders, base, p.end)
+            yearly_cac = yearly.loc["all", "cac"]
+            ltv_cac[p.label] = p_ltv / yearly_cac if p_ltv is not None and yearly_cac else None
+        values["cac"] = pd.Series(cac, dtype=object)
+        values["ltv_cac"] = pd.Series(ltv_cac, dtype=object)
+    if wh.has("loyalty_members"):
+        values["loyalty_participation"] = loyalty_participation(
+            wh.table("loyalty_members", end=current.end), orders, periods
+        )
+    table = _scorecard_table(values, periods, missing)
+    return Scorecard(
+        table=table,
+        periods=periods,
+        acquisition=acquisition,
+        ladder=repeat_ladder(base, 0),
+        onboarding=onboarding_metrics(orders, base, customers, current),
+        ltv=ltv,
+        missing=missing,
+    )
+
+
+def _local_date(instant: dt.datetime, timezone: str) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def _scorecard_table(
+    values: dict[str, pd.Series], periods: Sequence[Period], missing: Sequence[str]
+) -> pd.DataFrame:
+    rows = []
+    labels = [p.label for p in periods]
+    for m in METRICS:
+        series = values.get(m.key)
+        cells = [None if series is None else _clean(series.get(label)) for label in labels]
+        cur, prev, ago = cells
+        rows.append(
+            {
+                "metric": m.key,
+                "label": m.label,
+                "unit": m.unit,
+                "definition": m.definition,
+                "higher_is_better": m.higher_is_better,
+                "current": cur,
+                "previous": prev,
+                "year_ago": ago,
+                "change_vs_previous": _diff(cur, prev),
+                "pct_vs_previous": _pct(cur, prev),
+                "change_vs_year_ago": _diff(cur, ago),
+                "pct_vs_year_ago": _pct(cur, ago),
+                "available": series is not None,
+                "missing_table": m.table if series is None else None,
+            }
+        )
+    table = pd.DataFrame(rows).set_index("metric", drop=False)
+    numbers = [
+        c
+        for c in table.columns
+        if c.startswith(("current", "previous", "year_ago", "change", "pct"))
+    ]
+    table[numbers] = table[numbers].astype(object).where(table[numbers].notna(), None)
+    return table
+
+
+def _clean(value: object) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(number) else number
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _pct(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else (a - b) / abs(b)
+
+
+# --------------------------------------------------------------------------- trends
 
 
 def monthly_summary(orders: nw.LazyFrame, timezone: str) -> nw.LazyFrame:
@@ -39,43 +940,36 @@ def monthly_summary(orders: nw.LazyFrame, timezone: str) -> nw.LazyFrame:
     Returns
     -------
     narwhals.LazyFrame
-        One row per month with a completed or cancelled/refunded order:
-        ``month`` (naive datetime, first day), ``revenue`` (store currency),
-        ``orders``, ``aov``, ``active_customers``, ``purchase_frequency``,
-        ``cancelled_orders``, ``refunded_orders``, ``cancelled_value``,
-        ``refunded_value``; sorted by month.
+        One row per month with an order: ``month`` (naive datetime, first
+        day), ``revenue`` (store currency), ``orders``, ``aov``,
+        ``active_customers``, ``purchase_frequency``, ``cancelled_orders``,
+        ``refunded_orders``, ``cancelled_value``, ``refunded_value``; sorted by month.
     """
     has_status = "status" in orders.collect_schema()
     status = nw.col("status") if has_status else nw.lit("completed")
     is_done = status == "completed"
     registered_done = is_done & ~nw.col("customer_id").is_null()
-    with_month = orders.with_columns(local_month("ordered_at", timezone).alias("month"))
-    summary = with_month.group_by("month").agg(
-        nw.when(is_done).then(nw.col("revenue")).otherwise(0.0).sum().alias("revenue"),
-        is_done.cast(nw.Int64).sum().alias("orders"),
-        registered_done.cast(nw.Int64).sum().alias("_registered_orders"),
-        count_distinct(nw.when(registered_done).then(nw.col("customer_id"))).alias(
-            "active_customers"
-        ),
-        (status == "cancelled").cast(nw.Int64).sum().alias("cancelled_orders"),
-        (status == "refunded").cast(nw.Int64).sum().alias("refunded_orders"),
-        nw.when(status == "cancelled")
-        .then(nw.col("revenue"))
-        .otherwise(0.0)
-        .sum()
-        .alias("cancelled_value"),
-        nw.when(status == "refunded")
-        .then(nw.col("revenue"))
-        .otherwise(0.0)
-        .sum()
-        .alias("refunded_value"),
+    money = lambda cond: nw.when(cond).then(nw.col("revenue")).otherwise(0.0).sum()  # noqa: E731
+    summary = (
+        orders.with_columns(local_month("ordered_at", timezone).alias("month"))
+        .group_by("month")
+        .agg(
+            money(is_done).alias("revenue"),
+            is_done.cast(nw.Int64).sum().alias("orders"),
+            registered_done.cast(nw.Int64).sum().alias("_registered_orders"),
+            count_distinct(nw.when(registered_done).then(nw.col("customer_id"))).alias(
+                "active_customers"
+            ),
+            (status == "cancelled").cast(nw.Int64).sum().alias("cancelled_orders"),
+            (status == "refunded").cast(nw.Int64).sum().alias("refunded_orders"),
+            money(status == "cancelled").alias("cancelled_value"),
+            money(status == "refunded").alias("refunded_value"),
+        )
     )
     return (
         summary.with_columns(
             (nw.col("revenue") / nw.col("orders")).alias("aov"),
-            (nw.col("_registered_orders") / nw.col("active_customers")).alias(
-                "purchase_frequency"
-            ),
+            (nw.col("_registered_orders") / nw.col("active_customers")).alias("purchase_frequency"),
         )
         .select(
             "month", "revenue", "orders", "aov", "active_customers", "purchase_frequency",
@@ -83,3 +977,200 @@ def monthly_summary(orders: nw.LazyFrame, timezone: str) -> nw.LazyFrame:
         )
         .sort("month")
     )  # fmt: skip
+
+
+def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataFrame:
+    """Headline KPIs for each of the ``months`` months ending with ``month``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month (every month present, zeros where nothing
+        happened): ``month`` (Timestamp, first day), ``revenue, orders, aov,
+        active_customers, new_customers, returning_customers``, and where the
+        tables exist ``conversion_rate``, ``cart_abandonment_rate``, ``nps``,
+        ``spend``.
+    """
+    first = _shift(month, -(months - 1))
+    start, _ = month_bounds(first, wh.timezone)
+    _, end = month_bounds(month, wh.timezone)
+    tz = wh.timezone
+    orders = wh.table("orders", end=end)
+    firsts = (
+        completed(orders)
+        .filter(~nw.col("customer_id").is_null())
+        .group_by("customer_id")
+        .agg(nw.col("ordered_at").min().alias("first_at"))
+    )
+    status = nw.col("status") if "status" in orders.collect_schema() else nw.lit("completed")
+    done = status == "completed"
+    registered = done & ~nw.col("customer_id").is_null()
+    per = (
+        orders.filter(nw.col("ordered_at") >= start)
+        .join(firsts, on="customer_id", how="left")
+        .with_columns(local_month("ordered_at", tz).alias("month"))
+        .with_columns(
+            (local_month("first_at", tz) == nw.col("month")).fill_null(False).alias("_is_new")
+        )
+        .group_by("month")
+        .agg(
+            nw.when(done).then(nw.col("revenue")).otherwise(0.0).sum().alias("revenue"),
+            done.cast(nw.Int64).sum().alias("orders"),
+            nw.len().alias("placed_orders"),
+            count_distinct(nw.when(registered).then(nw.col("customer_id"))).alias(
+                "active_customers"
+            ),
+            count_distinct(
+                nw.when(registered & nw.col("_is_new")).then(nw.col("customer_id"))
+            ).alias("new_customers"),
+        )
+        .collect()
+        .to_pandas()
+    )
+    index = pd.date_range(pd.Timestamp(parse_month(first)), periods=months, freq="MS")
+    out = per.set_index("month").reindex(index)
+    out.index.name = "month"
+    out = out.fillna(0)
+    for col in ("orders", "placed_orders", "active_customers", "new_customers"):
+        out[col] = out[col].astype("int64")
+    out["returning_customers"] = out["active_customers"] - out["new_customers"]
+    out["aov"] = _ratio(out["revenue"], out["orders"]).astype("float64")
+    lo_date = parse_month(first)
+    if wh.has("sessions"):
+        s = (
+            wh.table("sessions", start=lo_date, end=end)
+            .with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
+            .group_by("month")
+            .agg(nw.col("sessions").sum().cast(nw.Float64))
+            .collect()
+            .to_pandas()
+        )
+        s["month"] = pd.to_datetime(s["month"])
+        out = out.join(s.set_index("month"))
+        out["conversion_rate"] = (out["placed_orders"] / out["sessions"]).where(out["sessions"] > 0)
+    if wh.has("carts"):
+        c = (
+            wh.table("carts", start=start, end=end)
+            .with_columns(local_month("created_at", tz).alias("month"))
+            .group_by("month")
+            .agg(
+                nw.len().alias("carts"),
+                nw.col("order_id")
+                .is_null()
+                .cast(nw.Int64)
+                .sum()
+                .cast(nw.Float64)
+                .alias("_abandoned"),
+            )
+            .collect()
+            .to_pandas()
+        )
+        out = out.join(c.set_index("month"))
+        out["cart_abandonment_rate"] = (out["_abandoned"] / out["carts"]).where(out["carts"] > 0)
+        out = out.drop(columns="_abandoned")
+    if wh.has("surveys") and "nps" in wh.table("surveys").collect_schema():
+        n = (
+            wh.table("surveys", start=start, end=end)
+            .filter(~nw.col("nps").is_null())
+            .with_columns(local_month("responded_at", tz).alias("month"))
+            .group_by("month")
+            .agg(
+                nw.len().alias("_answers"),
+                ((nw.col("nps") >= 9).cast(nw.Int64) - (nw.col("nps") <= 6).cast(nw.Int64))
+                .sum()
+                .cast(nw.Float64)
+                .alias("_net"),
+            )
+            .collect()
+            .to_pandas()
+        )
+        out = out.join(n.set_index("month"))
+        out["nps"] = (100 * out["_net"] / out["_answers"]).where(out["_answers"] > 0)
+        out = out.drop(columns=["_net", "_answers"])
+    if wh.has("marketing_spend"):
+        sp = (
+            wh.table("marketing_spend", start=lo_date, end=end)
+            .with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
+            .group_by("month")
+            .agg(nw.col("spend").sum().cast(nw.Float64))
+            .collect()
+            .to_pandas()
+        )
+        sp["month"] = pd.to_datetime(sp["month"])
+        out = out.join(sp.set_index("month"))
+        out["spend"] = out["spend"].fillna(0.0)
+    return out.reset_index()
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def headline_values(card: Scorecard) -> dict[str, float | int | None]:
+    """Scorecard values for the report manifest (``kpis.*``), rounded so runs compare byte for byte.
+
+    Money to 2 decimals (satang), ratios and other numbers to 6; counts as
+    integers; for every metric also ``<key>_pct_vs_previous`` and
+    ``<key>_pct_vs_year_ago`` (6 decimals). Unavailable metrics are omitted.
+    """
+    out: dict[str, float | int | None] = {}
+    for row in card.table.itertuples(index=False):
+        if not row.available:
+            continue
+        digits = 2 if row.unit == "money" else 6
+        out[row.metric] = _round(row.current, digits, as_int=row.unit == "count")
+        out[f"{row.metric}_pct_vs_previous"] = _round(row.pct_vs_previous, 6)
+        out[f"{row.metric}_pct_vs_year_ago"] = _round(row.pct_vs_year_ago, 6)
+    return out
+
+
+def _round(value: float | None, digits: int, as_int: bool = False) -> float | int | None:
+    if value is None or pd.isna(value):
+        return None
+    return int(round(value)) if as_int else round(float(value), digits)
+
+
+def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -> list[str]:
+    """A few one-line findings for the executive summary, largest movements first.
+
+    Sentences are generated from the scorecard only (no free text), e.g.
+    ``"Revenue +12% vs September, driven by returning customers."``.
+    """
+    t = card.table
+    out: list[str] = []
+
+    def pct(key: str, col: str = "pct_vs_previous") -> float | None:
+        v = t.loc[key, col]
+        return None if v is None or pd.isna(v) else float(v)
+
+    rev = pct("revenue")
+    if rev is not None:
+        new_d = _diff(card.value("new_customers"), card.value("new_customers", "previous"))
+        ret_d = _diff(
+            card.value("returning_customers"), card.value("returning_customers", "previous")
+        )
+        driver = ""
+        if new_d is not None and ret_d is not None and (new_d or ret_d):
+            bigger = "returning customers" if abs(ret_d) >= abs(new_d) else "new customers"
+            driver = f", driven by {bigger}"
+        out.append(f"Revenue {rev:+.0%} vs {previous_month_name}{driver}.")
+    yoy = pct("revenue", "pct_vs_year_ago")
+    if yoy is not None:
+        out.append(f"Revenue {yoy:+.0%} vs the same month last year.")
+    movers = []
+    for key in (
+        "active_customers",
+        "new_customers",
+        "aov",
+        "conversion_rate",
+        "cart_abandonment_rate",
+        "cac",
+    ):
+        change = pct(key)
+        if change is not None and abs(change) >= 0.05:
+            movers.append((abs(change), key, change))
+    for _, key, change in sorted(movers, reverse=True):
+        out.append(f"{_METRIC[key].label} {change:+.0%} vs {previous_month_name}.")
+    crr = card.value("retention_rate")
+    if crr is not None:
+        out.append(f"Customer retention rate {crr:.0%} (churn {1 - crr:.0%}).")
+    return out[:max_items]

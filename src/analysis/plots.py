@@ -172,3 +172,216 @@ def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = Non
     ax.set_xlabel("months since first order")
     ax.set_ylabel("")
     return ax
+
+
+# --------------------------------------------------------------------------- metric text
+
+THAI_LABELS = {
+    "revenue": "ยอดขาย",
+    "orders": "คำสั่งซื้อ",
+    "aov": "มูลค่าเฉลี่ยต่อคำสั่งซื้อ",
+    "active_customers": "ลูกค้าที่ซื้อ",
+    "new_customers": "ลูกค้าใหม่",
+    "returning_customers": "ลูกค้าเก่าที่กลับมาซื้อ",
+    "purchase_frequency": "ความถี่ในการซื้อ",
+    "retention_rate": "อัตราการรักษาลูกค้า",
+    "churn_rate": "อัตราการสูญเสียลูกค้า",
+    "repeat_purchase_rate": "อัตราการซื้อซ้ำ",
+    "repeat_revenue_share": "สัดส่วนยอดขายจากการซื้อซ้ำ",
+    "hero_multiplier": "ตัวคูณลูกค้าชั้นยอด",
+    "conversion_rate": "อัตราการเปลี่ยนผู้เข้าชมเป็นผู้ซื้อ",
+    "cart_abandonment_rate": "อัตราการทิ้งตะกร้า",
+    "cac": "ต้นทุนการได้ลูกค้าใหม่",
+    "ltv_cac": "LTV : CAC",
+    "nps": "NPS",
+    "csat": "ความพึงพอใจ (CSAT)",
+    "discount_order_share": "สัดส่วนคำสั่งซื้อที่ใช้ส่วนลด",
+    "cancelled_orders": "คำสั่งซื้อที่ยกเลิก",
+    "cancelled_value": "มูลค่าที่ยกเลิก",
+    "refunded_orders": "คำสั่งซื้อที่คืนเงิน",
+    "refunded_value": "มูลค่าที่คืนเงิน",
+    "loyalty_participation": "สัดส่วนสมาชิกสะสมแต้ม",
+    "spend": "ค่าการตลาด",
+}
+
+
+def metric_label(key: str, default: str, language: str = "en") -> str:
+    """A metric's label in the report language (Thai when ``language == "th"``)."""
+    return THAI_LABELS.get(key, default) if language == "th" else default
+
+
+def format_metric(value: float | None, unit: str, currency: str = "THB") -> str:
+    """A metric value as people read it, by unit.
+
+    ``money`` → ``฿1,234``; ``count`` → ``1,234``; ``ratio`` → ``12.3%``;
+    ``points`` → ``+26``; ``days`` → ``4.5 days``; ``number`` → ``1.85``;
+    None → ``–``.
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "money":
+        return format_money(value, currency, decimals=0 if abs(value) >= 100 else 2)
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "ratio":
+        return f"{value:.2%}" if abs(value) < 0.1 else f"{value:.1%}"
+    if unit == "points":
+        return f"{value:+.0f}"
+    if unit == "days":
+        return f"{value:,.1f} days"
+    return f"{value:,.2f}"
+
+
+def format_change(pct: float | None, change: float | None, unit: str) -> str:
+    """A change as people read it: ratios and points in percentage points, others in %."""
+    if unit == "ratio":
+        return "–" if change is None or pd.isna(change) else f"{100 * change:+.2f} pp"
+    if unit == "points":
+        return "–" if change is None or pd.isna(change) else f"{change:+.0f} pts"
+    return "–" if pct is None or pd.isna(pct) else f"{pct:+.1%}"
+
+
+def scorecard_frame(
+    table: pd.DataFrame, currency: str, language: str = "en", columns: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """A scorecard table (``kpis.Scorecard.table``) as text, ready to display.
+
+    Unavailable metrics read "not available — add `<table>` to the warehouse".
+    """
+    heads = columns or {
+        "label": "Metric",
+        "current": "This month",
+        "previous": "Previous month",
+        "vs_previous": "Change",
+        "year_ago": "Year ago",
+        "vs_year_ago": "Change vs year ago",
+    }
+    rows = []
+    for row in table.itertuples(index=False):
+        label = metric_label(row.metric, row.label, language)
+        if not row.available:
+            missing = f"not available — add `{row.missing_table}` to the warehouse"
+            rows.append([label, missing, "", "", "", ""])
+            continue
+        rows.append(
+            [
+                label,
+                format_metric(row.current, row.unit, currency),
+                format_metric(row.previous, row.unit, currency),
+                format_change(row.pct_vs_previous, row.change_vs_previous, row.unit),
+                format_metric(row.year_ago, row.unit, currency),
+                format_change(row.pct_vs_year_ago, row.change_vs_year_ago, row.unit),
+            ]
+        )
+    return pd.DataFrame(rows, columns=list(heads.values()))
+
+
+def small_multiples(
+    data: pd.DataFrame,
+    series: list[tuple[str, str, str]],
+    *,
+    currency: str,
+    language: str = "en",
+    buddhist_era: bool = False,
+    ncols: int = 3,
+):
+    """A grid of monthly trend charts, one per ``(column, title, unit)``; missing columns skipped."""
+    present = [s for s in series if s[0] in data.columns and data[s[0]].notna().any()]
+    nrows = max(1, -(-len(present) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
+    for ax, (column, title, unit) in zip(axes.flat, present, strict=False):
+        trend_chart(
+            data, x="month", y=column, title=title, language=language, buddhist_era=buddhist_era,
+            currency=currency if unit == "money" else None, percent=unit == "ratio", ax=ax,
+        )  # fmt: skip
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in list(axes.flat)[len(present) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def kpi_cards(
+    table: pd.DataFrame, keys: Sequence[str], currency: str, language: str = "en"
+) -> list[dict]:
+    """Executive-summary cards for the given metrics of a scorecard table.
+
+    Each card: ``key, label, value`` (formatted), ``change`` (vs the previous
+    month), ``direction`` (``up``/``down``/``flat``) and ``good`` (whether the
+    move is welcome; None when the metric has no preferred direction).
+    Unavailable metrics get no card.
+    """
+    cards = []
+    for key in keys:
+        if key not in table.index or not table.loc[key, "available"]:
+            continue
+        row = table.loc[key]
+        change = row["change_vs_previous"]
+        direction = "flat"
+        if change is not None and not pd.isna(change) and change != 0:
+            direction = "up" if change > 0 else "down"
+        better = row["higher_is_better"]
+        good = (
+            None if better is None or direction == "flat" else (direction == "up") == bool(better)
+        )
+        cards.append(
+            {
+                "key": key,
+                "label": metric_label(key, row["label"], language),
+                "value": format_metric(row["current"], row["unit"], currency),
+                "change": format_change(row["pct_vs_previous"], change, row["unit"]),
+                "direction": direction,
+                "good": good,
+            }
+        )
+    return cards
+
+
+def not_available(table: str) -> str:
+    """The sentence a report shows instead of a metric whose optional table is missing."""
+    return f"Not available — add `{table}` to the warehouse (`data/warehouse/{table}/<store>.parquet`)."
+
+
+def spend_vs_new_customers(
+    trends: pd.DataFrame, *, currency: str, language: str = "en", buddhist_era: bool = False
+):
+    """Monthly new customers (bars) against marketing spend (line, right axis)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    labels = month_labels(trends["month"], language, buddhist_era)
+    ax.bar(
+        labels,
+        trends["new_customers"],
+        color=sns.color_palette(PALETTE, 3)[0],
+        label="new customers",
+    )
+    ax.set_ylabel("new customers")
+    ax.tick_params(axis="x", rotation=45)
+    right = ax.twinx()
+    right.plot(labels, trends["spend"], color=ACCENT, marker="o", label="marketing spend")
+    right.grid(False)
+    money_axis(right, currency)
+    right.set_ylabel("marketing spend")
+    ax.set_title("New customers and marketing spend")
+    fig.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def repeat_ladder_chart(ladder: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of P(order k+1 | k orders) for k = 1..n (``kpis.repeat_ladder`` output)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    frame = ladder.assign(
+        step=[f"{k} → {k + 1}" for k in ladder["k"]], p=ladder["probability"].astype(float)
+    )
+    sns.barplot(data=frame, x="step", y="p", color=ACCENT, ax=ax)
+    for patch, value in zip(ax.patches, frame["p"], strict=False):
+        if pd.notna(value):
+            ax.annotate(f"{value:.0%}", (patch.get_x() + patch.get_width() / 2, patch.get_height()),
+                        ha="center", va="bottom", fontsize=9)  # fmt: skip
+    percent_axis(ax)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("orders")
+    ax.set_ylabel("chance of one more order")
+    ax.set_title("Repeat ladder: P(order k+1 | k orders)")
+    return ax

@@ -192,7 +192,11 @@ class StoreWarehouse:
         if isinstance(value, str):
             value = parse_month(value)
         if as_date:
-            return value.date() if isinstance(value, dt.datetime) else value
+            if isinstance(value, dt.datetime):  # the local calendar day of that instant
+                if value.tzinfo is None:
+                    raise DataError(f"naive datetime {value} in a time filter: add a time zone")
+                return value.astimezone(ZoneInfo(self.timezone)).date()
+            return value
         if isinstance(value, dt.datetime):
             if value.tzinfo is None:
                 raise DataError(f"naive datetime {value} in a time filter: add a time zone")

@@ -61,3 +61,38 @@ def test_read_headlines_collects_and_merges():
     )
     assert read_headlines(nb) == {"kpis": {"a": 1, "b": 3}, "clv": {"c": 0.5}}
     assert read_headlines(new_notebook()) == {}
+
+
+def test_cards_and_findings_reach_the_index():
+    import nbformat
+
+    from analysis.report.headlines import HEADLINES_MIME, read_summaries
+    from analysis.report.index import render_report_index
+
+    card = {"key": "revenue", "label": "ยอดขาย", "value": "฿1,234", "change": "+9.6%",
+            "direction": "up", "good": True}  # fmt: skip
+    payload = record_headlines(
+        "kpis", {"revenue": 1234.0}, cards=[card], findings=["Revenue +10%."]
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={HEADLINES_MIME: dict(payload)})]
+    nb.cells = [cell]
+    summaries = read_summaries(nb)
+    assert summaries == {"kpis": {"cards": [card], "findings": ["Revenue +10%."]}}
+    html = render_report_index(
+        title="ร้าน", store="shop", month="2026-10", sections=["kpis"],
+        headlines={"kpis": {"revenue": 1234.0}}, summaries=summaries, generated_at="now",
+    )  # fmt: skip
+    summary = html[html.index("Executive summary") : html.index("Sections")]
+    assert "ยอดขาย" in summary and "฿1,234" in summary and "▲ +9.6%" in summary
+    assert 'class="change good"' in summary and "<li>Revenue +10%.</li>" in summary
+
+
+def test_bad_cards_are_refused():
+    with pytest.raises(ValueError, match="card of kpis"):
+        record_headlines("kpis", {}, cards=[{"key": "x", "value": "1"}])
+    with pytest.raises(ValueError, match="direction"):
+        record_headlines(
+            "kpis", {}, cards=[{"key": "x", "label": "X", "value": "1", "direction": "left"}]
+        )

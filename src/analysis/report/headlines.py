@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADLINES_MIME", "Headlines", "record_headlines", "read_headlines"]
+__all__ = ["HEADLINES_MIME", "Headlines", "record_headlines", "read_headlines", "read_summaries"]
+
+CARD_KEYS = ("key", "label", "value", "change", "direction", "good")
 
 HEADLINES_MIME = "application/vnd.crm-analytics.headlines+json"
 """MIME type of the display output that carries a section's headline values."""
@@ -64,7 +66,13 @@ class Headlines(dict):
         return None
 
 
-def record_headlines(section: str, values: Mapping[str, Scalar]) -> dict[str, Any]:
+def record_headlines(
+    section: str,
+    values: Mapping[str, Scalar],
+    *,
+    cards: Sequence[Mapping[str, Any]] | None = None,
+    findings: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Validate and publish a section's headline values.
 
     Parameters
@@ -74,6 +82,12 @@ def record_headlines(section: str, values: Mapping[str, Scalar]) -> dict[str, An
     values
         Key → JSON scalar. Keys are lower-case identifiers (``revenue``,
         ``repeat_rate``); the manifest stores them as ``<section>.<key>``.
+    cards
+        Optional KPI cards for the executive summary of ``index.html``: each a
+        mapping with ``key, label, value`` (text as shown), ``change`` (text),
+        ``direction`` (``up``, ``down`` or ``flat``) and ``good`` (bool or None).
+    findings
+        Optional one-line sentences for the executive summary.
 
     Returns
     -------
@@ -98,11 +112,58 @@ def record_headlines(section: str, values: Mapping[str, Scalar]) -> dict[str, An
                 f"headline key {key!r} of {section}: use lower-case letters, digits and '_'"
             )
         clean[key] = _scalar(section, key, value)
-    payload = {"section": section, "values": clean}
+    payload: dict[str, Any] = {"section": section, "values": clean}
+    if cards:
+        payload["cards"] = [_card(section, c) for c in cards]
+    if findings:
+        payload["findings"] = [str(f) for f in findings]
     # Round trip once so that what the report reads is exactly what was shown.
     payload = json.loads(json.dumps(payload, allow_nan=False))
     _display(payload)
     return Headlines(payload)
+
+
+def _card(section: str, card: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(card) - set(CARD_KEYS)
+    if unknown or not {"key", "label", "value"} <= set(card):
+        raise ValueError(f"card of {section}: keys must be {CARD_KEYS}, got {sorted(card)}")
+    if card.get("direction") not in (None, "up", "down", "flat"):
+        raise ValueError(f"card of {section}: direction must be up, down or flat")
+    return {k: card.get(k) for k in CARD_KEYS}
+
+
+def read_summaries(nb: Any) -> dict[str, dict[str, list[Any]]]:
+    """Executive-summary cards and findings recorded in an executed notebook.
+
+    Returns
+    -------
+    dict
+        ``{section: {"cards": [...], "findings": [...]}}`` for sections that recorded any.
+    """
+    out: dict[str, dict[str, list[Any]]] = {}
+    for data in _payloads(nb):
+        cards, found = data.get("cards") or [], data.get("findings") or []
+        if cards or found:
+            entry = out.setdefault(data["section"], {"cards": [], "findings": []})
+            entry["cards"].extend(cards)
+            entry["findings"].extend(found)
+    return out
+
+
+def _payloads(nb: Any):
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data", {}).get(HEADLINES_MIME)
+            if data is None:
+                continue
+            if isinstance(data, str):
+                data = json.loads(data)
+            if isinstance(data.get("section"), str):
+                yield data
 
 
 def _display(payload: dict[str, Any]) -> None:

@@ -64,6 +64,7 @@ _LABELS = {
         "metric": "Metric",
         "value": "Value",
         "all": "All reports",
+        "summary": "Executive summary",
     },
     "th": {
         "report": "รายงาน CRM ประจำเดือน",
@@ -77,6 +78,7 @@ _LABELS = {
         "metric": "ตัวชี้วัด",
         "value": "ค่า",
         "all": "รายงานทั้งหมด",
+        "summary": "สรุปสำหรับผู้บริหาร",
     },
 }
 
@@ -91,6 +93,12 @@ table { border-collapse: collapse; } td, th { padding: 0.2em 1em 0.2em 0; text-a
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 footer { color: #7b8794; font-size: 0.85em; margin-top: 2em; }
 a { color: #1f6feb; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 0.8em; }
+.card { border: 1px solid #e4e7eb; border-radius: 6px; padding: 0.6em 0.8em; background: #fbfcfd; }
+.card .label { color: #52606d; font-size: 0.9em; }
+.card .value { font-size: 1.5em; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .change { font-size: 0.9em; } .good { color: #1b873f; } .bad { color: #c92a2a; }
+.neutral { color: #52606d; } ul.findings { margin-top: 1em; }
 """
 
 
@@ -150,15 +158,43 @@ def render_report_index(
     generated_at: str,
     language: str = "en",
     buddhist_era: bool = False,
+    summaries: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
 ) -> str:
-    """HTML of one report's ``index.html`` (links to sections, headline tables)."""
+    """HTML of one report's ``index.html``.
+
+    The executive summary comes first: the KPI cards and one-line findings
+    that section notebooks recorded (``record_headlines(..., cards=, findings=)``),
+    then links to every section, then the headline values of sections that
+    recorded no cards.
+    """
     lab = _LABELS[_lang(language)]
     when = month_label(month, language, buddhist_era)
     parts = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="sub">{escape(lab["report"])} · {escape(when)} · <code>{escape(store)}</code></p>',
-        f"<section><h2>{escape(lab['sections'])}</h2><ol>",
     ]
+    summaries = summaries or {}
+    cards = [c for name in sections for c in summaries.get(name, {}).get("cards", [])]
+    found = [f for name in sections for f in summaries.get(name, {}).get("findings", [])]
+    if cards or found:
+        parts.append(f"<section><h2>{escape(lab['summary'])}</h2>")
+        if cards:
+            parts.append('<div class="cards">')
+            for card in cards:
+                tone = {True: "good", False: "bad"}.get(card.get("good"), "neutral")
+                arrow = {"up": "▲", "down": "▼"}.get(card.get("direction") or "", "")
+                parts.append(
+                    f'<div class="card"><div class="label">{escape(str(card["label"]))}</div>'
+                    f'<div class="value">{escape(str(card["value"]))}</div>'
+                    f'<div class="change {tone}">{arrow} {escape(str(card.get("change") or ""))}</div></div>'
+                )
+            parts.append("</div>")
+        if found:
+            parts.append(
+                '<ul class="findings">' + "".join(f"<li>{escape(f)}</li>" for f in found) + "</ul>"
+            )
+        parts.append("</section>")
+    parts.append(f"<section><h2>{escape(lab['sections'])}</h2><ol>")
     for name in sections:
         parts.append(
             f'<li><a href="{escape(name)}.html">{escape(section_title(name, language))}</a></li>'
@@ -166,7 +202,7 @@ def render_report_index(
     parts.append("</ol></section>")
     for name in sections:
         values = headlines.get(name)
-        if not values:
+        if not values or summaries.get(name, {}).get("cards"):
             continue
         parts.append(
             f"<section><h2>{escape(section_title(name, language))}</h2>"

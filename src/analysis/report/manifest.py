@@ -102,6 +102,7 @@ def build_manifest(
     data_fingerprint: Mapping[str, Any],
     headlines: Mapping[str, Mapping[str, Any]],
     timings: Mapping[str, float],
+    findings: Mapping[str, Sequence[str]] | None = None,
     generated_at: str,
     kernel: str | None = None,
 ) -> dict[str, Any]:
@@ -118,6 +119,7 @@ def build_manifest(
         "kernel": kernel,
         "data_fingerprint": dict(data_fingerprint),
         "headlines": {k: dict(v) for k, v in headlines.items()},
+        "findings": {k: list(v) for k, v in (findings or {}).items()},
         "timings": {k: round(float(v), 3) for k, v in timings.items()},
         "generated_at": generated_at,
     }

@@ -55,7 +55,7 @@ from analysis.errors import AnalysisError, ConfigError, ReportError
 from analysis.report import html as html_mod
 from analysis.report import index as index_mod
 from analysis.report import manifest as manifest_mod
-from analysis.report.headlines import read_headlines
+from analysis.report.headlines import read_headlines, read_summaries
 from analysis.warehouse import StoreWarehouse, list_stores
 
 __all__ = [
@@ -468,6 +468,7 @@ def build_report(
         executed_dir.mkdir()
         timings: dict[str, float] = {}
         headlines: dict[str, dict[str, Any]] = {}
+        summaries: dict[str, dict[str, list[Any]]] = {}
         started = time.perf_counter()
         for source in sources:
             name = source.stem
@@ -484,6 +485,7 @@ def build_report(
             timings[name] = time.perf_counter() - t0
             for section, values in read_headlines(nb).items():
                 headlines.setdefault(section, {}).update(values)
+            summaries.update(read_summaries(nb))
             body = html_mod.notebook_to_html(
                 nb,
                 title=f"{index_mod.section_title(name, params.language)} – {params.title}",
@@ -508,6 +510,7 @@ def build_report(
             month=month,
             sections=[s.stem for s in sources],
             headlines=headlines,
+            summaries=summaries,
             generated_at=generated_at,
             language=params.language,
             buddhist_era=params.buddhist_era,
@@ -522,6 +525,7 @@ def build_report(
             git=manifest_mod.git_info(root),
             data_fingerprint=fingerprint,
             headlines=headlines,
+            findings={k: v["findings"] for k, v in summaries.items() if v["findings"]},
             timings=timings,
             generated_at=generated_at,
             kernel=kernel,
