@@ -104,3 +104,26 @@ def test_full_report_of_a_demo_store(small_demo, tmp_path):
     assert set(manifest["headlines"]) == {"kpis", "cohorts", "clv", "segments", "loyalty"}
     assert manifest["headlines"]["kpis"]["orders"] > 0
     assert (reports / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_store_with_only_orders_renders_every_section(small_demo, tmp_path):
+    import shutil
+
+    only = tmp_path / "warehouse"
+    (only / "orders").mkdir(parents=True)
+    shutil.copy(
+        small_demo / "orders" / "demo-bangkok.parquet", only / "orders" / "demo-bangkok.parquet"
+    )
+    reports = tmp_path / "reports"
+    out = run_cli(
+        "report", "--store", "demo-bangkok", "--data-dir", str(only), "--reports-dir", str(reports)
+    )
+    assert out.returncode == 0, out.stderr
+    folder = next((reports / "demo-bangkok").iterdir())
+    kpis = (folder / "kpis.html").read_text(encoding="utf-8")
+    for table in ("sessions", "carts", "marketing_spend", "surveys", "loyalty_members"):
+        assert re.search(rf"add (<code>)?{table}(</code>)? to the warehouse", kpis), table
+    assert "add <code>experiments</code> to the warehouse" in (
+        folder / "loyalty_ab.html"
+    ).read_text(encoding="utf-8")

@@ -72,7 +72,7 @@ def test_scorecard_frame_says_what_is_missing():
     ).set_index("metric", drop=False)  # fmt: skip
     frame = plots.scorecard_frame(table, "THB", "th")
     assert frame.iloc[0].tolist() == ["ยอดขาย", "฿100", "฿80.00", "+25.0%", "–", "–"]
-    assert frame.iloc[1, 1] == "not available — add `surveys` to the warehouse"
+    assert frame.iloc[1, 1] == "not available — add surveys to the warehouse"
     cards = plots.kpi_cards(table, ["revenue", "nps"], "THB")
     assert [c["key"] for c in cards] == ["revenue"]  # no card for a missing metric
     assert cards[0]["direction"] == "up" and cards[0]["good"] is True

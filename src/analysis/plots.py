@@ -241,26 +241,40 @@ def format_change(pct: float | None, change: float | None, unit: str) -> str:
     return "–" if pct is None or pd.isna(pct) else f"{pct:+.1%}"
 
 
-def scorecard_frame(
-    table: pd.DataFrame, currency: str, language: str = "en", columns: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """A scorecard table (``kpis.Scorecard.table``) as text, ready to display.
-
-    Unavailable metrics read "not available — add `<table>` to the warehouse".
-    """
-    heads = columns or {
+SCORECARD_COLUMNS = {
+    "en": {
         "label": "Metric",
         "current": "This month",
         "previous": "Previous month",
         "vs_previous": "Change",
         "year_ago": "Year ago",
         "vs_year_ago": "Change vs year ago",
-    }
+    },
+    "th": {
+        "label": "ตัวชี้วัด",
+        "current": "เดือนนี้",
+        "previous": "เดือนก่อน",
+        "vs_previous": "เปลี่ยนแปลง",
+        "year_ago": "ปีก่อน",
+        "vs_year_ago": "เทียบปีก่อน",
+    },
+}
+
+
+def scorecard_frame(
+    table: pd.DataFrame, currency: str, language: str = "en", columns: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """A scorecard table (``kpis.Scorecard.table``) as text, ready to display.
+
+    Unavailable metrics read "not available — add <table> to the warehouse"
+    (plain text: table cells do not render Markdown).
+    """
+    heads = columns or SCORECARD_COLUMNS["th" if language == "th" else "en"]
     rows = []
     for row in table.itertuples(index=False):
         label = metric_label(row.metric, row.label, language)
         if not row.available:
-            missing = f"not available — add `{row.missing_table}` to the warehouse"
+            missing = f"not available — add {row.missing_table} to the warehouse"
             rows.append([label, missing, "", "", "", ""])
             continue
         rows.append(
