@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import demo_data
+from benchmarks import demo_data, kpis
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--month", default="2026-10", help="report month of the KPI benchmark")
     args = parser.parse_args()
     demo_data.main(customers=args.customers)
+    kpis.main(customers=args.customers, month=args.month)
 
 
 if __name__ == "__main__":

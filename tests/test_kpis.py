@@ -394,17 +394,19 @@ def test_cac_and_acquisition_table(core):
 
 
 def test_ltv_cac(core):
-    # LTV (current): customers first ordering in [1 Apr 2024, 1 Apr 2025) = h, i;
-    #   their revenue in the 365 days after: h 100 + 60 (cancelled 30 excluded), i 40
-    #   -> 200 / 2 = 100
-    # CAC over the trailing 365 days [1 Apr 2025, 1 Apr 2026): spend 150 + 50 + 520 = 720;
-    #   new j, a, b, k, c, d, m, e = 8 -> 90; LTV:CAC = 100 / 90
-    # previous: cohort [1 Mar 2024, 1 Mar 2025) = h -> LTV 160;
-    #   CAC [1 Mar 2025, 1 Mar 2026): spend 90 + 200 = 290, new i, j, a, b, k, c = 6
-    #   -> 160 / (290 / 6) = 960 / 290
-    # year ago: nobody acquired in [Apr 2023, Apr 2024) -> LTV None -> None
-    assert core.ltv == pytest.approx(100.0)
-    assert cells(core, "ltv_cac") == approx(100 / 90, 960 / 290, None)
+    # LTV = completed revenue of registered customers in the 365 days before the period's
+    # end / customers who bought in them (guests, cancelled and refunded orders excluded).
+    # current [1 Apr 2025, 1 Apr 2026): j 70, a 100+50+200, b 80, k 70, c 60+40+100,
+    #   d 150+60, m 100, e 90 -> 1170 / 8 customers = 146.25
+    # CAC over the same 365 days: spend 150 + 50 + 300 + 100 + 120 = 720;
+    #   new j, a, b, k, c, d, m, e = 8 -> 90; LTV:CAC = 146.25 / 90
+    # previous [1 Mar 2025, 1 Mar 2026): h 60, i 40, j 70, a 100+50, b 80, k 70, c 60
+    #   -> 530 / 7; CAC: spend 90 + 200 = 290 over new i, j, a, b, k, c = 6
+    #   -> (530 / 7) / (290 / 6)
+    # year ago [1 Apr 2024, 1 Apr 2025): h 100+60, i 40 -> 200 / 2 = 100;
+    #   CAC: spend 90 / new h, i = 45 -> 100 / 45
+    assert core.ltv == pytest.approx(146.25)
+    assert cells(core, "ltv_cac") == approx(146.25 / 90, (530 / 7) / (290 / 6), 100 / 45)
 
 
 def test_ladder(core):
@@ -547,7 +549,7 @@ def test_store_without_optional_tables(tmp_path):
         "loyalty_members",
     ]
     assert card.acquisition is None
-    assert card.ltv == pytest.approx(100.0)  # needs orders only
+    assert card.ltv == pytest.approx(146.25)  # needs orders only (see test_ltv_cac)
     assert card.onboarding["median_days_signup_to_first_order"] is None  # needs customers
     assert card.onboarding["first_order_discount_share"] == pytest.approx(2 / 3)
     assert card.onboarding["median_days_first_to_second"] == pytest.approx(31.5)

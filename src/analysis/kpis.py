@@ -60,6 +60,8 @@ __all__ = [
 ]
 
 DAY = dt.timedelta(days=1)
+LTV_DAYS = 365
+"""Window of the historical 12-month revenue per customer (LTV stand-in)."""
 
 
 # --------------------------------------------------------------------------- definitions
@@ -130,7 +132,8 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "ltv_cac", "LTV : CAC", "number",
-        "Historical 12-month revenue per customer ÷ CAC over the trailing 12 months.",
+        "Historical 12-month revenue per customer (revenue of the trailing 365 days ÷ customers "
+        "who bought in them) ÷ CAC over the same 365 days.",
         table="marketing_spend",
     ),
     Metric("nps", "Net Promoter Score", "points", "% promoters (9–10) − % detractors (0–6).", table="surveys"),
@@ -217,8 +220,8 @@ def customer_base(
     Returns
     -------
     narwhals.LazyFrame
-        ``customer_id, first_at, second_at`` (time of the second completed
-        order, null if none) and per period ``i`` (index into ``periods``):
+        ``customer_id, first_at`` and per period ``i`` (index into ``periods``):
+        ``bought_{i}`` (bool: a completed order in the period),
         ``n_orders_{i}`` (completed orders before the period's end),
         ``active_start_{i}`` / ``active_end_{i}`` (bool: a completed order in
         the ``window_days`` before the period's start / end),
@@ -236,26 +239,51 @@ def customer_base(
             (nw.col("revenue") * 100).round(0).cast(nw.Int64).alias("satang"),
         )
     )
+    # Order counts before each distinct boundary; every flag below is a difference of two
+    # counts (cheaper than one conditional aggregate per flag, and shared across periods).
+    ltv_window = dt.timedelta(days=LTV_DAYS)
+    edges = {p.start for p in periods} | {p.end for p in periods}
+    edges |= {e - window for e in list(edges)}
+    if window_days != LTV_DAYS:
+        edges |= {p.end - ltv_window for p in periods}
+    bounds = sorted(edges)
+    count = {b: f"_before_{j}" for j, b in enumerate(bounds)}
     aggs: list[nw.Expr] = [nw.col("ordered_at").min().alias("first_at")]
+    aggs += [
+        (nw.col("ordered_at") < b).cast(nw.Int64).sum().alias(name) for b, name in count.items()
+    ]
     for i, p in enumerate(periods):
-        aggs += [
-            (nw.col("ordered_at") < p.end).cast(nw.Int64).sum().alias(f"n_orders_{i}"),
-            _in("ordered_at", p.start - window, p.start).any().alias(f"active_start_{i}"),
-            _in("ordered_at", p.end - window, p.end).any().alias(f"active_end_{i}"),
+        aggs.append(
             nw.when(_in("ordered_at", p.end - window, p.end))
             .then(nw.col("satang"))
             .otherwise(0)
             .sum()
-            .alias(f"spend_{i}"),
+            .alias(f"spend_{i}")
+        )
+        if window_days != LTV_DAYS:  # the 12-month revenue of LTV keeps its own window
+            year = _in("ordered_at", p.end - ltv_window, p.end)
+            aggs.append(
+                nw.when(year).then(nw.col("satang")).otherwise(0).sum().alias(f"ltv_spend_{i}")
+            )
+
+    def between(lo: dt.datetime, hi: dt.datetime) -> nw.Expr:
+        return (nw.col(count[hi]) - nw.col(count[lo])) > 0
+
+    derived: list[nw.Expr] = []
+    for i, p in enumerate(periods):
+        derived += [
+            nw.col(count[p.end]).alias(f"n_orders_{i}"),
+            between(p.start, p.end).alias(f"bought_{i}"),
+            between(p.start - window, p.start).alias(f"active_start_{i}"),
+            between(p.end - window, p.end).alias(f"active_end_{i}"),
+            nw.col(f"spend_{i}"),
         ]
-    base = done.group_by("customer_id").agg(*aggs)
-    second = (
-        done.join(base.select("customer_id", "first_at"), on="customer_id")
-        .filter(nw.col("ordered_at") > nw.col("first_at"))
-        .group_by("customer_id")
-        .agg(nw.col("ordered_at").min().alias("second_at"))
-    )
-    return base.join(second, on="customer_id", how="left")
+        if window_days != LTV_DAYS:
+            derived += [
+                nw.col(f"ltv_spend_{i}"),
+                between(p.end - ltv_window, p.end).alias(f"ltv_active_{i}"),
+            ]
+    return done.group_by("customer_id").agg(*aggs).select("customer_id", "first_at", *derived)
 
 
 def period_order_metrics(
@@ -286,36 +314,28 @@ def period_order_metrics(
     lo, hi = min(p.start for p in periods), max(p.end for p in periods)
     cols = ["customer_id", "ordered_at", "revenue"] + (["status"] if has_status else [])
     cols += ["discount"] if "discount" in schema else []
+    # Only customers whose first order falls in one of the periods can be new there or
+    # have a first order there: joining those few (not the whole base) is enough.
+    newcomers = base.filter(_any([_in("first_at", p.start, p.end) for p in periods]))
     rows = (
-        orders.filter(_in("ordered_at", lo, hi))
+        orders.filter(_in("ordered_at", lo, hi), _in_any("ordered_at", periods))
         .select(cols)
         .with_columns(label.otherwise(nw.lit(None)).alias("period"))  # type: ignore[union-attr]
         .filter(~nw.col("period").is_null())
-        .join(base.select("customer_id", "first_at"), on="customer_id", how="left")
+        .join(newcomers.select("customer_id", "first_at"), on="customer_id", how="left")
     )
     done = status == "completed"
     registered = done & ~nw.col("customer_id").is_null()
-    in_period_first = nw.col("first_at") >= nw.col("_start")
-    starts = None
-    for p in periods:
-        cond = nw.col("period") == p.label
-        starts = (
-            nw.when(cond).then(nw.lit(p.start))
-            if starts is None
-            else starts.when(cond).then(nw.lit(p.start))
-        )  # type: ignore[union-attr]
-    rows = rows.with_columns(starts.alias("_start"))  # type: ignore[union-attr]
     money = lambda cond: nw.when(cond).then(nw.col("revenue")).otherwise(0.0).sum()  # noqa: E731
     aggs = [
         money(done).alias("revenue"),
         done.cast(nw.Int64).sum().alias("orders"),
         nw.len().alias("placed_orders"),
         registered.cast(nw.Int64).sum().alias("registered_orders"),
-        count_distinct(nw.when(registered).then(nw.col("customer_id"))).alias("active_customers"),
-        count_distinct(nw.when(registered & in_period_first).then(nw.col("customer_id"))).alias(
-            "new_customers"
-        ),
-        money(registered & (nw.col("ordered_at") > nw.col("first_at"))).alias("repeat_revenue"),
+        money(
+            registered
+            & (nw.col("first_at").is_null() | (nw.col("ordered_at") > nw.col("first_at")))
+        ).alias("repeat_revenue"),
         (status == "cancelled").cast(nw.Int64).sum().alias("cancelled_orders"),
         money(status == "cancelled").alias("cancelled_value"),
         (status == "refunded").cast(nw.Int64).sum().alias("refunded_orders"),
@@ -325,6 +345,23 @@ def period_order_metrics(
         aggs.append((done & (nw.col("discount") > 0)).cast(nw.Int64).sum().alias("discounted"))
     out = rows.group_by("period").agg(*aggs).collect().to_pandas().set_index("period")
     out = out.reindex([p.label for p in periods])
+    # Customers come from the per-customer base: no distinct counts over orders.
+    customers = (
+        base.select(
+            *[
+                nw.col(f"bought_{i}").cast(nw.Int64).sum().cast(nw.Int64).alias(f"a{i}")
+                for i in range(len(periods))
+            ],
+            *[
+                _in("first_at", p.start, p.end).cast(nw.Int64).sum().cast(nw.Int64).alias(f"n{i}")
+                for i, p in enumerate(periods)
+            ],
+        )
+        .collect()
+        .row(0)
+    )
+    out["active_customers"] = [int(customers[i] or 0) for i in range(len(periods))]
+    out["new_customers"] = [int(customers[len(periods) + i] or 0) for i in range(len(periods))]
     counts = ["orders", "placed_orders", "registered_orders", "active_customers", "new_customers",
               "cancelled_orders", "refunded_orders"]  # fmt: skip
     out[counts] = out[counts].fillna(0).astype("int64")
@@ -337,6 +374,13 @@ def period_order_metrics(
     out["discount_order_share"] = (
         _ratio(out["discounted"].fillna(0), out["orders"]) if "discounted" in out else None
     )
+    return out
+
+
+def _any(conditions: Sequence[nw.Expr]) -> nw.Expr:
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = out | c
     return out
 
 
@@ -416,28 +460,25 @@ def hero_multiplier(base: nw.LazyFrame, period_index: int) -> float | None:
     """Mean trailing-window spend of the top decile of customers ÷ mean spend of all.
 
     Customers are ranked by spend in integer satang, highest first (ties broken
-    by customer id), and cut into NTILE(10); the top decile is tile 1, which
-    holds ceil(n / 10) customers (one customer when fewer than ten spent).
+    by customer id); the top decile is the first tile of NTILE(10) in that
+    order, i.e. the top ceil(n / 10) customers (one customer when fewer than
+    ten spent). Computed as a top-k, not a window over every customer.
     None when nobody spent.
     """
-    from analysis.segments import ntile
-
     spend = f"spend_{period_index}"
-    row = (
-        base.filter(nw.col(spend) > 0)
-        .select("customer_id", spend)
-        .with_columns((-nw.col(spend)).alias("_neg_spend"))
-        .with_columns(ntile("_neg_spend", 10).alias("_decile"))
-        .select(
-            nw.col(spend).mean().alias("all"),
-            nw.when(nw.col("_decile") == 1).then(nw.col(spend)).mean().alias("top"),
-        )
-        .collect()
-        .row(0)
-    )
-    if row[0] is None or row[1] is None or row[0] == 0:
+    spenders = base.filter(nw.col(spend) > 0).select("customer_id", spend)
+    n, total = spenders.select(nw.len(), nw.col(spend).sum()).collect().row(0)
+    if not n:
         return None
-    return float(row[1]) / float(row[0])
+    k = -(-int(n) // 10)
+    top = (
+        spenders.sort(spend, "customer_id", descending=[True, False])
+        .head(k)
+        .select(nw.col(spend).sum())
+        .collect()
+        .item()
+    )
+    return (float(top) / k) / (float(total) / int(n))
 
 
 # --------------------------------------------------------------------------- optional tables
@@ -480,6 +521,11 @@ def _date_label(periods: Sequence[Period]) -> nw.Expr:
     return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
 
 
+def _in_any(col: str, periods: Sequence[Period]) -> nw.Expr:
+    """``col`` falls in one of the periods (the periods need not be adjacent)."""
+    return _any([_in(col, p.start, p.end) for p in periods])
+
+
 def _time_label(col: str, periods: Sequence[Period]) -> nw.Expr:
     label = None
     for p in periods:
@@ -495,7 +541,8 @@ def _time_label(col: str, periods: Sequence[Period]) -> nw.Expr:
 def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
     """Carts created, carts converted and abandonment rate per period (by ``created_at``)."""
     out = (
-        carts.with_columns(_time_label("created_at", periods).alias("period"))
+        carts.filter(_in_any("created_at", periods))
+        .with_columns(_time_label("created_at", periods).alias("period"))
         .filter(~nw.col("period").is_null())
         .group_by("period")
         .agg(
@@ -516,6 +563,8 @@ def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame
 def _new_customer_channels(
     base: nw.LazyFrame, customers: nw.LazyFrame | None, start: dt.datetime, end: dt.datetime
 ) -> nw.LazyFrame:
+    if "channel" in base.collect_schema():  # already joined with customers
+        return base.filter(_in("first_at", start, end)).select("customer_id", "first_at", "channel")
     new = base.filter(_in("first_at", start, end)).select("customer_id", "first_at")
     if customers is None or "acquisition_channel" not in customers.collect_schema():
         return new.with_columns(nw.lit(None).cast(nw.String).alias("channel"))
@@ -541,6 +590,11 @@ def acquisition_metrics(
     ----------
     spend
         ``marketing_spend`` rows; ``date`` is a local date.
+    base
+        Customers with ``customer_id, first_at`` (:func:`customer_base`), or
+        new customers already joined with their ``channel``.
+    customers
+        The ``customers`` table for ``acquisition_channel`` (None: unknown).
     start, end
         The period as UTC instants (for first orders).
     first_day, end_day
@@ -589,28 +643,35 @@ def acquisition_metrics(
     return out
 
 
-def historical_ltv(orders: nw.LazyFrame, base: nw.LazyFrame, end: dt.datetime) -> float | None:
-    """Mean revenue in the 365 days after the first order, for customers acquired 1–2 years before ``end``.
+def historical_ltv(base: nw.LazyFrame, n_periods: int) -> list[float | None]:
+    """Historical 12-month revenue per customer at each period's end.
 
-    Every customer counted has a full year of history before ``end``; None when
-    no customer was acquired in ``[end − 730 days, end − 365 days)``.
+    Revenue of completed orders in the :data:`LTV_DAYS` (365) days ending at
+    the period's end ÷ registered customers with a completed order in them.
+    None when nobody bought. A stand-in for CLV until model-based CLV is
+    available (``analysis.clv``).
     """
-    year = dt.timedelta(days=365)
-    cohort = base.filter(_in("first_at", end - 2 * year, end - year)).select(
-        "customer_id", "first_at"
-    )
+    names = base.collect_schema().names()
+    spend = "ltv_spend_{}" if "ltv_spend_0" in names else "spend_{}"
+    active = "ltv_active_{}" if "ltv_active_0" in names else "active_end_{}"
     row = (
-        completed(orders)
-        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < end)
-        .select("customer_id", "ordered_at", "revenue")
-        .join(cohort, on="customer_id")
-        .filter(nw.col("ordered_at") < nw.col("first_at") + year)
-        .select(nw.col("revenue").sum().alias("revenue"))
+        base.select(
+            *[
+                nw.col(spend.format(i)).sum().cast(nw.Float64).alias(f"s{i}")
+                for i in range(n_periods)
+            ],
+            *[
+                nw.col(active.format(i)).cast(nw.Int64).sum().cast(nw.Int64).alias(f"n{i}")
+                for i in range(n_periods)
+            ],
+        )
         .collect()
         .row(0)
     )
-    size = cohort.select(nw.len()).collect().item()
-    return float(row[0] or 0.0) / size if size else None
+    return [
+        (float(row[i] or 0) / 100) / row[n_periods + i] if row[n_periods + i] else None
+        for i in range(n_periods)
+    ]
 
 
 def survey_metrics(surveys: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
@@ -663,6 +724,7 @@ def onboarding_metrics(
         None without it), ``first_order_discount_share`` (share of first orders
         with a discount; None without ``discount``), ``median_days_first_to_second``
         (all customers whose second order falls before the period's end).
+        ``base`` must be :func:`customer_base` with ``period`` as its first period.
     """
     out: dict[str, float | None] = {
         "median_days_signup_to_first_order": None,
@@ -696,9 +758,20 @@ def onboarding_metrics(
             .item()
         )
         out["first_order_discount_share"] = None if row is None else float(row)
+    repeaters = base.filter(nw.col("n_orders_0") >= 2).select("customer_id", "first_at")
+    second = (
+        completed(orders)
+        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < period.end)
+        .select("customer_id", "ordered_at")
+        .join(repeaters, on="customer_id")
+        .filter(nw.col("ordered_at") > nw.col("first_at"))
+        .group_by("customer_id")
+        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
+    )
     value = (
-        base.filter(nw.col("second_at") < period.end)
-        .select(((nw.col("second_at") - nw.col("first_at")).dt.total_seconds() / 86400).median())
+        second.select(
+            ((nw.col("second_at") - nw.col("first_at")).dt.total_seconds() / 86400).median()
+        )
         .collect()
         .item()
     )
@@ -707,34 +780,42 @@ def onboarding_metrics(
 
 
 def loyalty_participation(
-    members: nw.LazyFrame, orders: nw.LazyFrame, periods: Sequence[Period]
+    members: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[Period]
 ) -> pd.Series:
-    """Share of the period's active customers who joined the programme before the period's end."""
-    values = {}
-    for p in periods:
-        active = (
-            completed(orders)
-            .filter(~nw.col("customer_id").is_null(), _in("ordered_at", p.start, p.end))
-            .group_by("customer_id")
-            .agg(nw.len().alias("n"))
-            .select("customer_id")
+    """Share of each period's active customers who joined the programme before the period's end.
+
+    ``base`` is :func:`customer_base` for the same periods (its ``bought_i`` flags).
+    """
+    joined = members.group_by("customer_id").agg(nw.col("joined_at").min())
+    n = len(periods)
+    row = (
+        base.filter(_any([nw.col(f"bought_{i}") for i in range(n)]))
+        .select("customer_id", *[f"bought_{i}" for i in range(n)])
+        .join(joined, on="customer_id", how="left")
+        .select(
+            *[
+                nw.col(f"bought_{i}").cast(nw.Int64).sum().cast(nw.Int64).alias(f"a{i}")
+                for i in range(n)
+            ],
+            *[
+                (nw.col(f"bought_{i}") & (nw.col("joined_at") < p.end).fill_null(False))
+                .cast(nw.Int64)
+                .sum()
+                .cast(nw.Int64)
+                .alias(f"m{i}")
+                for i, p in enumerate(periods)
+            ],
         )
-        joined = (
-            members.filter(nw.col("joined_at") < p.end)
-            .group_by("customer_id")
-            .agg(nw.len().alias("m"))
-        )
-        row = (
-            active.join(joined, on="customer_id", how="left")
-            .select(
-                nw.len().alias("active"),
-                (~nw.col("m").is_null()).cast(nw.Int64).sum().alias("members"),
-            )
-            .collect()
-            .row(0)
-        )
-        values[p.label] = (row[1] or 0) / row[0] if row[0] else None
-    return pd.Series(values, dtype=object)
+        .collect()
+        .row(0)
+    )
+    return pd.Series(
+        {
+            p.label: (int(row[n + i] or 0) / row[i]) if row[i] else None
+            for i, p in enumerate(periods)
+        },
+        dtype=object,
+    )
 
 
 # --------------------------------------------------------------------------- scorecard
@@ -767,7 +848,7 @@ class Scorecard:
     table: pd.DataFrame
     periods: tuple[Period, ...]
     acquisition: pd.DataFrame | None
-    ladder: pd.DataFrame
+    ladder: pd.DataFrame | None
     onboarding: dict[str, float | None]
     ltv: float | None
     missing: list[str] = field(default_factory=list)
@@ -778,11 +859,19 @@ class Scorecard:
         return None if v is None or pd.isna(v) else float(v)
 
 
-def scorecard(wh: StoreWarehouse, month: str, window_days: int = 365) -> Scorecard:
+def scorecard(
+    wh: StoreWarehouse, month: str, window_days: int = 365, *, lifecycle: bool = True
+) -> Scorecard:
     """Every KPI of :data:`METRICS` for ``month``, the month before and a year before.
 
     Runs on the engine of ``wh``; the per-customer base is persisted once
     (DuckDB temp table) and shared by the metrics that need it.
+
+    Parameters
+    ----------
+    lifecycle
+        Also compute the lifecycle blocks (repeat ladder, onboarding); False
+        gives the scorecard table and acquisition by channel only.
     """
     periods = report_periods(month, wh.timezone)
     current = periods[0]
@@ -827,14 +916,26 @@ def scorecard(wh: StoreWarehouse, month: str, window_days: int = 365) -> Scoreca
         values["nps"], values["csat"] = surveys["nps"], surveys["csat"]
     customers = wh.table("customers") if wh.has("customers") else None
     acquisition = None
-    ltv = historical_ltv(orders, base, current.end)
+    ltvs = dict(
+        zip(
+            [p.label for p in periods],
+            historical_ltv(base, len(periods)),
+            strict=True,
+        )
+    )
+    ltv = ltvs["current"]
     if wh.has("marketing_spend"):
         spend = wh.table("marketing_spend")
+        # The periods' new customers with their channel, joined with `customers` once.
+        newcomers = base.filter(_any([_in("first_at", p.start, p.end) for p in periods]))
+        channels = wh.persist(
+            _new_customer_channels(newcomers, customers, min(p.start for p in periods), current.end)
+        )
         cac, ltv_cac = {}, {}
         for p in periods:
             first_day = parse_month(p.month)
             end_day = parse_month(_shift(p.month, 1))
-            acq = acquisition_metrics(spend, base, customers, p.start, p.end, first_day, end_day)
+            acq = acquisition_metrics(spend, channels, None, p.start, p.end, first_day, end_day)
             if p.label == "current":
                 acquisition = acq
             cac[p.label] = acq.loc["all", "cac"]
@@ -842,22 +943,22 @@ def scorecard(wh: StoreWarehouse, month: str, window_days: int = 365) -> Scoreca
             yearly = acquisition_metrics(
                 spend, base, None, year_start, p.end, _local_date(year_start, wh.timezone), end_day
             )
-            p_ltv = ltv if p.label == "current" else historical_ltv(orders, base, p.end)
+            p_ltv = ltvs[p.label]
             yearly_cac = yearly.loc["all", "cac"]
             ltv_cac[p.label] = p_ltv / yearly_cac if p_ltv is not None and yearly_cac else None
         values["cac"] = pd.Series(cac, dtype=object)
         values["ltv_cac"] = pd.Series(ltv_cac, dtype=object)
     if wh.has("loyalty_members"):
         values["loyalty_participation"] = loyalty_participation(
-            wh.table("loyalty_members", end=current.end), orders, periods
+            wh.table("loyalty_members", end=current.end), base, periods
         )
     table = _scorecard_table(values, periods, missing)
     return Scorecard(
         table=table,
         periods=periods,
         acquisition=acquisition,
-        ladder=repeat_ladder(base, 0),
-        onboarding=onboarding_metrics(orders, base, customers, current),
+        ladder=repeat_ladder(base, 0) if lifecycle else None,
+        onboarding=onboarding_metrics(orders, base, customers, current) if lifecycle else {},
         ltv=ltv,
         missing=missing,
     )

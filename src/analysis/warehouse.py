@@ -178,7 +178,11 @@ class StoreWarehouse:
         table = TABLES[name]
         rel = self.connection.read_parquet([str(f) for f in files], union_by_name=True)
         keep = [c for c in rel.columns if c not in table.pii]
-        lf = nw.from_native(rel).select(keep).filter(nw.col("store_id") == self.store)
+        lf = nw.from_native(rel).select(keep)
+        if any(not _looks_per_store(f) for f in files):
+            # Shared files hold several stores; a per-store file holds only its own store
+            # (the contract, checked by `analysis validate` and by ingest), so it needs no filter.
+            lf = lf.filter(nw.col("store_id") == self.store)
         tc = table.time_column
         if tc and (start is not None or end is not None):
             is_date = table.column(tc).kind == "date"
