@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import demo_data, kpis
+from benchmarks import cohorts, demo_data, kpis
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--month", default="2026-10", help="report month of the KPI benchmark")
+    parser.add_argument(
+        "--month", default="2026-10", help="report month of the KPI and cohort benchmarks"
+    )
     args = parser.parse_args()
     demo_data.main(customers=args.customers)
     kpis.main(customers=args.customers, month=args.month)
+    cohorts.main(customers=args.customers, month=args.month)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 from conftest import orders_frame, write_table
 
-from analysis.cohorts import cohort_activity, retention_matrix
+from analysis.cohorts import cohort_activity, customer_periods, retention_matrix
 from analysis.warehouse import StoreWarehouse
 
 ROWS = [
@@ -27,7 +27,9 @@ ROWS = [
 def test_retention_matrix_by_hand(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(ROWS))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
-    activity = cohort_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
+    activity = (
+        cohort_activity(customer_periods(wh.table("orders"), "Asia/Bangkok")).collect().to_pandas()
+    )
     m = retention_matrix(activity)
     m.index = m.index.strftime("%Y-%m")
     assert m["size"].to_dict() == {"2026-01": 2, "2026-02": 1, "2026-03": 1}
@@ -45,7 +47,9 @@ def test_cohort_with_gap_month_is_zero_not_missing(warehouse_dir):
     ]
     write_table(warehouse_dir, "orders", "shop", orders_frame(rows))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
-    activity = cohort_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
+    activity = (
+        cohort_activity(customer_periods(wh.table("orders"), "Asia/Bangkok")).collect().to_pandas()
+    )
     m = retention_matrix(activity)
     assert m.iloc[0][[0, 1, 2]].tolist() == [1.0, 0.0, 1.0]
     assert isinstance(m.index[0], pd.Timestamp)

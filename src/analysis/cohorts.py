@@ -1,84 +1,448 @@
-"""Acquisition cohorts: customers by the local month of their first completed order.
+"""Acquisition cohorts: customers by the period (month or week) of their first completed order.
 
-Definitions (also in docs/metrics.md): a customer's cohort is the calendar
-month (store zone) of their first completed order; guest orders (null
-``customer_id``) and cancelled/refunded orders never place a customer in a
-cohort. Month ``k`` of a cohort is the ``k``-th calendar month after the cohort
-month; retention in month ``k`` = share of the cohort with a completed order
-in that month.
+Definitions (also in docs/metrics.md). A customer's **cohort** is the calendar
+month (or ISO week, Monday first) in the store's time zone of their first
+completed order; guest orders (null ``customer_id``) and cancelled/refunded
+orders never place a customer in a cohort. Period ``k`` of a cohort is the
+``k``-th period after the cohort period (``k = 0`` is the cohort period).
+
+- customer retention in ``k``: share of the cohort with a completed order in ``k``;
+- revenue retention in ``k``: cohort revenue in ``k`` ÷ cohort revenue in ``k = 0``;
+- orders per cohort customer in ``k``: the cohort's completed orders in ``k`` ÷ cohort size;
+- cumulative revenue per acquired customer up to ``k`` (the cohort LTV curve).
+
+Cells for periods after the data ends are missing (NaN), not 0.
+
+Computation runs on the engine: :func:`customer_periods` aggregates the orders
+to one row per customer and active period (persist it when several cuts share
+it); :func:`cohort_activity` reduces that to one row per cohort and ``k``; the
+small result is collected and :func:`cohort_matrices` pivots it in pandas.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
 import narwhals as nw
+import numpy as np
 import pandas as pd
 
-from analysis.frames import count_distinct, month_index
+from analysis.frames import days_between, month_index
 from analysis.kpis import completed
-from analysis.warehouse import local_month
+from analysis.warehouse import local_time
 
-__all__ = ["cohort_activity", "retention_matrix"]
+__all__ = [
+    "Period",
+    "CohortMatrices",
+    "period_start",
+    "customer_periods",
+    "first_orders",
+    "cohort_activity",
+    "cohort_matrices",
+    "retention_matrix",
+    "segment_retention",
+    "second_order_gaps",
+    "same_cohorts_a_year_earlier",
+    "latest_observed",
+    "pooled_retention",
+    "cohort_headlines",
+    "cohort_findings",
+]
+
+Period = Literal["month", "week"]
+_TRUNCATE = {"month": "1mo", "week": "1w"}
 
 
-def cohort_activity(orders: nw.LazyFrame, timezone: str) -> nw.LazyFrame:
-    """Active customers and revenue per (cohort, months since acquisition).
+_WEEK_EPOCH = dt.datetime(1970, 1, 5)  # a Monday: week indexes count from it
+
+
+def _period_index(column: str, timezone: str, period: Period) -> nw.Expr:
+    """Local calendar months since year 0 (month) or ISO weeks since 1970-01-05 (week)."""
+    local = local_time(column, timezone)
+    if period == "month":
+        return month_index(local)
+    return ((local - nw.lit(_WEEK_EPOCH)).dt.total_seconds() // (7 * 86400)).cast(nw.Int64)
+
+
+def period_start(index: pd.Series | np.ndarray, period: Period = "month") -> pd.DatetimeIndex:
+    """Start (naive local date) of the periods with these indexes (see :func:`customer_periods`)."""
+    values = np.asarray(index, dtype="int64")
+    if period == "month":
+        return pd.to_datetime({"year": values // 12, "month": values % 12 + 1, "day": 1}).pipe(
+            pd.DatetimeIndex
+        )
+    return pd.DatetimeIndex(pd.Timestamp(_WEEK_EPOCH) + pd.to_timedelta(values * 7, unit="D"))
+
+
+def customer_periods(orders: nw.LazyFrame, timezone: str, period: Period = "month") -> nw.LazyFrame:
+    """One row per registered customer and period with a completed order.
+
+    Parameters
+    ----------
+    orders
+        Orders of one store (any status), as the warehouse returns them.
+    timezone
+        Store zone (the engine session must be in it).
+    period
+        ``"month"`` (calendar month) or ``"week"`` (ISO week, Monday first).
 
     Returns
     -------
     narwhals.LazyFrame
-        ``cohort`` (month start), ``k`` (int, 0 = acquisition month),
-        ``customers`` (distinct active customers), ``revenue`` (store currency),
-        ``orders``; sorted by cohort and k.
+        ``customer_id, index`` (int: local calendar months since year 0, or
+        ISO weeks since 1970-01-05; :func:`period_start` turns it into a
+        date), ``revenue`` (store currency), ``orders`` (completed orders).
     """
-    done = (
+    return (
         completed(orders)
         .filter(~nw.col("customer_id").is_null())
-        .with_columns(local_month("ordered_at", timezone).alias("month"))
+        .with_columns(_period_index("ordered_at", timezone, period).alias("index"))
+        .group_by("customer_id", "index")
+        .agg(nw.col("revenue").sum().alias("revenue"), nw.len().alias("orders"))
     )
-    first = done.group_by("customer_id").agg(nw.col("month").min().alias("cohort"))
+
+
+def first_orders(orders: nw.LazyFrame) -> nw.LazyFrame:
+    """Each customer's first completed order: ``customer_id, first_at, first_discount``.
+
+    ``first_discount`` is True when that order had a discount above 0 (null
+    without a ``discount`` column; when several orders share the first
+    instant, any discounted one counts).
+    """
+    done = completed(orders).filter(~nw.col("customer_id").is_null())
+    first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
+    if "discount" not in orders.collect_schema():
+        return first.with_columns(nw.lit(None).cast(nw.Boolean).alias("first_discount"))
     return (
-        done.join(first, on="customer_id")
-        .with_columns((month_index(nw.col("month")) - month_index(nw.col("cohort"))).alias("k"))
-        .group_by("cohort", "k")
-        .agg(
-            count_distinct(nw.col("customer_id")).alias("customers"),
-            nw.col("revenue").sum().alias("revenue"),
-            nw.len().alias("orders"),
-        )
-        .sort("cohort", "k")
+        done.select("customer_id", "ordered_at", "discount")
+        .join(first, on="customer_id")
+        .filter(nw.col("ordered_at") == nw.col("first_at"))
+        .group_by("customer_id")
+        .agg(nw.col("first_at").min(), (nw.col("discount") > 0).any().alias("first_discount"))
     )
 
 
-def retention_matrix(activity: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
-    """Customer retention matrix from collected :func:`cohort_activity` rows.
+def cohort_activity(periods: nw.LazyFrame, segments: nw.LazyFrame | None = None) -> nw.LazyFrame:
+    """Active customers, revenue and orders per cohort and period since acquisition.
+
+    Parameters
+    ----------
+    periods
+        :func:`customer_periods` output.
+    segments
+        Optional ``customer_id, segment`` frame (one row per customer) to cut
+        the cohorts by; customers without a row get the segment ``"unknown"``.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        ``[segment,] cohort`` (period index of the first order; see
+        :func:`period_start`), ``k`` (int), ``customers`` (active customers),
+        ``revenue``, ``orders``; sorted.
+    """
+    first = periods.group_by("customer_id").agg(nw.col("index").min().alias("cohort"))
+    rows = periods.join(first, on="customer_id").with_columns(
+        (nw.col("index") - nw.col("cohort")).alias("k")
+    )
+    keys = ["cohort", "k"]
+    if segments is not None:
+        rows = rows.join(segments.select("customer_id", "segment"), on="customer_id", how="left")
+        rows = rows.with_columns(nw.col("segment").cast(nw.String).fill_null("unknown"))
+        keys = ["segment", *keys]
+    return (
+        rows.group_by(*keys)
+        .agg(
+            nw.len().alias("customers"),
+            nw.col("revenue").sum().alias("revenue"),
+            nw.col("orders").sum().alias("orders"),
+        )
+        .sort(*keys)
+    )
+
+
+@dataclass
+class CohortMatrices:
+    """The cohort matrices of one store (rows = cohorts, columns = k).
+
+    Attributes
+    ----------
+    size
+        Customers acquired per cohort.
+    retention
+        Share of the cohort active in period k (0–1).
+    revenue_retention
+        Cohort revenue in k ÷ cohort revenue in k = 0.
+    orders_per_customer
+        Cohort orders in k ÷ cohort size.
+    cumulative_revenue_per_customer
+        Cohort revenue in periods 0..k ÷ cohort size (store currency).
+    """
+
+    size: pd.Series
+    retention: pd.DataFrame
+    revenue_retention: pd.DataFrame
+    orders_per_customer: pd.DataFrame
+    cumulative_revenue_per_customer: pd.DataFrame
+
+
+def _index_of(when: pd.Timestamp, period: Period) -> int:
+    if period == "month":
+        return when.year * 12 + when.month - 1
+    return (when - pd.Timestamp(_WEEK_EPOCH)).days // 7
+
+
+def cohort_matrices(
+    activity: pd.DataFrame,
+    *,
+    horizon: int | None = None,
+    last: pd.Timestamp | str | None = None,
+    period: Period = "month",
+) -> CohortMatrices:
+    """Pivot collected :func:`cohort_activity` rows (no ``segment``) into the cohort matrices.
 
     Parameters
     ----------
     activity
-        Output of :func:`cohort_activity`, collected to pandas (one row per
-        cohort and month; small).
+        One row per cohort and k (small: cohorts × periods).
     horizon
-        Keep months ``k <= horizon`` (None = all).
+        Keep ``k <= horizon`` (None = all).
+    last
+        A date in the last period with data (e.g. the report month); periods
+        after it are NaN. Default: the latest cohort + k in ``activity``.
+    period
+        The period ``activity`` was computed with.
+    """
+    frame = activity if horizon is None else activity[activity["k"] <= horizon]
+    width = int(frame["k"].max()) + 1 if len(frame) else 1
+    cols = pd.RangeIndex(width, name="k")
+
+    def pivot(values: str) -> pd.DataFrame:
+        out = frame.pivot(index="cohort", columns="k", values=values).reindex(columns=cols)
+        return out.sort_index().astype("float64")
+
+    customers, revenue, orders = pivot("customers"), pivot("revenue"), pivot("orders")
+    if last is None:
+        last_index = int((activity["cohort"] + activity["k"]).max()) if len(activity) else 0
+    else:
+        last_index = _index_of(pd.Timestamp(last), period)
+    span = last_index - customers.index.to_numpy(dtype="int64")
+    observed = np.asarray(cols)[None, :] <= span[:, None]
+    starts = period_start(customers.index, period)
+    for matrix in (customers, revenue, orders):
+        matrix.index = starts
+    size = customers[0].fillna(0).astype("int64").rename("size")
+
+    def finish(matrix: pd.DataFrame) -> pd.DataFrame:
+        matrix = matrix.where(observed)  # the future is unknown, not zero
+        matrix = matrix.mask(observed & matrix.isna(), 0.0)  # observed, nobody came back
+        matrix.index.name, matrix.columns.name = "cohort", "k"
+        return matrix
+
+    denominator = size.replace(0, np.nan)
+    retention = finish(customers.div(denominator, axis=0))
+    # A cohort whose first-period revenue is 0 has no revenue retention (not 0).
+    revenue_retention = finish(revenue.div(revenue[0].replace(0, np.nan), axis=0))
+    revenue_retention.loc[~(revenue[0].to_numpy() > 0)] = np.nan
+    orders_per_customer = finish(orders.div(denominator, axis=0))
+    cumulative = finish(revenue).cumsum(axis=1, skipna=False).div(denominator, axis=0)
+    return CohortMatrices(
+        size, retention, revenue_retention, orders_per_customer, finish(cumulative)
+    )
+
+
+def retention_matrix(activity: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
+    """Customer retention matrix with the cohort size as its first column (``size``)."""
+    m = cohort_matrices(activity, horizon=horizon)
+    out = m.retention.copy()
+    out.insert(0, "size", m.size)
+    return out
+
+
+def segment_retention(
+    activity: pd.DataFrame,
+    *,
+    horizon: int,
+    last: pd.Timestamp | str | None = None,
+    period: Period = "month",
+    min_size: int = 1,
+) -> pd.DataFrame:
+    """Average customer retention by segment: for each k, active ÷ acquired over the cohorts observed at k.
+
+    Parameters
+    ----------
+    activity
+        Collected :func:`cohort_activity` rows with a ``segment`` column.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``cohort``; column ``size`` (customers acquired) then one column
-        per ``k`` with the share of the cohort active in month ``k`` (0–1;
-        NaN where month ``k`` is after the data ends).
+        Rows = segments (with ``customers``, their total cohort size), columns
+        = k (0..horizon): pooled retention (cohort-size weighted). Segments
+        smaller than ``min_size`` customers are dropped.
     """
-    frame = activity if horizon is None else activity[activity["k"] <= horizon]
-    counts = frame.pivot(index="cohort", columns="k", values="customers").sort_index()
-    counts = counts.reindex(columns=range(int(frame["k"].max()) + 1))  # months nobody came back
-    size = counts[0]
-    cohort_index = activity["cohort"].dt.year * 12 + activity["cohort"].dt.month - 1
-    last = int((cohort_index + activity["k"]).max())  # last month with any activity
-    share = counts.div(size, axis=0)
-    # Months that have not happened yet are NaN, months with nobody active are 0.
-    for cohort in share.index:
-        months_observed = last - (cohort.year * 12 + cohort.month - 1)
-        observed = share.columns <= months_observed
-        share.loc[cohort, observed] = share.loc[cohort, observed].fillna(0.0)
-    share.insert(0, "size", size.astype("int64"))
-    share.columns.name = "k"
-    return share
+    rows = []
+    for segment, part in activity.groupby("segment", sort=True):
+        m = cohort_matrices(part.drop(columns="segment"), horizon=horizon, last=last, period=period)
+        active = (m.retention.mul(m.size, axis=0)).sum(axis=0, min_count=1)
+        exposed = m.retention.notna().mul(m.size, axis=0).sum(axis=0)
+        pooled = (active / exposed.replace(0, np.nan)).rename(segment)
+        pooled["customers"] = int(m.size.sum())
+        rows.append(pooled)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out = out[out["customers"] >= min_size]
+    out.index.name = "segment"
+    return out[["customers", *[c for c in out.columns if c != "customers"]]]
+
+
+def second_order_gaps(
+    orders: nw.LazyFrame, bins: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
+) -> tuple[pd.DataFrame, float | None]:
+    """Days from each customer's first to second completed order: a histogram and the median.
+
+    Returns
+    -------
+    (pandas.DataFrame, float or None)
+        Histogram rows ``bucket`` (e.g. ``"≤ 7 days"``, ``"> 365 days"``),
+        ``customers``, ``share`` (of customers with a second order); and the
+        median in days (None when nobody ordered twice).
+    """
+    done = completed(orders).filter(~nw.col("customer_id").is_null())
+    first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
+    gaps = (
+        done.select("customer_id", "ordered_at")
+        .join(first, on="customer_id")
+        .filter(nw.col("ordered_at") > nw.col("first_at"))
+        .group_by("customer_id")
+        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
+        .select(days_between(nw.col("first_at"), nw.col("second_at")).alias("days"))
+    )
+    # One pass: the median and a count per bucket (the join above is the expensive part).
+    edges = [0, *bins]
+    labels = [f"≤ {bins[0]} days"] + [
+        f"{lo + 1}–{hi} days" for lo, hi in zip(edges[1:-1], edges[2:], strict=True)
+    ]
+    labels.append(f"> {bins[-1]} days")
+    counts = [nw.when(nw.col("days") <= bins[0]).then(nw.lit(1)).count().alias("b0")]
+    counts += [
+        nw.when((nw.col("days") > lo) & (nw.col("days") <= hi))
+        .then(nw.lit(1))
+        .count()
+        .alias(f"b{i + 1}")
+        for i, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True))
+    ]
+    counts.append(nw.when(nw.col("days") > bins[-1]).then(nw.lit(1)).count().alias(f"b{len(bins)}"))
+    row = gaps.select(nw.col("days").median().alias("median"), *counts).collect().row(0)
+    median = row[0]
+    hist = pd.DataFrame({"bucket": labels, "customers": [int(v or 0) for v in row[1:]]})
+    total = hist["customers"].sum()
+    hist["share"] = hist["customers"] / total if total else np.nan
+    return hist, None if median is None else float(median)
+
+
+def same_cohorts_a_year_earlier(
+    retention: pd.DataFrame, n: int = 3, ks: tuple[int, ...] = (1, 2, 3), period: Period = "month"
+) -> pd.DataFrame:
+    """The latest ``n`` cohorts observed at every k in ``ks``, next to the same cohorts a year earlier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per recent cohort: ``cohort``, ``year_earlier`` and, per k,
+        ``k{k}`` / ``k{k}_year_earlier`` / ``k{k}_change`` (percentage points as 0–1).
+    """
+    lag = pd.DateOffset(years=1) if period == "month" else pd.Timedelta(weeks=52)
+    complete = retention[[k for k in ks if k in retention.columns]].dropna()
+    recent = complete.tail(n)
+    rows = []
+    for cohort, values in recent.iterrows():
+        earlier = cohort - lag
+        row = {"cohort": cohort, "year_earlier": earlier}
+        for k in ks:
+            now = values.get(k)
+            then = (
+                retention.loc[earlier, k]
+                if earlier in retention.index and k in retention.columns
+                else np.nan
+            )
+            row[f"k{k}"], row[f"k{k}_year_earlier"] = now, then
+            row[f"k{k}_change"] = now - then
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def latest_observed(retention: pd.DataFrame, k: int) -> tuple[pd.Timestamp | None, float | None]:
+    """The most recent cohort observed at period ``k`` and its retention there."""
+    if k not in retention.columns:
+        return None, None
+    column = retention[k].dropna()
+    if column.empty:
+        return None, None
+    return column.index[-1], float(column.iloc[-1])
+
+
+def pooled_retention(matrices: CohortMatrices, last_n: int | None = None) -> pd.Series:
+    """Retention at each k pooled over cohorts observed at k (size-weighted), optionally the last ``n`` cohorts."""
+    retention, size = matrices.retention, matrices.size
+    if last_n is not None:
+        retention, size = retention.tail(last_n), size.tail(last_n)
+    active = retention.mul(size, axis=0).sum(min_count=1)
+    exposed = retention.notna().mul(size, axis=0).sum()
+    return active / exposed.replace(0, np.nan)
+
+
+def cohort_headlines(
+    matrices: CohortMatrices, median_days_to_second: float | None
+) -> dict[str, float | int | str | None]:
+    """Headline values for the report manifest (``cohorts.*``), rounded for byte-stable runs.
+
+    ``k1_retention_latest`` / ``k3_retention_latest``: retention of the most
+    recent cohort observed at k = 1 / 3 (and which cohort); ``k1_retention_pooled``
+    and ``k3_retention_pooled``: pooled over the last 12 cohorts observed there.
+    """
+    out: dict[str, float | int | str | None] = {"cohorts": int(len(matrices.size))}
+    pooled = pooled_retention(matrices, last_n=12 + 3)
+    for k in (1, 3):
+        cohort, value = latest_observed(matrices.retention, k)
+        out[f"k{k}_retention_latest"] = None if value is None else round(value, 6)
+        out[f"k{k}_latest_cohort"] = None if cohort is None else cohort.strftime("%Y-%m-%d")
+        v = pooled.get(k)
+        out[f"k{k}_retention_pooled"] = None if v is None or pd.isna(v) else round(float(v), 6)
+    out["median_days_to_second_order"] = (
+        None if median_days_to_second is None else round(median_days_to_second, 4)
+    )
+    return out
+
+
+def cohort_findings(
+    matrices: CohortMatrices,
+    year_on_year: pd.DataFrame,
+    label: Callable[[pd.Timestamp], str],
+    period: Period = "month",
+) -> list[str]:
+    """One-line findings: latest month-1 retention against the average and a year earlier.
+
+    ``label`` turns a cohort start into the text people read (e.g. ``"Sep 2026"``).
+    """
+    unit = "month" if period == "month" else "week"
+    out = []
+    cohort, value = latest_observed(matrices.retention, 1)
+    pooled = pooled_retention(matrices).get(1)
+    if value is not None and pooled is not None and not pd.isna(pooled):
+        out.append(
+            f"{unit.capitalize()}-1 retention of the {label(cohort)} cohort {value:.0%} "
+            f"(average of all cohorts {pooled:.0%})."
+        )
+    if len(year_on_year) and "k1_change" in year_on_year:
+        last = year_on_year.iloc[-1]
+        if not pd.isna(last["k1_change"]):
+            direction = "better" if last["k1_change"] > 0 else "worse"
+            out.append(
+                f"The {label(last['cohort'])} cohort retains {abs(last['k1_change']) * 100:.0f} points "
+                f"{direction} in {unit} 1 than the same cohort a year earlier."
+            )
+    return out

@@ -36,6 +36,7 @@ class KpiParams(_Strict):
 
 
 class CohortParams(_Strict):
+    period: Literal["month", "week"]
     n_cohorts: int = Field(gt=0)
     horizon_months: int = Field(gt=0)
     min_cohort_size: int = Field(ge=1)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import narwhals as nw
 import pandas as pd
 
-from analysis.frames import count_distinct
+from analysis.frames import count_distinct, days_between
 from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_month
 
 __all__ = [
@@ -735,11 +735,7 @@ def onboarding_metrics(
         value = (
             new.join(customers.select("customer_id", "signed_up_at"), on="customer_id")
             .filter(~nw.col("signed_up_at").is_null())
-            .select(
-                ((nw.col("first_at") - nw.col("signed_up_at")).dt.total_seconds() / 86400)
-                .median()
-                .alias("d")
-            )
+            .select(days_between(nw.col("signed_up_at"), nw.col("first_at")).median().alias("d"))
             .collect()
             .item()
         )
@@ -769,9 +765,7 @@ def onboarding_metrics(
         .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
     )
     value = (
-        second.select(
-            ((nw.col("second_at") - nw.col("first_at")).dt.total_seconds() / 86400).median()
-        )
+        second.select(days_between(nw.col("first_at"), nw.col("second_at")).median())
         .collect()
         .item()
     )
@@ -1138,16 +1132,7 @@ def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataF
     out["aov"] = _ratio(out["revenue"], out["orders"]).astype("float64")
     lo_date = parse_month(first)
     if wh.has("sessions"):
-        s = (
-            wh.table("sessions", start=lo_date, end=end)
-            .with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
-            .group_by("month")
-            .agg(nw.col("sessions").sum().cast(nw.Float64))
-            .collect()
-            .to_pandas()
-        )
-        s["month"] = pd.to_datetime(s["month"])
-        out = out.join(s.set_index("month"))
+        out = out.join(_monthly_total(wh.table("sessions", start=lo_date, end=end), "sessions"))
         out["conversion_rate"] = (out["placed_orders"] / out["sessions"]).where(out["sessions"] > 0)
     if wh.has("carts"):
         c = (
@@ -1189,18 +1174,22 @@ def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataF
         out["nps"] = (100 * out["_net"] / out["_answers"]).where(out["_answers"] > 0)
         out = out.drop(columns=["_net", "_answers"])
     if wh.has("marketing_spend"):
-        sp = (
-            wh.table("marketing_spend", start=lo_date, end=end)
-            .with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
-            .group_by("month")
-            .agg(nw.col("spend").sum().cast(nw.Float64))
-            .collect()
-            .to_pandas()
-        )
-        sp["month"] = pd.to_datetime(sp["month"])
-        out = out.join(sp.set_index("month"))
+        out = out.join(_monthly_total(wh.table("marketing_spend", start=lo_date, end=end), "spend"))
         out["spend"] = out["spend"].fillna(0.0)
     return out.reset_index()
+
+
+def _monthly_total(frame: nw.LazyFrame, column: str) -> pd.DataFrame:
+    """Sum of ``column`` per calendar month of a table keyed by local ``date``."""
+    totals = (
+        frame.with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
+        .group_by("month")
+        .agg(nw.col(column).sum().cast(nw.Float64))
+        .collect()
+        .to_pandas()
+    )
+    totals["month"] = pd.to_datetime(totals["month"])
+    return totals.set_index("month")
 
 
 # --------------------------------------------------------------------------- findings

@@ -399,3 +399,71 @@ def repeat_ladder_chart(ladder: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("chance of one more order")
     ax.set_title("Repeat ladder: P(order k+1 | k orders)")
     return ax
+
+
+def retention_curves(
+    retention: pd.DataFrame,
+    size: pd.Series,
+    *,
+    n: int = 6,
+    title: str,
+    labels: Sequence[str] | None = None,
+    xlabel: str = "months since first order",
+    ax: Axes | None = None,
+) -> Axes:
+    """Retention curves of the last ``n`` cohorts (k >= 1 observed) against the pooled average.
+
+    The average at each k pools every cohort observed at k, weighted by cohort size.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    pooled = (
+        retention.mul(size, axis=0).sum(min_count=1) / retention.notna().mul(size, axis=0).sum()
+    )
+    recent = (
+        retention[retention.get(1).notna()].tail(n) if 1 in retention.columns else retention.tail(0)
+    )
+    names = list(labels) if labels is not None else [str(i) for i in retention.index]
+    lookup = dict(zip(retention.index, names, strict=True))
+    palette = sns.color_palette(PALETTE, max(len(recent), 1))
+    for color, (cohort, row) in zip(palette, recent.iterrows(), strict=False):
+        ax.plot(row.index, row.values, marker=".", color=color, alpha=0.9, label=lookup[cohort])
+    ax.plot(
+        pooled.index, pooled.values, color="black", linewidth=2.5, label="all cohorts (average)"
+    )
+    percent_axis(ax)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of the cohort active")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    return ax
+
+
+def cohort_lines(
+    matrix: pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str,
+    currency: str | None = None,
+    percent: bool = False,
+    labels: Sequence[str] | None = None,
+    xlabel: str = "months since first order",
+    ax: Axes | None = None,
+) -> Axes:
+    """One line per row of a (cohort or segment) × k matrix, e.g. cumulative revenue per customer."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    names = list(labels) if labels is not None else [str(i) for i in matrix.index]
+    palette = sns.color_palette(PALETTE, max(len(matrix), 1))
+    for color, name, (_, row) in zip(palette, names, matrix.iterrows(), strict=False):
+        ax.plot(row.index, row.values, marker=".", color=color, label=name)
+    if currency:
+        money_axis(ax, currency)
+    elif percent:
+        percent_axis(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    return ax

@@ -192,20 +192,8 @@ def read_headlines(nb: Any) -> dict[str, dict[str, Scalar]]:
         twice keeps the later value of each key.
     """
     out: dict[str, dict[str, Scalar]] = {}
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") not in ("display_data", "execute_result"):
-                continue
-            data = output.get("data", {}).get(HEADLINES_MIME)
-            if data is None:
-                continue
-            if isinstance(data, str):
-                data = json.loads(data)
-            section = data.get("section")
-            values = data.get("values") or {}
-            if not isinstance(section, str) or not isinstance(values, Mapping):
-                continue
-            out.setdefault(section, {}).update(values)
+    for data in _payloads(nb):
+        values = data.get("values") or {}
+        if isinstance(values, Mapping):
+            out.setdefault(data["section"], {}).update(values)
     return out

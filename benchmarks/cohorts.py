@@ -1,0 +1,397 @@
+"""Cohort analysis of one store-month: ``analysis.cohorts`` against plain pandas.
+
+Targets: at 1,000,000 customers (~9.6M orders) the whole cohort analysis of a
+report month (all completed orders up to its end in the store's zone) takes
+under 5 s on 2 cores, and at least 10x less time than the plain-pandas way an
+analyst would write it (``pd.read_parquet``, ``tz_convert``, groupby transform
+and pivot tables). The analysis is what the cohorts notebook computes:
+
+- the monthly cohort matrices (size, retention, revenue retention, orders per
+  customer, cumulative revenue per customer), every cohort and k, with the
+  months after the report month unknown;
+- the acquisition-channel cut: retention pooled over cohorts (size-weighted)
+  per channel for k = 0..12;
+- days from the first to the second completed order: histogram and median.
+
+Both ways run on the same warehouse, each in a fresh child process so that its
+peak resident memory is its own (the child reports its own ``ru_maxrss``). The
+time of each way runs from opening the warehouse (ours) or the first
+``read_parquet`` (pandas) to the finished numbers; imports and interpreter
+start-up are reported separately, and ours also reports the time of each step.
+Every matrix cell, every cell of the channel cut, the histogram and the median
+must agree within 1e-9 relative, with missing cells in the same places, else
+the benchmark fails: a speed-up over different numbers is worthless.
+
+The warehouse is generated once with ``analysis.demo.write_demo`` into
+``benchmarks/.cache/warehouse-<customers>`` (git-ignored; shared with the KPI
+benchmark). Results are written to ``benchmarks/results/cohorts.json``.
+
+Usage: ``python -m benchmarks.cohorts --customers 1000000 --month 2026-10``
+(``--customers 20000`` for a quick smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.kpis import STORE, TIMEZONE, _warm, warehouse
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "cohorts.json"
+TARGET_SECONDS = 5.0
+TARGET_RATIO = 10.0
+REL_TOL = 1e-9
+SEGMENT_HORIZON = 12  # k = 0..12 of the acquisition-channel cut, as in the notebook
+GAP_BINS = (7, 14, 30, 60, 90, 180, 365)  # cohorts.second_order_gaps' default buckets
+MATRICES = (
+    "retention",
+    "revenue_retention",
+    "orders_per_customer",
+    "cumulative_revenue_per_customer",
+)
+
+
+# --------------------------------------------------------------------------- ours
+
+
+def ours(root: Path, month: str) -> dict:
+    """The cohort analysis as the project computes it (narwhals on DuckDB)."""
+    import narwhals as nw
+
+    from analysis import cohorts
+    from analysis.warehouse import StoreWarehouse, month_bounds
+
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        steps[name] = round(now - t, 3)
+        t = now
+
+    _, end = month_bounds(month, TIMEZONE)
+    wh = StoreWarehouse(root, STORE, TIMEZONE)
+    orders = wh.table("orders", end=end)
+    cp = wh.persist(cohorts.customer_periods(orders, TIMEZONE, "month"))
+    step("customer_periods_persist")
+    act = cohorts.cohort_activity(cp).collect().to_pandas()
+    step("cohort_activity")
+    m = cohorts.cohort_matrices(act, last=month)
+    step("cohort_matrices")
+    segments = wh.table("customers").select(
+        "customer_id", nw.col("acquisition_channel").alias("segment")
+    )
+    seg_act = cohorts.cohort_activity(cp, segments=segments).collect().to_pandas()
+    step("channel_activity")
+    cut = cohorts.segment_retention(seg_act, horizon=SEGMENT_HORIZON, last=month)
+    step("segment_retention")
+    hist, median = cohorts.second_order_gaps(orders)
+    step("second_order_gaps")
+
+    out = {
+        "size": {
+            "index": [c.strftime("%Y-%m") for c in m.size.index],
+            "values": [int(v) for v in m.size],
+        },
+        **{name: _matrix(getattr(m, name)) for name in MATRICES},
+        "channels": _matrix(cut, str, cols=["customers", *range(SEGMENT_HORIZON + 1)]),
+        "gap_customers": [int(v) for v in hist["customers"]],
+        "gap_share": [_float(v) for v in hist["share"]],
+        "gap_median_days": _float(median),
+    }
+    return {"values": out, "steps": steps}
+
+
+# --------------------------------------------------------------------------- plain pandas
+
+
+def plain_pandas(root: Path, month: str) -> dict:
+    """The same analysis the way an analyst writes it: read_parquet, tz_convert, pivot tables."""
+    import numpy as np
+    import pandas as pd
+
+    report = pd.Period(month, "M")
+    end = (report + 1).start_time.tz_localize(TIMEZONE).tz_convert("UTC")
+    last = report.year * 12 + report.month - 1
+
+    orders = pd.read_parquet(
+        root / "orders" / f"{STORE}.parquet",
+        columns=["customer_id", "ordered_at", "revenue", "status"],
+    )
+    done = orders[
+        (orders["ordered_at"] < end)
+        & (orders["status"] == "completed")
+        & orders["customer_id"].notna()
+    ].copy()
+    local = done["ordered_at"].dt.tz_convert(TIMEZONE)
+    done["month"] = local.dt.year * 12 + local.dt.month - 1
+    done["cohort"] = done.groupby("customer_id")["month"].transform("min")
+    done["k"] = done["month"] - done["cohort"]
+
+    # The matrices: pivot tables of active customers, revenue and orders per cohort and k.
+    def pivot(values: str, aggfunc: str) -> pd.DataFrame:
+        table = done.pivot_table(index="cohort", columns="k", values=values, aggfunc=aggfunc)
+        width = int(done["k"].max()) + 1
+        return table.reindex(columns=range(width)).sort_index().astype("float64")
+
+    customers = pivot("customer_id", "nunique")
+    revenue = pivot("revenue", "sum")
+    orders_n = pivot("revenue", "count")
+    size = customers[0]
+    observed = customers.columns.to_numpy()[None, :] <= (last - customers.index.to_numpy())[:, None]
+
+    def finish(matrix: pd.DataFrame) -> pd.DataFrame:
+        return matrix.fillna(0.0).where(observed)
+
+    matrices = {
+        "retention": finish(customers.div(size, axis=0)),
+        "revenue_retention": finish(revenue.div(revenue[0], axis=0)),
+        "orders_per_customer": finish(orders_n.div(size, axis=0)),
+        "cumulative_revenue_per_customer": finish(revenue).cumsum(axis=1).div(size, axis=0),
+    }
+
+    def label(index: int) -> str:
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+    # The acquisition-channel cut: retention pooled over the cohorts observed at each k.
+    channels = pd.read_parquet(
+        root / "customers" / f"{STORE}.parquet", columns=["customer_id", "acquisition_channel"]
+    )
+    seg = done[["customer_id", "cohort", "k"]].merge(channels, on="customer_id", how="left")
+    seg["segment"] = seg["acquisition_channel"].astype("object").fillna("unknown")
+    seg = seg[seg["k"] <= SEGMENT_HORIZON]
+    active = seg.pivot_table(
+        index=["segment", "cohort"], columns="k", values="customer_id", aggfunc="nunique"
+    ).reindex(columns=range(SEGMENT_HORIZON + 1))
+    seg_size = active[0]
+    seen = (
+        active.columns.to_numpy()[None, :]
+        <= (last - active.index.get_level_values("cohort").to_numpy())[:, None]
+    )
+    pooled_active = active.fillna(0.0).where(seen).groupby(level="segment").sum(min_count=1)
+    exposed = pd.DataFrame(seen, index=active.index, columns=active.columns).mul(seg_size, axis=0)
+    pooled = pooled_active / exposed.groupby(level="segment").sum().replace(0, np.nan)
+    pooled.insert(0, "customers", seg_size.groupby(level="segment").sum())
+
+    # First to second completed order: days, histogram and median.
+    first_at = done.groupby("customer_id")["ordered_at"].transform("min")
+    second = done[done["ordered_at"] > first_at].groupby("customer_id")["ordered_at"].min()
+    first = done.groupby("customer_id")["ordered_at"].min()
+    gap = second - first.reindex(second.index)
+    seconds = gap.dt.total_seconds()
+    days = seconds / 86400
+    buckets = pd.cut(days, bins=[-np.inf, *GAP_BINS, np.inf], right=True)
+    counts = buckets.value_counts(sort=False)
+
+    out = {
+        "size": {
+            "index": [label(c) for c in size.index],
+            "values": [int(v) for v in size],
+        },
+        **{name: _matrix(frame, label) for name, frame in matrices.items()},
+        "channels": _matrix(pooled.sort_index(), str),
+        "gap_customers": [int(v) for v in counts],
+        "gap_share": [_float(v / len(days)) for v in counts],
+        "gap_median_days": _float(days.median()) if len(days) else None,
+    }
+    return {"values": out}
+
+
+def _matrix(frame, label=None, cols=None) -> dict:
+    """A DataFrame as JSON: ``index`` (labels), ``columns``, ``values`` (NaN → None)."""
+    if cols is not None:
+        frame = frame.reindex(columns=cols)
+    if label is None:
+        index = [c.strftime("%Y-%m") for c in frame.index]
+    else:
+        index = [label(c) for c in frame.index]
+    return {
+        "index": index,
+        "columns": [str(c) for c in frame.columns],
+        "values": [[_float(v) for v in row] for row in frame.itertuples(index=False)],
+    }
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+# --------------------------------------------------------------------------- children
+
+
+def child(way: str, root: Path, month: str, started: float) -> None:
+    """Run one way in this (fresh) process and print its numbers, time and peak memory as JSON."""
+    import resource
+
+    if way == "ours":
+        import narwhals  # noqa: F401
+
+        import analysis.cohorts
+        import analysis.warehouse  # noqa: F401
+
+        fn = ours
+    else:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        fn = plain_pandas
+    t0 = time.perf_counter()
+    result = fn(root, month)
+    seconds = time.perf_counter() - t0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.update(seconds=seconds, import_seconds=t0 - started, peak_kib=peak_kib)
+    print(json.dumps(result))
+
+
+def _run_child(way: str, root: Path, month: str) -> dict:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cohorts", "--child", way, "--root", str(root), "--month", month],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    process_seconds = time.perf_counter() - started
+    if out.returncode:
+        raise RuntimeError(f"cohorts benchmark: the {way} child failed:\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = process_seconds
+    return result
+
+
+def _close(x: float | None, y: float | None) -> tuple[bool, float]:
+    """Both missing, or both present within REL_TOL relative; and their relative difference."""
+    if x is None or y is None:
+        return x is y, 0.0
+    rel = 0.0 if x == y else abs(x - y) / max(abs(x), abs(y))
+    return rel <= REL_TOL, rel
+
+
+def compare(a: dict, b: dict) -> tuple[list[str], float, int]:
+    """Mismatches as readable lines, the largest relative difference seen and the cells compared."""
+    bad: list[str] = []
+    worst, cells = 0.0, 0
+
+    def check(where: str, x: float | None, y: float | None) -> None:
+        nonlocal worst, cells
+        ok, rel = _close(x, y)
+        cells += 1
+        worst = max(worst, rel)
+        if not ok:
+            bad.append(f"  {where}: ours={x!r} pandas={y!r} (rel {rel:.2e})")
+
+    for name in ("size", *MATRICES, "channels"):
+        x, y = a[name], b[name]
+        if x["index"] != y["index"] or x.get("columns") != y.get("columns"):
+            bad.append(
+                f"  {name}: shape differs: ours {x['index'][:3]}..{x['index'][-3:]} × "
+                f"{x.get('columns')} vs pandas {y['index'][:3]}..{y['index'][-3:]} × "
+                f"{y.get('columns')}"
+            )
+            continue
+        if name == "size":
+            for label, u, v in zip(x["index"], x["values"], y["values"], strict=True):
+                check(f"size[{label}]", u, v)
+            continue
+        for label, row_x, row_y in zip(x["index"], x["values"], y["values"], strict=True):
+            for col, u, v in zip(x["columns"], row_x, row_y, strict=True):
+                check(f"{name}[{label}, {col}]", u, v)
+    for name in ("gap_customers", "gap_share"):
+        if len(a[name]) != len(b[name]):
+            bad.append(f"  {name}: {len(a[name])} vs {len(b[name])} buckets")
+            continue
+        for i, (u, v) in enumerate(zip(a[name], b[name], strict=True)):
+            check(f"{name}[{i}]", u, v)
+    check("gap_median_days", a["gap_median_days"], b["gap_median_days"])
+    return bad[:40] + ([f"  ... {len(bad) - 40} more"] if len(bad) > 40 else []), worst, cells
+
+
+def run(customers: int, month: str) -> dict:
+    """Both ways on the same warehouse, each in its own child process; checked to agree."""
+    root = warehouse(customers)
+    _warm(root)
+    res = {way: _run_child(way, root, month) for way in ("pandas", "ours")}
+    bad, worst, cells = compare(res["ours"]["values"], res["pandas"]["values"])
+    if bad:
+        raise SystemExit(
+            "cohorts benchmark: ours and pandas disagree "
+            f"(tolerance {REL_TOL:g} relative):\n" + "\n".join(bad)
+        )
+    import pyarrow.parquet as pq
+
+    orders = pq.ParquetFile(root / "orders" / f"{STORE}.parquet").metadata.num_rows
+    ours_s, pandas_s = res["ours"]["seconds"], res["pandas"]["seconds"]
+    ratio = pandas_s / ours_s
+
+    def way(r: dict) -> dict:
+        return {
+            "seconds": round(r["seconds"], 3),
+            "import_seconds": round(r["import_seconds"], 3),
+            "process_seconds": round(r["process_seconds"], 3),
+            "peak_rss_gib": round(r["peak_kib"] / 2**20, 3),
+        }
+
+    values = res["ours"]["values"]
+    return {
+        "customers": customers,
+        "orders": orders,
+        "store": STORE,
+        "month": month,
+        "ours": way(res["ours"]) | {"steps": res["ours"]["steps"]},
+        "pandas": way(res["pandas"]),
+        "ratio_pandas_over_ours": round(ratio, 2),
+        "cohorts": len(values["size"]["index"]),
+        "cells_compared": cells,
+        "cells_missing": sum(
+            v is None for name in MATRICES for row in values[name]["values"] for v in row
+        ),
+        "max_rel_diff": worst,
+        "agree": True,
+        "target_seconds": TARGET_SECONDS,
+        "target_ratio": TARGET_RATIO,
+        "meets_target": ours_s < TARGET_SECONDS and ratio >= TARGET_RATIO,
+        "channels": values["channels"],
+        "median_days_to_second_order": values["gap_median_days"],
+    }
+
+
+def main(customers: int = 1_000_000, month: str = "2026-10") -> dict:
+    result = run(customers, month)
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    o, p = result["ours"], result["pandas"]
+    print(
+        f"cohorts: {result['cohorts']} monthly cohorts up to {month}, {customers:,} customers, "
+        f"{result['orders']:,} orders: ours {o['seconds']:.2f} s (target < {TARGET_SECONDS:.0f} s), "
+        f"pandas {p['seconds']:.2f} s, {result['ratio_pandas_over_ours']:.1f}x "
+        f"(target >= {TARGET_RATIO:.0f}x), peak {o['peak_rss_gib']:.2f} vs "
+        f"{p['peak_rss_gib']:.2f} GiB; {result['cells_compared']} cells agree "
+        f"(max rel diff {result['max_rel_diff']:.1e})"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--child", choices=("ours", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.root, args.month, time.perf_counter())
+    else:
+        main(args.customers, args.month)
