@@ -216,7 +216,14 @@ def cohort_matrices(
         The period ``activity`` was computed with.
     """
     frame = activity if horizon is None else activity[activity["k"] <= horizon]
-    width = int(frame["k"].max()) + 1 if len(frame) else 1
+    if last is None:
+        last_index = int((activity["cohort"] + activity["k"]).max()) if len(activity) else 0
+    else:
+        last_index = _index_of(pd.Timestamp(last), period)
+    # Columns run to the last observed k (even if nobody came back then), capped by horizon.
+    width = max(last_index - int(activity["cohort"].min()) + 1 if len(activity) else 1, 1)
+    if horizon is not None:
+        width = min(width, horizon + 1)
     cols = pd.RangeIndex(width, name="k")
 
     def pivot(values: str) -> pd.DataFrame:
@@ -224,10 +231,6 @@ def cohort_matrices(
         return out.sort_index().astype("float64")
 
     customers, revenue, orders = pivot("customers"), pivot("revenue"), pivot("orders")
-    if last is None:
-        last_index = int((activity["cohort"] + activity["k"]).max()) if len(activity) else 0
-    else:
-        last_index = _index_of(pd.Timestamp(last), period)
     span = last_index - customers.index.to_numpy(dtype="int64")
     observed = np.asarray(cols)[None, :] <= span[:, None]
     starts = period_start(customers.index, period)
