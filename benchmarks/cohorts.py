@@ -34,18 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from benchmarks.kpis import STORE, TIMEZONE, _warm, warehouse
+from benchmarks.harness import STORE, TIMEZONE, as_float, child, run_child, warehouse, warm
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 RESULTS = HERE / "results" / "cohorts.json"
 TARGET_SECONDS = 5.0
 TARGET_RATIO = 10.0
@@ -106,8 +102,8 @@ def ours(root: Path, month: str) -> dict:
         **{name: _matrix(getattr(m, name)) for name in MATRICES},
         "channels": _matrix(cut, str, cols=["customers", *range(SEGMENT_HORIZON + 1)]),
         "gap_customers": [int(v) for v in hist["customers"]],
-        "gap_share": [_float(v) for v in hist["share"]],
-        "gap_median_days": _float(median),
+        "gap_share": [as_float(v) for v in hist["share"]],
+        "gap_median_days": as_float(median),
     }
     return {"values": out, "steps": steps}
 
@@ -201,8 +197,8 @@ def plain_pandas(root: Path, month: str) -> dict:
         **{name: _matrix(frame, label) for name, frame in matrices.items()},
         "channels": _matrix(pooled.sort_index(), str),
         "gap_customers": [int(v) for v in counts],
-        "gap_share": [_float(v / len(days)) for v in counts],
-        "gap_median_days": _float(days.median()) if len(days) else None,
+        "gap_share": [as_float(v / len(days)) for v in counts],
+        "gap_median_days": as_float(days.median()) if len(days) else None,
     }
     return {"values": out}
 
@@ -218,57 +214,11 @@ def _matrix(frame, label=None, cols=None) -> dict:
     return {
         "index": index,
         "columns": [str(c) for c in frame.columns],
-        "values": [[_float(v) for v in row] for row in frame.itertuples(index=False)],
+        "values": [[as_float(v) for v in row] for row in frame.itertuples(index=False)],
     }
 
 
-def _float(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
-
-
 # --------------------------------------------------------------------------- children
-
-
-def child(way: str, root: Path, month: str, started: float) -> None:
-    """Run one way in this (fresh) process and print its numbers, time and peak memory as JSON."""
-    import resource
-
-    if way == "ours":
-        import narwhals  # noqa: F401
-
-        import analysis.cohorts
-        import analysis.warehouse  # noqa: F401
-
-        fn = ours
-    else:
-        import numpy  # noqa: F401
-        import pandas  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
-
-        fn = plain_pandas
-    t0 = time.perf_counter()
-    result = fn(root, month)
-    seconds = time.perf_counter() - t0
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result.update(seconds=seconds, import_seconds=t0 - started, peak_kib=peak_kib)
-    print(json.dumps(result))
-
-
-def _run_child(way: str, root: Path, month: str) -> dict:
-    started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cohorts", "--child", way, "--root", str(root), "--month", month],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
-    process_seconds = time.perf_counter() - started
-    if out.returncode:
-        raise RuntimeError(f"cohorts benchmark: the {way} child failed:\n{out.stderr}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["process_seconds"] = process_seconds
-    return result
 
 
 def _close(x: float | None, y: float | None) -> tuple[bool, float]:
@@ -321,8 +271,8 @@ def compare(a: dict, b: dict) -> tuple[list[str], float, int]:
 def run(customers: int, month: str) -> dict:
     """Both ways on the same warehouse, each in its own child process; checked to agree."""
     root = warehouse(customers)
-    _warm(root)
-    res = {way: _run_child(way, root, month) for way in ("pandas", "ours")}
+    warm(root)
+    res = {way: run_child("benchmarks.cohorts", way, root, month) for way in ("pandas", "ours")}
     bad, worst, cells = compare(res["ours"]["values"], res["pandas"]["values"])
     if bad:
         raise SystemExit(
@@ -392,6 +342,11 @@ if __name__ == "__main__":
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.root, args.month, time.perf_counter())
+        child(
+            ours if args.child == "ours" else plain_pandas,
+            args.root,
+            args.month,
+            time.perf_counter(),
+        )
     else:
         main(args.customers, args.month)

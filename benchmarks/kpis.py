@@ -29,18 +29,21 @@ import json
 import math
 import os
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from benchmarks.harness import (
+    STORE,
+    TIMEZONE,
+    as_float,
+    child,
+    run_child,
+    warehouse,
+    warm,
+)
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 RESULTS = HERE / "results" / "kpis.json"
-CACHE = HERE / ".cache"
-STORE = "demo-bangkok"
-TIMEZONE = "Asia/Bangkok"
-SEED = 20261124
 TARGET_SECONDS = 5.0
 TARGET_RATIO = 10.0
 REL_TOL = 1e-9
@@ -56,46 +59,6 @@ METRIC_KEYS = (
 )  # fmt: skip
 LABELS = ("current", "previous", "year_ago")
 
-_GENERATE = """
-import sys
-from pathlib import Path
-from analysis.demo import write_demo
-write_demo(Path(sys.argv[1]), stores=[sys.argv[2]], customers=int(sys.argv[3]), seed=int(sys.argv[4]))
-"""
-
-
-# --------------------------------------------------------------------------- data
-
-
-def warehouse(customers: int) -> Path:
-    """The cached demo warehouse with ``customers`` customers, generated if absent.
-
-    ``write_demo`` writes ``_truth.json`` last, so a warehouse whose truth file
-    names the store is complete; anything else is regenerated.
-    """
-    root = CACHE / f"warehouse-{customers}"
-    truth = root / "_truth.json"
-    try:
-        complete = STORE in json.loads(truth.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        complete = False
-    if not complete:
-        print(f"kpis: generating {customers:,} customers into {root} ...", flush=True)
-        subprocess.run(
-            [sys.executable, "-c", _GENERATE, str(root), STORE, str(customers), str(SEED)],
-            check=True,
-        )
-    return root
-
-
-def _warm(root: Path) -> None:
-    """Read every file once so that neither way pays for a cold disk."""
-    for path in root.rglob("*.parquet"):
-        with path.open("rb") as fh:
-            while fh.read(1 << 24):
-                pass
-
-
 # --------------------------------------------------------------------------- ours
 
 
@@ -108,7 +71,7 @@ def ours(root: Path, month: str) -> dict[str, list[float | None]]:
     card = scorecard(StoreWarehouse(root, STORE, TIMEZONE), month, lifecycle=False)
     table = card.table
     assert tuple(table["metric"]) == METRIC_KEYS, "kpis.METRICS changed: update METRIC_KEYS"
-    return {k: [_float(table.loc[k, label]) for label in LABELS] for k in METRIC_KEYS}
+    return {k: [as_float(table.loc[k, label]) for label in LABELS] for k in METRIC_KEYS}
 
 
 # --------------------------------------------------------------------------- plain pandas
@@ -262,63 +225,11 @@ def plain_pandas(root: Path, month: str) -> dict[str, list[float | None]]:
             joined = members.loc[members["joined_at"] < end, "customer_id"]
             v["loyalty_participation"] = ratio(pd.Series(active).isin(joined).sum(), len(active))
         for k in METRIC_KEYS:
-            out[k].append(_float(v.get(k)))
+            out[k].append(as_float(v.get(k)))
     return out
 
 
-def _float(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
-
-
 # --------------------------------------------------------------------------- children
-
-
-def child(way: str, root: Path, month: str, started: float) -> None:
-    """Run one way in this (fresh) process and print its numbers, time and peak memory as JSON."""
-    import resource
-
-    if way == "ours":
-        import analysis.kpis
-        import analysis.warehouse  # noqa: F401
-
-        fn = ours
-    else:
-        import numpy  # noqa: F401
-        import pandas  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
-
-        fn = plain_pandas
-    t0 = time.perf_counter()
-    values = fn(root, month)
-    seconds = time.perf_counter() - t0
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "values": values,
-                "seconds": seconds,
-                "import_seconds": t0 - started,
-                "peak_kib": peak_kib,
-            }
-        )
-    )
-
-
-def _run_child(way: str, root: Path, month: str) -> dict:
-    started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.kpis", "--child", way, "--root", str(root), "--month", month],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
-    process_seconds = time.perf_counter() - started
-    if out.returncode:
-        raise RuntimeError(f"kpis benchmark: the {way} child failed:\n{out.stderr}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["process_seconds"] = process_seconds
-    return result
 
 
 def compare(a: dict, b: dict) -> tuple[list[str], float]:
@@ -340,8 +251,8 @@ def compare(a: dict, b: dict) -> tuple[list[str], float]:
 def run(customers: int, month: str) -> dict:
     """Both ways on the same warehouse, each in its own child process; checked to agree."""
     root = warehouse(customers)
-    _warm(root)
-    res = {way: _run_child(way, root, month) for way in ("pandas", "ours")}
+    warm(root)
+    res = {way: run_child("benchmarks.kpis", way, root, month) for way in ("pandas", "ours")}
     bad, worst = compare(res["ours"]["values"], res["pandas"]["values"])
     if bad:
         raise SystemExit(
@@ -406,6 +317,12 @@ if __name__ == "__main__":
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.root, args.month, time.perf_counter())
+        child(
+            ours if args.child == "ours" else plain_pandas,
+            args.root,
+            args.month,
+            time.perf_counter(),
+            wrap=True,
+        )
     else:
         main(args.customers, args.month)

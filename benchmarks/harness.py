@@ -1,0 +1,100 @@
+"""What every ours-vs-pandas benchmark shares: the cached warehouse and child processes.
+
+Each way runs in a fresh child process (``python -m benchmarks.<name> --child
+<way>``) so that its peak resident memory is its own; the child prints one JSON
+line with its result, wall time, import time and ``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = HERE / ".cache"
+STORE = "demo-bangkok"
+TIMEZONE = "Asia/Bangkok"
+SEED = 20261124
+
+_GENERATE = """
+import sys
+from pathlib import Path
+from analysis.demo import write_demo
+write_demo(Path(sys.argv[1]), stores=[sys.argv[2]], customers=int(sys.argv[3]), seed=int(sys.argv[4]))
+"""
+
+
+def warehouse(customers: int) -> Path:
+    """The cached demo warehouse with ``customers`` customers, generated if absent.
+
+    ``write_demo`` writes ``_truth.json`` last, so a warehouse whose truth file
+    names the store is complete; anything else is regenerated.
+    """
+    root = CACHE / f"warehouse-{customers}"
+    try:
+        complete = STORE in json.loads((root / "_truth.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        complete = False
+    if not complete:
+        print(f"benchmarks: generating {customers:,} customers into {root} ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-c", _GENERATE, str(root), STORE, str(customers), str(SEED)],
+            check=True,
+        )
+    return root
+
+
+def warm(root: Path) -> None:
+    """Read every file once so that neither way pays for a cold disk."""
+    for path in root.rglob("*.parquet"):
+        with path.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
+def as_float(value: object) -> float | None:
+    """A JSON-safe number: None for None and NaN."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def child(
+    fn: Callable[[Path, str], Any], root: Path, month: str, started: float, *, wrap: bool = False
+) -> None:
+    """Run ``fn(root, month)`` in this (fresh) process; print its result, time and peak memory.
+
+    The result (a dict) is printed with ``seconds``, ``import_seconds`` and
+    ``peak_kib`` added; ``wrap=True`` nests it under ``values`` instead.
+    """
+    t0 = time.perf_counter()
+    result = fn(root, month)
+    seconds = time.perf_counter() - t0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    payload = {"values": result} if wrap else result
+    payload.update(seconds=seconds, import_seconds=t0 - started, peak_kib=peak_kib)
+    print(json.dumps(payload))
+
+
+def run_child(module: str, way: str, root: Path, month: str) -> dict:
+    """Run ``python -m <module> --child <way>`` and return its JSON line plus process time."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--child", way, "--root", str(root), "--month", month],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    process_seconds = time.perf_counter() - started
+    if out.returncode:
+        raise RuntimeError(f"{module}: the {way} child failed:\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = process_seconds
+    return result
