@@ -383,11 +383,11 @@ def test_second_order_gaps_histogram_and_median(warehouse_dir):
         ("g3", "a", "2026-01-09 00:00:00", 1.0, "completed"),  # third order: ignored
         ("g4", "b", day, 1.0, "completed"),
         ("g5", "b", "2026-01-02 00:00:00", 1.0, "cancelled"),  # not a second order
-        ("g6", "b", "2026-01-08 00:00:01", 1.0, "completed"),  # 7 days + 1 s -> "8–14 days"
+        ("g6", "b", "2026-01-08 00:00:01", 1.0, "completed"),  # 7 days + 1 s -> "7–14 days"
         ("g7", "c", day, 1.0, "completed"),
-        ("g8", "c", "2026-01-21 00:00:00", 1.0, "completed"),  # 20 days -> "15–30 days"
+        ("g8", "c", "2026-01-21 00:00:00", 1.0, "completed"),  # 20 days -> "14–30 days"
         ("g9", "d", day, 1.0, "completed"),
-        ("g10", "d", "2026-03-02 00:00:00", 1.0, "completed"),  # 31 + 28 + 1 = 60 -> "31–60"
+        ("g10", "d", "2026-03-02 00:00:00", 1.0, "completed"),  # 31 + 28 + 1 = 60 -> "30–60"
         ("g11", "e", day, 1.0, "completed"),
         ("g12", "e", "2027-01-02 00:00:00", 1.0, "completed"),  # 366 days -> "> 365 days"
         ("g13", "f", day, 1.0, "completed"),
@@ -403,12 +403,12 @@ def test_second_order_gaps_histogram_and_median(warehouse_dir):
     assert median == pytest.approx(40.0)
     assert hist["bucket"].tolist() == [
         "≤ 7 days",
-        "8–14 days",
-        "15–30 days",
-        "31–60 days",
-        "61–90 days",
-        "91–180 days",
-        "181–365 days",
+        "7–14 days",
+        "14–30 days",
+        "30–60 days",
+        "60–90 days",
+        "90–180 days",
+        "180–365 days",
         "> 365 days",
     ]
     assert hist["customers"].tolist() == [1, 1, 1, 1, 0, 0, 0, 2]

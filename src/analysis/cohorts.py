@@ -310,7 +310,8 @@ def second_order_gaps(
     Returns
     -------
     (pandas.DataFrame, float or None)
-        Histogram rows ``bucket`` (e.g. ``"≤ 7 days"``, ``"> 365 days"``),
+        Histogram rows ``bucket`` (``"≤ 7 days"``, then ``"7–14 days"`` meaning
+        more than 7 and at most 14, ..., ``"> 365 days"``),
         ``customers``, ``share`` (of customers with a second order); and the
         median in days (None when nobody ordered twice).
     """
@@ -327,7 +328,7 @@ def second_order_gaps(
     # One pass: the median and a count per bucket (the join above is the expensive part).
     edges = [0, *bins]
     labels = [f"≤ {bins[0]} days"] + [
-        f"{lo + 1}–{hi} days" for lo, hi in zip(edges[1:-1], edges[2:], strict=True)
+        f"{lo}–{hi} days" for lo, hi in zip(edges[1:-1], edges[2:], strict=True)
     ]
     labels.append(f"> {bins[-1]} days")
     counts = [nw.when(nw.col("days") <= bins[0]).then(nw.lit(1)).count().alias("b0")]
