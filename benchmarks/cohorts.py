@@ -32,14 +32,19 @@ Usage: ``python -m benchmarks.cohorts --customers 1000000 --month 2026-10``
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
-from benchmarks.harness import STORE, TIMEZONE, as_float, child, run_child, warehouse, warm
+from benchmarks.harness import (
+    STORE,
+    TIMEZONE,
+    as_float,
+    entry_point,
+    run_child,
+    warehouse,
+    warm,
+    write_results,
+)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "cohorts.json"
@@ -318,10 +323,7 @@ def run(customers: int, month: str) -> dict:
 
 
 def main(customers: int = 1_000_000, month: str = "2026-10") -> dict:
-    result = run(customers, month)
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = write_results(RESULTS, run(customers, month))
     o, p = result["ours"], result["pandas"]
     print(
         f"cohorts: {result['cohorts']} monthly cohorts up to {month}, {customers:,} customers, "
@@ -335,18 +337,4 @@ def main(customers: int = 1_000_000, month: str = "2026-10") -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--month", default="2026-10")
-    parser.add_argument("--child", choices=("ours", "pandas"), help=argparse.SUPPRESS)
-    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(
-            ours if args.child == "ours" else plain_pandas,
-            args.root,
-            args.month,
-            time.perf_counter(),
-        )
-    else:
-        main(args.customers, args.month)
+    entry_point(__doc__, ours, plain_pandas, main)

@@ -98,3 +98,38 @@ def run_child(module: str, way: str, root: Path, month: str) -> dict:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_seconds"] = process_seconds
     return result
+
+
+def write_results(path: Path, result: dict) -> dict:
+    """Add the machine facts and write ``result`` as sorted JSON to ``path``."""
+    import os
+    import platform
+
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return result
+
+
+def entry_point(
+    description: str,
+    ours: Callable[[Path, str], Any],
+    plain_pandas: Callable[[Path, str], Any],
+    main: Callable[[int, str], Any],
+    *,
+    wrap: bool = False,
+) -> None:
+    """The command line of an ours-vs-pandas benchmark (``--customers``, ``--month``; children)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--child", choices=("ours", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        fn = ours if args.child == "ours" else plain_pandas
+        child(fn, args.root, args.month, time.perf_counter(), wrap=wrap)
+    else:
+        main(args.customers, args.month)

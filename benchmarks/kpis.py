@@ -24,22 +24,18 @@ Usage: ``python -m benchmarks.kpis --customers 1000000 --month 2026-10``
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
-import platform
-import time
 from pathlib import Path
 
 from benchmarks.harness import (
     STORE,
     TIMEZONE,
     as_float,
-    child,
+    entry_point,
     run_child,
     warehouse,
     warm,
+    write_results,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -293,10 +289,7 @@ def run(customers: int, month: str) -> dict:
 
 
 def main(customers: int = 1_000_000, month: str = "2026-10") -> dict:
-    result = run(customers, month)
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = write_results(RESULTS, run(customers, month))
     o, p = result["ours"], result["pandas"]
     print(
         f"kpis: scorecard {month}, {customers:,} customers, {result['orders']:,} orders: "
@@ -310,19 +303,4 @@ def main(customers: int = 1_000_000, month: str = "2026-10") -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--month", default="2026-10")
-    parser.add_argument("--child", choices=("ours", "pandas"), help=argparse.SUPPRESS)
-    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(
-            ours if args.child == "ours" else plain_pandas,
-            args.root,
-            args.month,
-            time.perf_counter(),
-            wrap=True,
-        )
-    else:
-        main(args.customers, args.month)
+    entry_point(__doc__, ours, plain_pandas, main, wrap=True)

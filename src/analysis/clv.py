@@ -13,7 +13,7 @@ import datetime as dt
 import narwhals as nw
 import pandas as pd
 
-from analysis.kpis import completed
+from analysis.frames import completed
 from analysis.warehouse import local_time
 
 __all__ = ["rfm_summary"]

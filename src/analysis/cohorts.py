@@ -30,8 +30,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from analysis.frames import days_between, month_index
-from analysis.kpis import completed
+from analysis.frames import completed, days_between, month_index
 from analysis.warehouse import local_time
 
 __all__ = [
@@ -44,6 +43,7 @@ __all__ = [
     "cohort_matrices",
     "retention_matrix",
     "segment_retention",
+    "second_orders",
     "second_order_gaps",
     "same_cohorts_a_year_earlier",
     "latest_observed",
@@ -302,6 +302,23 @@ def segment_retention(
     return out[["customers", *[c for c in out.columns if c != "customers"]]]
 
 
+def second_orders(orders: nw.LazyFrame) -> nw.LazyFrame:
+    """Each repeat customer's first and second completed order: ``customer_id, first_at, second_at``.
+
+    Customers with a single completed order have no row. Shared by the cohort
+    page (time to second order) and the KPI onboarding block.
+    """
+    done = completed(orders).filter(~nw.col("customer_id").is_null())
+    first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
+    return (
+        done.select("customer_id", "ordered_at")
+        .join(first, on="customer_id")
+        .filter(nw.col("ordered_at") > nw.col("first_at"))
+        .group_by("customer_id")
+        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
+    )
+
+
 def second_order_gaps(
     orders: nw.LazyFrame, bins: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
 ) -> tuple[pd.DataFrame, float | None]:
@@ -315,15 +332,8 @@ def second_order_gaps(
         ``customers``, ``share`` (of customers with a second order); and the
         median in days (None when nobody ordered twice).
     """
-    done = completed(orders).filter(~nw.col("customer_id").is_null())
-    first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
-    gaps = (
-        done.select("customer_id", "ordered_at")
-        .join(first, on="customer_id")
-        .filter(nw.col("ordered_at") > nw.col("first_at"))
-        .group_by("customer_id")
-        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
-        .select(days_between(nw.col("first_at"), nw.col("second_at")).alias("days"))
+    gaps = second_orders(orders).select(
+        days_between(nw.col("first_at"), nw.col("second_at")).alias("days")
     )
     # One pass: the median and a count per bucket (the join above is the expensive part).
     edges = [0, *bins]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import narwhals as nw
 
-__all__ = ["count_distinct", "days_between", "month_index"]
+__all__ = ["completed", "count_distinct", "days_between", "month_index"]
 
 
 def count_distinct(expr: nw.Expr) -> nw.Expr:
@@ -32,3 +32,10 @@ def days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
     7 days and half a second above 7 days.
     """
     return (end - start).dt.total_microseconds() / 86_400_000_000
+
+
+def completed(orders: nw.LazyFrame) -> nw.LazyFrame:
+    """Completed orders only (a missing ``status`` column means every order completed)."""
+    if "status" not in orders.collect_schema():
+        return orders
+    return orders.filter(nw.col("status") == "completed")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import narwhals as nw
 import pandas as pd
 
-from analysis.frames import count_distinct, days_between
+from analysis.frames import completed, count_distinct, days_between
 from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_month
 
 __all__ = [
@@ -199,13 +199,6 @@ def report_periods(month: str, timezone: str) -> tuple[Period, Period, Period]:
 
 
 # --------------------------------------------------------------------------- order metrics
-
-
-def completed(orders: nw.LazyFrame) -> nw.LazyFrame:
-    """Completed orders only (a missing ``status`` column means every order completed)."""
-    if "status" not in orders.collect_schema():
-        return orders
-    return orders.filter(nw.col("status") == "completed")
 
 
 def _in(col: str, start: dt.datetime, end: dt.datetime) -> nw.Expr:
@@ -754,18 +747,11 @@ def onboarding_metrics(
             .item()
         )
         out["first_order_discount_share"] = None if row is None else float(row)
-    repeaters = base.filter(nw.col("n_orders_0") >= 2).select("customer_id", "first_at")
-    second = (
-        completed(orders)
-        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < period.end)
-        .select("customer_id", "ordered_at")
-        .join(repeaters, on="customer_id")
-        .filter(nw.col("ordered_at") > nw.col("first_at"))
-        .group_by("customer_id")
-        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
-    )
+    from analysis.cohorts import second_orders
+
     value = (
-        second.select(days_between(nw.col("first_at"), nw.col("second_at")).median())
+        second_orders(orders.filter(nw.col("ordered_at") < period.end))
+        .select(days_between(nw.col("first_at"), nw.col("second_at")).median())
         .collect()
         .item()
     )

@@ -12,8 +12,7 @@ import datetime as dt
 
 import narwhals as nw
 
-from analysis.frames import count_distinct
-from analysis.kpis import completed
+from analysis.frames import completed, count_distinct
 
 __all__ = ["latest_experiment", "experiment_outcomes", "arm_summary"]
 

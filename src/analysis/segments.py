@@ -18,7 +18,7 @@ import datetime as dt
 
 import narwhals as nw
 
-from analysis.kpis import completed
+from analysis.frames import completed
 
 __all__ = ["rfm_table", "ntile"]
 
