@@ -1,4 +1,4 @@
-"""Customer lifetime value: the per-customer summary that lifetimes' models fit on.
+"""The per-customer RFM summary that lifetimes' models fit on, computed on the engine.
 
 :func:`rfm_summary` computes, on the engine, exactly what
 ``lifetimes.utils.summary_data_from_transaction_data`` computes in pandas
