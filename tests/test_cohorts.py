@@ -3,6 +3,7 @@
 import tempfile
 from pathlib import Path
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,9 +14,12 @@ from hypothesis import strategies as st
 
 from analysis.cohorts import (
     CohortMatrices,
+    activity_by,
     cohort_activity,
     cohort_matrices,
+    customer_firsts,
     customer_periods,
+    label_customers,
     pooled_retention,
     retention_matrix,
     same_cohorts_a_year_earlier,
@@ -23,6 +27,7 @@ from analysis.cohorts import (
     segment_retention,
 )
 from analysis.demo import write_demo
+from analysis.frames import completed
 from analysis.warehouse import StoreWarehouse
 
 ROWS = [
@@ -44,12 +49,16 @@ ROWS = [
 ]
 
 
+def _lazy_activity(orders, tz, period="month"):
+    return cohort_activity(
+        customer_periods(orders, tz, period), customer_firsts(orders, tz, period)
+    )
+
+
 def test_retention_matrix_by_hand(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(ROWS))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
-    activity = (
-        cohort_activity(customer_periods(wh.table("orders"), "Asia/Bangkok")).collect().to_pandas()
-    )
+    activity = _lazy_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
     m = retention_matrix(activity)
     m.index = m.index.strftime("%Y-%m")
     assert m["size"].to_dict() == {"2026-01": 2, "2026-02": 1, "2026-03": 1}
@@ -67,9 +76,7 @@ def test_cohort_with_gap_month_is_zero_not_missing(warehouse_dir):
     ]
     write_table(warehouse_dir, "orders", "shop", orders_frame(rows))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
-    activity = (
-        cohort_activity(customer_periods(wh.table("orders"), "Asia/Bangkok")).collect().to_pandas()
-    )
+    activity = _lazy_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
     m = retention_matrix(activity)
     assert m.iloc[0][[0, 1, 2]].tolist() == [1.0, 0.0, 1.0]
     assert isinstance(m.index[0], pd.Timestamp)
@@ -89,9 +96,7 @@ MATRICES = (
 def _activity(root: Path, tz: str, period: str = "month", store: str = "shop") -> pd.DataFrame:
     wh = StoreWarehouse(root, store, tz)
     try:
-        return (
-            cohort_activity(customer_periods(wh.table("orders"), tz, period)).collect().to_pandas()
-        )
+        return _lazy_activity(wh.table("orders"), tz, period).collect().to_pandas()
     finally:
         wh.connection.close()
 
@@ -398,7 +403,7 @@ def test_second_order_gaps_histogram_and_median(warehouse_dir):
     ]
     write_table(warehouse_dir, "orders", "shop", orders_frame(rows))
     wh = StoreWarehouse(warehouse_dir, "shop", BKK)
-    hist, median = second_order_gaps(wh.table("orders"))
+    hist, median = second_order_gaps(customer_firsts(wh.table("orders"), BKK))
     # gaps 7, 7.0000116, 20, 60, 366, 400 -> median (20 + 60) / 2 = 40
     assert median == pytest.approx(40.0)
     assert hist["bucket"].tolist() == [
@@ -418,7 +423,8 @@ def test_second_order_gaps_histogram_and_median(warehouse_dir):
 def test_second_order_gaps_nobody_twice(warehouse_dir):
     rows = [("s1", "a", "2026-01-01 00:00:00", 1.0, "completed")]
     write_table(warehouse_dir, "orders", "shop", orders_frame(rows))
-    hist, median = second_order_gaps(StoreWarehouse(warehouse_dir, "shop", BKK).table("orders"))
+    orders = StoreWarehouse(warehouse_dir, "shop", BKK).table("orders")
+    hist, median = second_order_gaps(customer_firsts(orders, BKK))
     assert median is None
     assert hist["customers"].sum() == 0 and hist["share"].isna().all()
 
@@ -536,3 +542,164 @@ def test_demo_monthly_retention_matches_planted_bgnbd(tmp_path):
         tol = 4 * se_obs + 4 * se_mc
         report.append(f"k={k}: observed {observed:.4f} implied {implied:.4f} ± {tol:.4f} (n={n_k})")
         assert abs(observed - implied) <= tol, "\n".join(report)
+
+
+# --------------------------------------------------------------------------- 4. engine shortcuts
+
+# Zones with DST, midnight transitions (Santiago, Havana), half-hour DST (Lord Howe), a skipped
+# day (Apia, 30 Dec 2011) and none (Bangkok).
+ZONES = [
+    BKK,
+    "Europe/London",
+    "America/Santiago",
+    "America/Havana",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+]
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+@pytest.mark.parametrize("tz", ZONES)
+@settings(max_examples=25, deadline=None)
+@given(
+    seconds=st.lists(st.integers(0, 16 * 365 * 86_400), min_size=1, max_size=60),
+    near=st.lists(st.integers(-3 * 3600, 3 * 3600), max_size=20),
+)
+def test_period_index_search_equals_conversion(tz, period, seconds, near):
+    """The CASE search over period starts gives the same index as converting each instant."""
+    import duckdb
+
+    from analysis.cohorts import _start_of_period, period_index, time_span
+
+    t0 = pd.Timestamp("2010-01-01", tz="UTC")
+    instants = [t0 + pd.Timedelta(seconds=s) for s in seconds]
+    # instants around local period starts (DST jumps often sit at midnight)
+    for j, offset in enumerate(near):
+        first = pd.Timestamp(instants[j % len(instants)]).tz_convert(tz)
+        index = first.year * 12 + first.month - 1 if period == "month" else None
+        if index is None:
+            index = (first.tz_localize(None) - pd.Timestamp("1970-01-05")).days // 7
+        start = _start_of_period(index + 1, tz, period)
+        instants.append(pd.Timestamp(start) + pd.Timedelta(seconds=offset))
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET TimeZone = '{tz}'")
+        frame = pd.DataFrame({"at": pd.Series(instants).astype("datetime64[us, UTC]")})
+        lf = nw.from_native(con.from_df(frame))
+        span = time_span(lf, "at")
+        got = (
+            lf.select(
+                period_index("at", tz, period, span).alias("fast"),
+                period_index("at", tz, period).alias("slow"),
+            )
+            .collect()
+            .to_pandas()
+        )
+    finally:
+        con.close()
+    local = frame["at"].dt.tz_convert(tz).dt.tz_localize(None)
+    if period == "month":
+        want = local.dt.year * 12 + local.dt.month - 1
+    else:
+        want = (local - pd.Timestamp("1970-01-05")) // pd.Timedelta(days=7)
+    np.testing.assert_array_equal(got["slow"].to_numpy(), want.to_numpy())
+    np.testing.assert_array_equal(got["fast"].to_numpy(), want.to_numpy())
+
+
+FIRSTS_ROWS = [
+    # a: two orders at the same first instant (second == first); the discounted one is at it.
+    ("f1", "a", "2026-01-05 03:00:00", 10.0, "completed", 0.0),
+    ("f2", "a", "2026-01-05 03:00:00", 10.0, "completed", 5.0),
+    ("f3", "a", "2026-01-09 03:00:00", 10.0, "completed", 0.0),
+    # b: a cancelled earlier order is not the first; the second is 2 days later
+    ("f4", "b", "2026-01-01 03:00:00", 10.0, "cancelled", 9.0),
+    ("f5", "b", "2026-01-02 03:00:00", 10.0, "completed", 0.0),
+    ("f6", "b", "2026-01-04 03:00:00", 10.0, "completed", 3.0),
+    # c: one order, no discount value
+    ("f7", "c", "2026-02-01 03:00:00", 10.0, "completed", None),
+    ("f8", None, "2026-01-01 03:00:00", 10.0, "completed", 1.0),  # guest
+]
+
+
+def _firsts_both_ways(root: Path, tz: str = BKK) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from analysis import cohorts
+
+    wh = StoreWarehouse(root, "shop", tz)
+    done = completed(wh.table("orders")).filter(~nw.col("customer_id").is_null())
+    has_discount = "discount" in wh.table("orders").collect_schema()
+    out = []
+    for fn in (cohorts._customer_firsts_duckdb, cohorts._customer_firsts_portable):
+        frame = fn(done, has_discount).collect().to_pandas()
+        out.append(frame.sort_values("customer_id").reset_index(drop=True))
+    wh.connection.close()
+    return out[0], out[1]
+
+
+def test_customer_firsts_by_hand(warehouse_dir):
+    frame = orders_frame([r[:5] for r in FIRSTS_ROWS])
+    frame["discount"] = [r[5] for r in FIRSTS_ROWS]
+    write_table(warehouse_dir, "orders", "shop", frame)
+    fast, portable = _firsts_both_ways(warehouse_dir)
+    for got in (fast, portable):
+        assert got["customer_id"].tolist() == ["a", "b", "c"]
+        first = got["first_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
+        second = got["second_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
+        assert first.tolist() == ["01-05 03", "01-02 03", "02-01 03"]
+        assert second.tolist()[:2] == ["01-05 03", "01-04 03"] and pd.isna(second.iloc[2])
+        assert got["first_discount"].tolist() == [True, False, False]
+    wh = StoreWarehouse(warehouse_dir, "shop", BKK)
+    cohort = customer_firsts(wh.table("orders"), BKK).collect().to_pandas()
+    assert sorted(cohort["cohort"].tolist()) == [2026 * 12, 2026 * 12, 2026 * 12 + 1]
+
+
+_firsts_orders = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", None]),
+        st.integers(0, 20),  # hours: small range, so ties are common
+        st.sampled_from(["completed", "completed", "cancelled"]),
+        st.sampled_from([0.0, 2.5, None]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_firsts_orders, with_discount=st.booleans())
+def test_customer_firsts_fast_path_equals_portable(rows, with_discount):
+    t0 = pd.Timestamp("2026-03-01", tz="UTC")
+    frame = orders_frame(
+        [
+            (f"o{i}", c, (t0 + pd.Timedelta(hours=h)).isoformat(), 1.0, s)
+            for i, (c, h, s, _) in enumerate(rows)
+        ]
+    )
+    if with_discount:
+        frame["discount"] = [d for *_, d in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_table(Path(tmp), "orders", "shop", frame)
+        fast, portable = _firsts_both_ways(Path(tmp))
+    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+
+
+def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
+    write_table(warehouse_dir, "orders", "shop", orders_frame(EDGE_ROWS))
+    wh = StoreWarehouse(warehouse_dir, "shop", BKK)
+    orders = wh.table("orders")
+    firsts = customer_firsts(orders, BKK)
+    labels = wh.connection.from_df(pd.DataFrame({"customer_id": ["a", "b"], "segment": ["x", "y"]}))
+    labelled = label_customers(firsts, {"cut": nw.from_native(labels)})
+    act = cohort_activity(customer_periods(orders, BKK), labelled, by=["cut"]).collect().to_pandas()
+    # c and d have no label -> "unknown"; a is the January cohort, b and c February, d April.
+    cut = activity_by(act, "cut")
+    assert set(cut["segment"]) == {"x", "y", "unknown"}
+    feb = cut[(cut["cohort"] == 2026 * 12 + 1) & (cut["k"] == 0)].set_index("segment")
+    assert feb["customers"].to_dict() == {"unknown": 1, "y": 1}
+    uncut = _activity(warehouse_dir, BKK)
+    pd.testing.assert_frame_equal(
+        activity_by(act).reset_index(drop=True),
+        uncut[["cohort", "k", "customers", "revenue", "orders"]].reset_index(drop=True),
+        check_dtype=False,
+    )

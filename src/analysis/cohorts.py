@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import narwhals as nw
 import numpy as np
@@ -37,13 +38,16 @@ __all__ = [
     "Period",
     "CohortMatrices",
     "period_start",
+    "period_index",
+    "time_span",
     "customer_periods",
-    "first_orders",
+    "customer_firsts",
+    "label_customers",
     "cohort_activity",
+    "activity_by",
     "cohort_matrices",
     "retention_matrix",
     "segment_retention",
-    "second_orders",
     "second_order_gaps",
     "same_cohorts_a_year_earlier",
     "latest_observed",
@@ -59,12 +63,86 @@ _TRUNCATE = {"month": "1mo", "week": "1w"}
 _WEEK_EPOCH = dt.datetime(1970, 1, 5)  # a Monday: week indexes count from it
 
 
-def _period_index(column: str, timezone: str, period: Period) -> nw.Expr:
-    """Local calendar months since year 0 (month) or ISO weeks since 1970-01-05 (week)."""
+def _converted_index(column: str, timezone: str, period: Period) -> nw.Expr:
     local = local_time(column, timezone)
     if period == "month":
         return month_index(local)
     return ((local - nw.lit(_WEEK_EPOCH)).dt.total_seconds() // (7 * 86400)).cast(nw.Int64)
+
+
+def _index_of_instant(when: dt.datetime, timezone: str, period: Period) -> int:
+    local = when.astimezone(ZoneInfo(timezone))
+    if period == "month":
+        return local.year * 12 + local.month - 1
+    return (local.replace(tzinfo=None) - _WEEK_EPOCH) // dt.timedelta(days=7)
+
+
+def _start_of_period(index: int, timezone: str, period: Period) -> dt.datetime:
+    """UTC instant at which local period ``index`` starts (its first existing local instant)."""
+    if period == "month":
+        day = dt.date(index // 12, index % 12 + 1, 1)
+    else:
+        day = _WEEK_EPOCH.date() + dt.timedelta(days=7 * index)
+    # fold=0: a local midnight skipped by a DST jump maps to the jump itself.
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
+
+
+def _search(starts: list[tuple[int, dt.datetime]], below: int, column: str) -> nw.Expr:
+    """Nested CASE: index of the last period in ``starts`` that began at or before ``column``."""
+    if not starts:
+        return nw.lit(below)
+    mid = len(starts) // 2
+    index, start = starts[mid]
+    return (
+        nw.when(nw.col(column) < nw.lit(start))
+        .then(_search(starts[:mid], below, column))
+        .otherwise(_search(starts[mid + 1 :], index, column))
+    )
+
+
+def period_index(
+    column: str,
+    timezone: str,
+    period: Period = "month",
+    span: tuple[dt.datetime, dt.datetime] | None = None,
+) -> nw.Expr:
+    """Local calendar months since year 0 (month) or ISO weeks since 1970-01-05 (week).
+
+    Parameters
+    ----------
+    column
+        Timezone-aware column.
+    timezone
+        Store zone (the engine session must be in it).
+    period
+        ``"month"`` or ``"week"``.
+    span
+        Optional first and last instant (timezone-aware) of the column's
+        values. Inside it, the index comes from comparing each instant with
+        the UTC instants at which the local periods begin (a binary search
+        written as nested CASE, about log2(periods) comparisons a row, 5x
+        cheaper on DuckDB than converting every value to local time); values
+        outside it (and without ``span``, all values) are converted.
+    """
+    converted = _converted_index(column, timezone, period)
+    if span is None or span[0] is None or span[1] is None:
+        return converted
+    first, last = span
+    low, high = (_index_of_instant(x, timezone, period) for x in (first, last))
+    if high - low > 4000:  # a century of weeks: keep the SQL small
+        return converted
+    starts = [(i, _start_of_period(i, timezone, period)) for i in range(low + 1, high + 1)]
+    inside = (nw.col(column) >= nw.lit(first.astimezone(dt.UTC))) & (
+        nw.col(column) <= nw.lit(last.astimezone(dt.UTC))
+    )
+    return nw.when(inside).then(_search(starts, low, column)).otherwise(converted).cast(nw.Int64)
+
+
+def time_span(frame: nw.LazyFrame, column: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """First and last value of a timezone-aware column (one small query), or None when empty."""
+    row = frame.select(nw.col(column).min().alias("a"), nw.col(column).max().alias("b")).collect()
+    first, last = row.row(0)
+    return None if first is None else (first, last)
 
 
 def period_start(index: pd.Series | np.ndarray, period: Period = "month") -> pd.DatetimeIndex:
@@ -95,65 +173,167 @@ def customer_periods(orders: nw.LazyFrame, timezone: str, period: Period = "mont
         ``customer_id, index`` (int: local calendar months since year 0, or
         ISO weeks since 1970-01-05; :func:`period_start` turns it into a
         date), ``revenue`` (store currency), ``orders`` (completed orders).
+
+    Notes
+    -----
+    Runs one small query first (the span of ``ordered_at``) so that
+    :func:`period_index` can classify instants without converting each one.
     """
+    done = completed(orders).filter(~nw.col("customer_id").is_null())
+    span = time_span(done, "ordered_at")
     return (
-        completed(orders)
-        .filter(~nw.col("customer_id").is_null())
-        .with_columns(_period_index("ordered_at", timezone, period).alias("index"))
+        done.with_columns(period_index("ordered_at", timezone, period, span).alias("index"))
         .group_by("customer_id", "index")
         .agg(nw.col("revenue").sum().alias("revenue"), nw.len().alias("orders"))
     )
 
 
-def first_orders(orders: nw.LazyFrame) -> nw.LazyFrame:
-    """Each customer's first completed order: ``customer_id, first_at, first_discount``.
+def customer_firsts(
+    orders: nw.LazyFrame, timezone: str | None = None, period: Period = "month"
+) -> nw.LazyFrame:
+    """Each registered customer's first and second completed order, and cohort.
 
-    ``first_discount`` is True when that order had a discount above 0 (null
-    without a ``discount`` column; when several orders share the first
-    instant, any discounted one counts).
+    Parameters
+    ----------
+    orders
+        Orders of one store (any status), as the warehouse returns them.
+    timezone, period
+        Store zone and cohort period, as for :func:`customer_periods`; without
+        ``timezone`` there is no ``cohort`` column.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        One row per customer with a completed order: ``customer_id``,
+        ``first_at`` and ``second_at`` (the first and second completed orders
+        in time order; two orders at the same instant give ``second_at ==
+        first_at``; null with one order), ``first_discount`` (True when an
+        order at the first instant had a discount above 0; null without a
+        ``discount`` column) and ``cohort`` (period index of ``first_at``).
+
+    Notes
+    -----
+    On DuckDB this is one aggregation (``min(ordered_at, 2)``); other engines
+    get the portable narwhals form, which joins the orders to each customer's
+    first instant. Tests check that both agree.
     """
     done = completed(orders).filter(~nw.col("customer_id").is_null())
+    has_discount = "discount" in orders.collect_schema()
+    if done.implementation is nw.Implementation.DUCKDB:
+        firsts = _customer_firsts_duckdb(done, has_discount)
+    else:
+        firsts = _customer_firsts_portable(done, has_discount)
+    if timezone is None:
+        return firsts
+    if timezone is None:
+        return firsts
+    return firsts.with_columns(period_index("first_at", timezone, period).alias("cohort"))
+
+
+def _customer_firsts_duckdb(done: nw.LazyFrame, has_discount: bool) -> nw.LazyFrame:
+    # One hash aggregation instead of a join of every order to its customer's first one
+    # (about 2x faster at 9.6M orders). Ties at the first instant: a discounted order wins.
+    discount = (
+        "arg_min(coalesce(discount > 0, false), "
+        "epoch_us(ordered_at) * 2 + CASE WHEN discount > 0 THEN 0 ELSE 1 END)"
+        if has_discount
+        else "NULL::BOOLEAN"
+    )
+    rel = (
+        done.select("customer_id", "ordered_at", *(["discount"] if has_discount else []))
+        .to_native()
+        .aggregate(
+            f"customer_id, min(ordered_at, 2) AS _two, {discount} AS first_discount",
+            "customer_id",
+        )
+        .project("customer_id, _two[1] AS first_at, _two[2] AS second_at, first_discount")
+    )
+    return nw.from_native(rel)
+
+
+def _customer_firsts_portable(done: nw.LazyFrame, has_discount: bool) -> nw.LazyFrame:
     first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
-    if "discount" not in orders.collect_schema():
-        return first.with_columns(nw.lit(None).cast(nw.Boolean).alias("first_discount"))
+    at_first = nw.col("ordered_at") == nw.col("first_at")
+    discounted = (
+        [(nw.when(at_first & (nw.col("discount") > 0)).then(nw.lit(1)).count() > 0).alias("d")]
+        if has_discount
+        else []
+    )
     return (
-        done.select("customer_id", "ordered_at", "discount")
+        done.select("customer_id", "ordered_at", *(["discount"] if has_discount else []))
         .join(first, on="customer_id")
-        .filter(nw.col("ordered_at") == nw.col("first_at"))
         .group_by("customer_id")
-        .agg(nw.col("first_at").min(), (nw.col("discount") > 0).any().alias("first_discount"))
+        .agg(
+            nw.col("first_at").min(),
+            nw.when(at_first).then(nw.lit(1)).count().alias("_at_first"),
+            nw.when(~at_first).then(nw.col("ordered_at")).min().alias("_later"),
+            *discounted,
+        )
+        .select(
+            "customer_id",
+            "first_at",
+            nw.when(nw.col("_at_first") > 1)
+            .then(nw.col("first_at"))
+            .otherwise(nw.col("_later"))
+            .alias("second_at"),
+            (nw.col("d") if has_discount else nw.lit(None).cast(nw.Boolean)).alias(
+                "first_discount"
+            ),
+        )
     )
 
 
-def cohort_activity(periods: nw.LazyFrame, segments: nw.LazyFrame | None = None) -> nw.LazyFrame:
+def label_customers(
+    firsts: nw.LazyFrame, cuts: dict[str, nw.LazyFrame], unknown: str = "unknown"
+) -> nw.LazyFrame:
+    """Add one label column per cut to :func:`customer_firsts` (for :func:`cohort_activity`).
+
+    Parameters
+    ----------
+    firsts
+        :func:`customer_firsts` output.
+    cuts
+        Column name → frame ``customer_id, segment`` with at most one row per
+        customer; customers without a row get ``unknown``.
+    """
+    out = firsts
+    for name, frame in cuts.items():
+        out = out.join(
+            frame.select("customer_id", nw.col("segment").cast(nw.String).alias(name)),
+            on="customer_id",
+            how="left",
+        ).with_columns(nw.col(name).fill_null(unknown))
+    return out
+
+
+def cohort_activity(
+    periods: nw.LazyFrame, firsts: nw.LazyFrame, by: tuple[str, ...] | list[str] = ()
+) -> nw.LazyFrame:
     """Active customers, revenue and orders per cohort and period since acquisition.
 
     Parameters
     ----------
     periods
-        :func:`customer_periods` output.
-    segments
-        Optional ``customer_id, segment`` frame (one row per customer) to cut
-        the cohorts by; customers without a row get the segment ``"unknown"``.
+        :func:`customer_periods` output (same ``period``).
+    firsts
+        :func:`customer_firsts` output (its ``cohort``), optionally with label
+        columns from :func:`label_customers`.
+    by
+        Label columns of ``firsts`` to cut by. One pass serves every cut:
+        :func:`activity_by` sums the rows over the labels not wanted.
 
     Returns
     -------
     narwhals.LazyFrame
-        ``[segment,] cohort`` (period index of the first order; see
+        ``*by, cohort`` (period index of the first order; see
         :func:`period_start`), ``k`` (int), ``customers`` (active customers),
         ``revenue``, ``orders``; sorted.
     """
-    first = periods.group_by("customer_id").agg(nw.col("index").min().alias("cohort"))
-    rows = periods.join(first, on="customer_id").with_columns(
-        (nw.col("index") - nw.col("cohort")).alias("k")
-    )
-    keys = ["cohort", "k"]
-    if segments is not None:
-        rows = rows.join(segments.select("customer_id", "segment"), on="customer_id", how="left")
-        rows = rows.with_columns(nw.col("segment").cast(nw.String).fill_null("unknown"))
-        keys = ["segment", *keys]
+    keys = [*by, "cohort", "k"]
     return (
-        rows.group_by(*keys)
+        periods.join(firsts.select("customer_id", "cohort", *by), on="customer_id")
+        .with_columns((nw.col("index") - nw.col("cohort")).alias("k"))
+        .group_by(*keys)
         .agg(
             nw.len().alias("customers"),
             nw.col("revenue").sum().alias("revenue"),
@@ -161,6 +341,19 @@ def cohort_activity(periods: nw.LazyFrame, segments: nw.LazyFrame | None = None)
         )
         .sort(*keys)
     )
+
+
+def activity_by(activity: pd.DataFrame, label: str | None = None) -> pd.DataFrame:
+    """Collected :func:`cohort_activity` rows summed to one label (as ``segment``) or to none.
+
+    Each customer carries exactly one value of every label, so summing active
+    customers over the other labels counts every customer once.
+    """
+    keys = ["cohort", "k"] if label is None else [label, "cohort", "k"]
+    out = activity.groupby(keys, as_index=False, sort=True)[
+        ["customers", "revenue", "orders"]
+    ].sum()
+    return out.rename(columns={label: "segment"}) if label is not None else out
 
 
 @dataclass
@@ -302,27 +495,12 @@ def segment_retention(
     return out[["customers", *[c for c in out.columns if c != "customers"]]]
 
 
-def second_orders(orders: nw.LazyFrame) -> nw.LazyFrame:
-    """Each repeat customer's first and second completed order: ``customer_id, first_at, second_at``.
-
-    Customers with a single completed order have no row. Shared by the cohort
-    page (time to second order) and the KPI onboarding block.
-    """
-    done = completed(orders).filter(~nw.col("customer_id").is_null())
-    first = done.group_by("customer_id").agg(nw.col("ordered_at").min().alias("first_at"))
-    return (
-        done.select("customer_id", "ordered_at")
-        .join(first, on="customer_id")
-        .filter(nw.col("ordered_at") > nw.col("first_at"))
-        .group_by("customer_id")
-        .agg(nw.col("first_at").min(), nw.col("ordered_at").min().alias("second_at"))
-    )
-
-
 def second_order_gaps(
-    orders: nw.LazyFrame, bins: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
+    firsts: nw.LazyFrame, bins: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
 ) -> tuple[pd.DataFrame, float | None]:
     """Days from each customer's first to second completed order: a histogram and the median.
+
+    ``firsts`` is :func:`customer_firsts` output (customers with one order are skipped).
 
     Returns
     -------
@@ -332,10 +510,10 @@ def second_order_gaps(
         ``customers``, ``share`` (of customers with a second order); and the
         median in days (None when nobody ordered twice).
     """
-    gaps = second_orders(orders).select(
+    gaps = firsts.filter(~nw.col("second_at").is_null()).select(
         days_between(nw.col("first_at"), nw.col("second_at")).alias("days")
     )
-    # One pass: the median and a count per bucket (the join above is the expensive part).
+    # One pass: the median and a count per bucket.
     edges = [0, *bins]
     labels = [f"≤ {bins[0]} days"] + [
         f"{lo}–{hi} days" for lo, hi in zip(edges[1:-1], edges[2:], strict=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import narwhals as nw
 import pandas as pd
 
+from analysis.cohorts import customer_firsts
 from analysis.frames import completed, count_distinct, days_between
 from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_month
 
@@ -733,28 +734,23 @@ def onboarding_metrics(
             .item()
         )
         out["median_days_signup_to_first_order"] = None if value is None else float(value)
-    if "discount" in orders.collect_schema():
-        row = (
-            completed(orders)
-            .filter(_in("ordered_at", period.start, period.end))
-            .select("customer_id", "ordered_at", "discount")
-            .join(new, on="customer_id")
-            .filter(nw.col("ordered_at") == nw.col("first_at"))
-            .group_by("customer_id")
-            .agg((nw.col("discount") > 0).any().alias("used"))
-            .select(nw.col("used").cast(nw.Int64).mean())
-            .collect()
-            .item()
+    # One per-customer pass answers both: the new customers' first-order discounts and
+    # the gap to the second order of everybody who ordered twice before the period's end.
+    firsts = customer_firsts(orders.filter(nw.col("ordered_at") < period.end))
+    has_discount = "discount" in orders.collect_schema()
+    share, value = (
+        firsts.select(
+            nw.when(_in("first_at", period.start, period.end))
+            .then(nw.col("first_discount").cast(nw.Int64))
+            .mean()
+            .alias("share"),
+            days_between(nw.col("first_at"), nw.col("second_at")).median().alias("days"),
         )
-        out["first_order_discount_share"] = None if row is None else float(row)
-    from analysis.cohorts import second_orders
-
-    value = (
-        second_orders(orders.filter(nw.col("ordered_at") < period.end))
-        .select(days_between(nw.col("first_at"), nw.col("second_at")).median())
         .collect()
-        .item()
+        .row(0)
     )
+    if has_discount:
+        out["first_order_discount_share"] = None if share is None else float(share)
     out["median_days_first_to_second"] = None if value is None else float(value)
     return out
 
