@@ -91,14 +91,20 @@ def ours(root: Path, month: str) -> dict:
     _, end = month_bounds(month, TIMEZONE)
     wh = StoreWarehouse(root, STORE, TIMEZONE)
     orders = wh.table("orders", end=end)
-    firsts = wh.persist(cohorts.customer_firsts(orders, TIMEZONE, "month"))
-    step("customer_firsts_persist")
     channel = wh.table("customers").select(
         "customer_id", nw.col("acquisition_channel").alias("segment")
     )
-    labelled = cohorts.label_customers(firsts, {"channel": channel})
-    periods = cohorts.customer_periods(orders, TIMEZONE, "month")
-    act = cohorts.cohort_activity(periods, labelled, by=["channel"]).collect().to_pandas()
+    firsts = wh.persist(
+        cohorts.label_customers(
+            cohorts.customer_firsts(orders, TIMEZONE, "month"), {"channel": channel}
+        )
+    )
+    step("customer_firsts_persist")
+    act = (
+        cohorts.cohort_activity(orders, firsts, TIMEZONE, "month", by=["channel"])
+        .collect()
+        .to_pandas()
+    )
     step("cohort_activity")
     m = cohorts.cohort_matrices(cohorts.activity_by(act), last=month)
     cut = cohorts.segment_retention(

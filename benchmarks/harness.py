@@ -18,12 +18,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.schema import ROW_GROUP_ROWS, TABLES
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = HERE / ".cache"
 STORE = "demo-bangkok"
 TIMEZONE = "Asia/Bangkok"
 SEED = 20261124
+_ORDERS_LAYOUT = (TABLES["orders"].row_order, ROW_GROUP_ROWS)
 
 _GENERATE = """
 import sys
@@ -37,11 +40,15 @@ def warehouse(customers: int) -> Path:
     """The cached demo warehouse with ``customers`` customers, generated if absent.
 
     ``write_demo`` writes ``_truth.json`` last, so a warehouse whose truth file
-    names the store is complete; anything else is regenerated.
+    names the store is complete; a warehouse written in another layout (the
+    orders file's Parquet ``sorting_columns`` or row group size differ from
+    ``schema.TABLES["orders"].row_order`` and ``schema.ROW_GROUP_ROWS``) is
+    stale; both are regenerated.
     """
     root = CACHE / f"warehouse-{customers}"
     try:
         complete = STORE in json.loads((root / "_truth.json").read_text(encoding="utf-8"))
+        complete = complete and _layout(root / "orders" / f"{STORE}.parquet") == _ORDERS_LAYOUT
     except (OSError, json.JSONDecodeError):
         complete = False
     if not complete:
@@ -51,6 +58,25 @@ def warehouse(customers: int) -> Path:
             check=True,
         )
     return root
+
+
+def _layout(path: Path) -> tuple[tuple[str, ...], int]:
+    """Sort columns a Parquet file declares (first row group) and its row group size.
+
+    The size is reported as ``ROW_GROUP_ROWS`` when the file fits in one row group.
+    """
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    meta = file.metadata
+    if not meta.num_row_groups:
+        return (), 0
+    group = meta.row_group(0)
+    size = ROW_GROUP_ROWS if group.num_rows == meta.num_rows else group.num_rows
+    if not group.sorting_columns:
+        return (), size
+    ordering, _nulls = pq.SortingColumn.to_ordering(file.schema_arrow, group.sorting_columns)
+    return tuple(name for name, _direction in ordering), size
 
 
 def warm(root: Path) -> None:

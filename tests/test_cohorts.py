@@ -18,7 +18,6 @@ from analysis.cohorts import (
     cohort_activity,
     cohort_matrices,
     customer_firsts,
-    customer_periods,
     label_customers,
     pooled_retention,
     retention_matrix,
@@ -49,10 +48,27 @@ ROWS = [
 ]
 
 
+class _Both:
+    """cohort_activity both ways: DuckDB bitmaps and the portable join; they must agree."""
+
+    def __init__(self, orders, tz, period):
+        firsts = customer_firsts(orders, tz, period)
+        names = firsts.collect_schema().names()
+        assert any(n.startswith("__active_") for n in names)  # the DuckDB fast path ran
+        plain = firsts.select([n for n in names if not n.startswith("__active_")])
+        self.fast = cohort_activity(orders, firsts, tz, period).collect().to_pandas()
+        self.portable = cohort_activity(orders, plain, tz, period).collect().to_pandas()
+
+    def collect(self):
+        return self
+
+    def to_pandas(self):
+        pd.testing.assert_frame_equal(self.fast, self.portable, check_dtype=False)
+        return self.fast
+
+
 def _lazy_activity(orders, tz, period="month"):
-    return cohort_activity(
-        customer_periods(orders, tz, period), customer_firsts(orders, tz, period)
-    )
+    return _Both(orders, tz, period)
 
 
 def test_retention_matrix_by_hand(warehouse_dir):
@@ -647,9 +663,18 @@ def test_customer_firsts_by_hand(warehouse_dir):
         assert first.tolist() == ["01-05 03", "01-02 03", "02-01 03"]
         assert second.tolist()[:2] == ["01-05 03", "01-04 03"] and pd.isna(second.iloc[2])
         assert got["first_discount"].tolist() == [True, False, False]
+        last = got["last_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
+        assert last.tolist() == ["01-09 03", "01-04 03", "02-01 03"]
+        assert got["days_to_second"].tolist()[:2] == [0.0, 2.0]
+        assert pd.isna(got["days_to_second"].iloc[2])
     wh = StoreWarehouse(warehouse_dir, "shop", BKK)
-    cohort = customer_firsts(wh.table("orders"), BKK).collect().to_pandas()
+    firsts = customer_firsts(wh.table("orders"), BKK)
+    cohort = firsts.collect().to_pandas()
     assert sorted(cohort["cohort"].tolist()) == [2026 * 12, 2026 * 12, 2026 * 12 + 1]
+    # Activity bitmaps (DuckDB): one per 64 periods from the first month of any order
+    # (2026-01, index 24312); a and b were active in January (bit 0), c in February (bit 1).
+    bits = cohort.set_index("customer_id")["__active_24312"].sort_index()
+    assert bits.tolist() == [1, 1, 2]
 
 
 _firsts_orders = st.lists(
@@ -691,7 +716,10 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     firsts = customer_firsts(orders, BKK)
     labels = wh.connection.from_df(pd.DataFrame({"customer_id": ["a", "b"], "segment": ["x", "y"]}))
     labelled = label_customers(firsts, {"cut": nw.from_native(labels)})
-    act = cohort_activity(customer_periods(orders, BKK), labelled, by=["cut"]).collect().to_pandas()
+    act = cohort_activity(orders, labelled, BKK, by=["cut"]).collect().to_pandas()
+    plain = labelled.select([n for n in labelled.columns if not n.startswith("__active_")])
+    portable = cohort_activity(orders, plain, BKK, by=["cut"]).collect().to_pandas()
+    pd.testing.assert_frame_equal(act, portable, check_dtype=False)
     # c and d have no label -> "unknown"; a is the January cohort, b and c February, d April.
     cut = activity_by(act, "cut")
     assert set(cut["segment"]) == {"x", "y", "unknown"}

@@ -26,7 +26,7 @@ import pytest
 
 from analysis.demo import DEMO_STORES, TABLE_NAMES, StoreSpec, generate_store, write_demo
 from analysis.errors import ConfigError
-from analysis.schema import TABLES, validate_table
+from analysis.schema import ROW_GROUP_ROWS, TABLES, validate_table
 
 STORES = list(DEMO_STORES)
 N = 5000  # customers per store in the shared warehouse
@@ -124,6 +124,26 @@ def test_layout_atomic_and_readable_by_warehouse(wh):
     assert store.tables() == list(TABLES)
     assert store.last_complete_month() == "2026-10"
     assert "email" not in store.table("customers").collect_schema().names()
+
+
+def test_files_sorted_by_row_order_and_say_so(wh):
+    root, _ = wh
+    for table in ("orders", "customers", "loyalty_points"):
+        order = TABLES[table].row_order
+        file = pq.ParquetFile(root / table / "demo-bangkok.parquet")
+        frame = file.read().to_pandas()
+        resorted = frame.sort_values(list(order), na_position="last", kind="stable")
+        assert frame.index.equals(resorted.index), table
+        declared, nulls = pq.SortingColumn.to_ordering(
+            file.schema_arrow, file.metadata.row_group(0).sorting_columns
+        )
+        assert [name for name, _ in declared] == list(order) and nulls == "at_end"
+    orders = pq.ParquetFile(root / "orders" / "demo-bangkok.parquet").metadata
+    assert orders.row_group(0).num_rows == min(ROW_GROUP_ROWS, orders.num_rows)
+    # Guest orders (null customer) come last.
+    frame = read(root, "orders", "demo-bangkok")
+    assert frame["customer_id"].isna().sum() > 0
+    assert frame["customer_id"].isna().to_numpy().argmax() == frame["customer_id"].notna().sum()
 
 
 def test_history_window_and_ids(wh):

@@ -104,3 +104,10 @@ def test_data_readme_documents_every_column():
                 table.name,
                 col.name,
             )
+
+
+def test_row_order_clusters_orders_by_customer_then_time():
+    assert TABLES["orders"].row_order == ("customer_id", "ordered_at", "store_id", "order_id")
+    # Without a cluster: time column first, then the key, each column once.
+    assert TABLES["loyalty_points"].row_order == ("occurred_at", "store_id", "customer_id")
+    assert TABLES["customers"].row_order == ("store_id", "customer_id")

@@ -60,6 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.errors import ConfigError
+from analysis.schema import ROW_GROUP_ROWS, TABLES
 
 __all__ = ["DEMO_STORES", "StoreSpec", "TRUTH_FILE", "generate_store", "write_demo"]
 
@@ -1183,10 +1184,19 @@ def generate_store(
     return {name: tables[name] for name in TABLE_NAMES}
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
+def _write_parquet(table: pa.Table, path: Path, order: tuple[str, ...] = ()) -> None:
+    """Write ``table`` sorted by ``order`` (the warehouse layout, ``schema.Table.row_order``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    sorting = None
+    if order:
+        table = table.sort_by([(c, "ascending", "at_end") for c in order])
+        sorting = pq.SortingColumn.from_ordering(
+            table.schema, [(c, "ascending") for c in order], null_placement="at_end"
+        )
+    pq.write_table(
+        table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS, sorting_columns=sorting
+    )
     os.replace(tmp, path)
 
 
@@ -1247,7 +1257,7 @@ def write_demo(
     for store_id in chosen:
 
         def sink(name: str, table: pa.Table, store_id: str = store_id) -> None:
-            _write_parquet(table, out_dir / name / f"{store_id}.parquet")
+            _write_parquet(table, out_dir / name / f"{store_id}.parquet", TABLES[name].row_order)
 
         truth = _simulate(store_id, customers, seed, DEFAULT_END, DEFAULT_MONTHS, sink)
         truth["parameters"] = _jsonable(asdict(DEMO_STORES[store_id]))

@@ -744,7 +744,7 @@ def onboarding_metrics(
             .then(nw.col("first_discount").cast(nw.Int64))
             .mean()
             .alias("share"),
-            days_between(nw.col("first_at"), nw.col("second_at")).median().alias("days"),
+            nw.col("days_to_second").median().alias("days"),
         )
         .collect()
         .row(0)
