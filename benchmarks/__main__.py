@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import cohorts, demo_data, kpis
+from benchmarks import clv, cohorts, demo_data, kpis
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     demo_data.main(customers=args.customers)
     kpis.main(customers=args.customers, month=args.month)
     cohorts.main(customers=args.customers, month=args.month)
+    clv.main(month=args.month)
 
 
 if __name__ == "__main__":

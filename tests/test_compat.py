@@ -74,3 +74,36 @@ def test_duckdb_timestamptz_reaches_python():
     check_duckdb_timestamps()
     value = duckdb.sql("select TIMESTAMPTZ '2026-01-31 17:30:00+00' as t").fetchall()[0][0]
     assert value.utcoffset() is not None
+
+
+def test_pareto_log_a0_equals_lifetimes_where_finite_and_is_not_nan_where_it_fails():
+    """lifetimes' ``ParetoNBDFitter._log_A_0`` vs ``compat.pareto_log_a0``.
+
+    Parameters of a 1M-customer daily demo fit; the last customer bought on
+    150 days, the last one at age T. lifetimes' logsumexp of [A, A] with signs
+    [1, -1] is NaN with scipy >= 1.15 once A is large (here A ~ 1,000); the
+    exact value is log(0) = -inf (A_0 = 0), and the likelihood stays finite.
+    """
+    import numpy as np
+
+    from analysis.compat import import_lifetimes, pareto_log_a0
+
+    fitter = import_lifetimes().ParetoNBDFitter
+    params = [1.22, 33.3, 0.88, 238.6]
+    x = np.array([0.0, 5.0, 150.0, 150.0])
+    recency = np.array([0.0, 400.0, 900.0, 913.0])
+    age = np.full(4, 913.0)
+    with np.errstate(all="ignore"):
+        theirs = fitter._log_A_0(params, x, recency, age)
+        ours = pareto_log_a0(params, x, recency, age)
+        total = fitter._conditional_log_likelihood(params, x, recency, age)
+    np.testing.assert_allclose(ours[:3], theirs[:3], rtol=1e-12)
+    assert theirs[2] < -1000  # a large, finite term: the stable form keeps it
+    assert np.isnan(theirs[3]) and np.isnan(total[3])  # the trap
+    assert ours[3] == -np.inf
+    from analysis.clv.models import _pareto_class
+
+    with np.errstate(all="ignore"):
+        fixed = _pareto_class()._conditional_log_likelihood(params, x, recency, age)
+    assert np.isfinite(fixed).all()
+    np.testing.assert_allclose(fixed[:3], total[:3], rtol=1e-12)

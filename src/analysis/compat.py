@@ -18,6 +18,11 @@ values to Python                                       :func:`check_duckdb_times
                                                        loudly if it is missing
 matplotlib's font cache misses fonts installed         :func:`analysis.plots.register_thai_font`
 after the cache was built                              adds the font file explicitly
+``ParetoNBDFitter._log_A_0`` takes ``logsumexp`` of    :func:`pareto_log_a0` computes it as
+``[A, A]`` with signs ``[1, -1]``; scipy >= 1.15       ``a1 + log1p(-exp(a2 - a1))`` (``-inf``
+returns NaN (not ``-inf``) once ``A`` > ~709 (many     for equal terms); the CLV models' Pareto
+repeat purchases on the last day): NaN likelihood,     fitter (:mod:`analysis.clv.models`) uses
+P(alive) and expected purchases                        it for fitting and predictions
 =====================================================  =========================================
 """
 
@@ -27,11 +32,15 @@ import contextlib
 import importlib
 import importlib.util
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from analysis.errors import AnalysisError
+
+if TYPE_CHECKING:  # numpy is imported lazily: importing it adds warning filters
+    import numpy as np
 
 
 @contextlib.contextmanager
@@ -82,3 +91,32 @@ def check_duckdb_timestamps() -> None:
             "pytz is not installed: DuckDB 2.0 needs it to return timezone-aware timestamps",
             hint="run make setup (pytz is a declared dependency)",
         ) from None
+
+
+def pareto_log_a0(
+    params: Sequence[float], freq: np.ndarray, recency: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """``log A_0`` of the Pareto/NBD likelihood (Fader & Hardie note 009, eqs. 19-20), stably.
+
+    Same value as lifetimes' ``ParetoNBDFitter._log_A_0`` wherever that is
+    finite: ``log(p1 * q2**k - p2 * q1**k) - k * log(q1 * q2)`` with
+    ``k = r + s + x``. Since ``recency <= age``, the first term is the larger,
+    so ``log(e**a1 - e**a2) = a1 + log1p(-e**(a2 - a1))``, which is ``-inf``
+    (not NaN, as scipy's ``logsumexp`` now returns for large equal terms) when
+    the customer's last purchase is at ``age``.
+    """
+    import numpy as np
+    from scipy.special import hyp2f1
+
+    r, alpha, s, beta = (float(v) for v in params)
+    freq, recency, age = (np.asarray(a, dtype=float) for a in (freq, recency, age))
+    if alpha < beta:
+        low, high, t = alpha, beta, r + freq
+    else:
+        low, high, t = beta, alpha, s + 1
+    k = r + s + freq
+    q1, q2 = high + recency, high + age
+    with np.errstate(divide="ignore"):
+        a1 = np.log(hyp2f1(k, t, k + 1.0, (high - low) / q1)) + k * np.log(q2)
+        a2 = np.log(hyp2f1(k, t, k + 1.0, (high - low) / q2)) + k * np.log(q1)
+        return a1 + np.log1p(-np.exp(np.minimum(a2 - a1, 0.0))) - k * np.log(q1 * q2)

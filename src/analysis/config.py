@@ -47,6 +47,8 @@ class ClvParams(_Strict):
     horizon_months: int = Field(gt=0)
     monthly_discount_rate: float = Field(ge=0, lt=1)
     holdout_days: int = Field(gt=0)
+    comparison_customers: int | None = Field(gt=0)
+    top_customers: int = Field(gt=0)
 
 
 class SegmentParams(_Strict):
@@ -55,6 +57,96 @@ class SegmentParams(_Strict):
 
 class LoyaltyParams(_Strict):
     experiment_id: str | None
+
+
+class IngestTableMapping(_Strict):
+    """How one canonical table is read from a store's files (``analysis ingest --format mapped``)."""
+
+    columns: dict[str, str] = Field(default_factory=dict)
+    date_format: str | list[str] | None = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _text_names(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            for key in value:
+                if not isinstance(key, str):
+                    raise ValueError(
+                        f"source column {key!r} is not text: YAML reads No, Yes, On, Off "
+                        f"and numbers as such; quote the name, e.g. 'No': order_id"
+                    )
+        return value
+
+
+class IngestStatusValues(_Strict):
+    """Source status values (compared trimmed, case-insensitively) and the canonical status."""
+
+    completed: list[str] = Field(default_factory=list)
+    cancelled: list[str] = Field(default_factory=list)
+    refunded: list[str] = Field(default_factory=list)
+
+
+class IngestParams(_Strict):
+    """How ``analysis ingest`` reads this store's export files (see docs/ingest.md)."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    timezone: str | None = None
+    date_format: str | list[str] | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    status: IngestStatusValues = Field(default_factory=IngestStatusValues)
+    tables: dict[str, IngestTableMapping] = Field(default_factory=dict)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError("the delimiter is one character, e.g. ',' ';' or '\\t'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_source_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables_and_columns(
+        cls, value: dict[str, IngestTableMapping]
+    ) -> dict[str, IngestTableMapping]:
+        from analysis.schema import TABLES
+
+        for table, mapping in value.items():
+            if table not in TABLES:
+                raise ValueError(f"unknown table {table!r} (tables: {', '.join(TABLES)})")
+            names = [c.name for c in TABLES[table].columns]
+            for source, target in mapping.columns.items():
+                if target not in names:
+                    raise ValueError(
+                        f"{table}.columns: {source!r} maps to {target!r}, "
+                        f"which is not a column of {table} ({', '.join(names)})"
+                    )
+            targets = list(mapping.columns.values())
+            doubled = sorted({t for t in targets if targets.count(t) > 1})
+            if doubled:
+                raise ValueError(f"{table}.columns: several source columns map to {doubled}")
+        return value
 
 
 class Params(_Strict):
@@ -74,6 +166,7 @@ class Params(_Strict):
     clv: ClvParams
     segments: SegmentParams
     loyalty: LoyaltyParams
+    ingest: IngestParams = Field(default_factory=IngestParams)
 
     @field_validator("timezone")
     @classmethod

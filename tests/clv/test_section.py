@@ -1,0 +1,202 @@
+"""The whole CLV section on the demo warehouse, pseudonyms, headlines and the charts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import os
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.clv import models as M
+from analysis.clv import plotting, privacy
+from analysis.clv.section import clv_findings, clv_headlines, clv_section, top_customers
+from analysis.errors import DataError
+from analysis.report.headlines import record_headlines
+from analysis.warehouse import StoreWarehouse
+
+matplotlib.use("Agg")
+KEY = b"test-key"
+
+
+@pytest.fixture(scope="module")
+def section(demo):
+    wh = StoreWarehouse(demo.root, demo.store, demo.tz)
+    return clv_section(
+        wh.table("orders"),
+        observation_end=demo.end,
+        timezone=demo.tz,
+        holdout_days=demo.holdout_days,
+        horizon_months=12,
+        monthly_discount_rate=0.01,
+        comparison_customers=8_000,
+        seed=5,
+        top_n=10,
+        pseudonym_key=KEY,
+    )
+
+
+def test_section_pieces_equal_the_functions_they_call(demo, section):
+    s = section
+    pd.testing.assert_frame_equal(s.summary, demo.full)
+    pd.testing.assert_frame_equal(s.cal_holdout, demo.cal_holdout)
+    assert s.calibration_end == demo.calibration_end
+    # the comparison ran on a seeded sample of 8,000 of the 14,700 customers acquired by the
+    # calibration end, and said so
+    rows = np.sort(np.random.default_rng(5).choice(len(demo.cal_holdout), 8_000, replace=False))
+    assert s.comparison.predictions.index.equals(demo.cal_holdout.index[rows])
+    assert s.comparison.sample_of == len(demo.cal_holdout) == 14_700
+    assert any("random sample of 8,000 of the 14,700" in n for n in s.notes)
+    same = M.compare_models(demo.cal_holdout.iloc[rows])
+    assert [x.rmse for x in s.comparison.scores] == pytest.approx([x.rmse for x in same.scores])
+    # the chosen model refitted on every customer from its calibration fit = a cold fit
+    cold = M.fit_model(demo.full, s.comparison.chosen)
+    assert s.fit.n_customers == 20_000
+    for key, value in cold.params.items():
+        assert s.fit.params[key] == pytest.approx(value, rel=1e-4), key
+    spend = M.fit_spend(demo.full)
+    expected = M.customer_predictions(
+        s.fit, spend, demo.full, horizon_months=12, monthly_discount_rate=0.01
+    )
+    pd.testing.assert_frame_equal(s.predictions, expected, rtol=1e-6)
+    assert s.totals == M.clv_totals(expected["clv"])
+
+
+def test_tracking_actuals_by_hand(demo, section):
+    """Actual repeat purchase days of customers acquired by calibration_end, counted in pandas."""
+    done = demo.done.copy()
+    done["day"] = done["ordered_at"].dt.tz_convert(demo.tz).dt.tz_localize(None).dt.normalize()
+    days = done[["customer_id", "day"]].drop_duplicates()
+    first = days.groupby("customer_id")["day"].transform("min")
+    followed = first <= pd.Timestamp(demo.calibration_end)
+    repeat = days[followed & (days["day"] > first)]
+    t = section.tracking
+    start0 = first.min()
+    last_day = t["start"].iloc[-1] + pd.Timedelta(days=6)
+    assert (
+        t["start"].iloc[0] == start0 and (t["start"].diff().dropna() == pd.Timedelta(days=7)).all()
+    )
+    assert t["actual_cumulative"].iloc[-1] == (repeat["day"] <= last_day).sum()
+    week = repeat["day"].between(t["start"].iloc[10], t["start"].iloc[10] + pd.Timedelta(days=6))
+    assert t["actual"].iloc[10] == week.sum()
+    assert t["holdout"].sum() == (t["start"] > pd.Timestamp(demo.calibration_end)).sum() > 20
+    # the expected curve tracks the actual one in the holdout within 5 % (measured: ~1 %)
+    assert t["expected_cumulative"].iloc[-1] == pytest.approx(
+        t["actual_cumulative"].iloc[-1], rel=0.05
+    )
+
+
+def test_headlines_and_findings(section):
+    h = clv_headlines(section)
+    assert h["model"] == section.comparison.chosen == section.fit.name
+    assert h["customers"] == 20_000 and h["clv_horizon_months"] == 12
+    for key, value in section.fit.params.items():
+        assert h[f"param_{key}"] == pytest.approx(value, rel=1e-5)
+    for model in (*M.MODEL_NAMES, "naive"):
+        assert {f"holdout_{m}_{model}" for m in ("mae", "rmse", "aggregate_error")} <= set(h)
+    assert h["holdout_mae_naive"] > h[f"holdout_mae_{h['model']}"]
+    assert h["clv_total"] == pytest.approx(section.predictions["clv"].sum(), rel=1e-5)
+    assert h["clv_mean"] == pytest.approx(section.predictions["clv"].mean(), rel=1e-5)
+    clv = np.sort(section.predictions["clv"].to_numpy())[::-1]
+    assert h["top_decile_share"] == pytest.approx(clv[:2_000].sum() / clv.sum(), rel=1e-5)
+    assert h["penalized"] is False
+    record_headlines("clv", h)  # valid manifest values (finite JSON scalars)
+    findings = clv_findings(section, "THB")
+    assert findings[0].startswith("Expected value of today's 20,000 customers over the next 12")
+    assert "฿" in findings[0]
+
+
+def test_top_customers_are_pseudonymous(demo, section):
+    top = section.top
+    assert len(top) == 10 and top.index.name == "customer"
+    assert top["clv"].is_monotonic_decreasing
+    raw_ids = set(demo.full.index.astype(str))
+    assert not (set(top.index) & raw_ids)
+    assert not any(str(c) in " ".join(top.index) for c in demo.full.index[:1000])
+    best = section.predictions["clv"].sort_values(ascending=False).index[:10]
+    assert list(top.index) == privacy.pseudonymous_ids(best, KEY)
+    assert list(top["purchase_days"]) == list((demo.full.loc[best, "frequency"] + 1).astype(int))
+
+
+def test_top_customers_ties_and_pseudonyms_by_hand():
+    summary = pd.DataFrame(
+        {"frequency": [1.0, 2.0, 0.0, 3.0], "recency": [5.0, 9.0, 0.0, 9.0], "T": [10.0] * 4},
+        index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
+    )
+    predictions = pd.DataFrame(
+        {"p_alive": 0.5, "expected_purchases_365d": 1.0, "expected_spend": 10.0,
+         "clv": [5.0, 7.0, 1.0, 7.0]},
+        index=summary.index,
+    )  # fmt: skip
+    top = top_customers(summary, predictions, b"k", n=2)
+    ids = {c: privacy.pseudonymous_ids([c], b"k")[0] for c in "bd"}
+    assert list(top.index) == sorted(ids.values())  # tie at 7.0: by pseudonym
+    assert ids["b"] == "C-" + hmac.new(b"k", b"b", hashlib.sha256).hexdigest()[:10]
+    assert top.loc[ids["d"], "days_since_last"] == 1 and top.loc[ids["b"], "purchase_days"] == 3
+
+
+def test_pseudonym_key_env_then_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    key = privacy.pseudonym_key(tmp_path)
+    path = tmp_path / "pseudonym.key"
+    assert len(key) == 64 and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert privacy.pseudonym_key(tmp_path) == key  # kept: the same pseudonyms next month
+    monkeypatch.setenv(privacy.KEY_ENV, "from-env")
+    assert privacy.pseudonym_key(tmp_path) == b"from-env"
+    with pytest.raises(ValueError):
+        privacy.pseudonymous_ids(["a"], b"")
+    assert os.environ[privacy.KEY_ENV] == "from-env"
+
+
+def test_short_history_is_a_clear_error(demo):
+    wh = StoreWarehouse(demo.root, demo.store, demo.tz)
+    with pytest.raises(DataError, match="too short for a 500-day holdout"):
+        clv_section(
+            wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=500,
+            horizon_months=12, monthly_discount_rate=0.01,
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def test_charts_draw_the_section_data(section):
+    s = section
+    fig = plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison)
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    np.testing.assert_allclose(lines["actual"], s.holdout_by_frequency["actual"])
+    np.testing.assert_allclose(lines["BG/NBD"], s.holdout_by_frequency["bgnbd"])
+    np.testing.assert_allclose(lines[M.MODEL_LABELS["naive"]], s.holdout_by_frequency["naive"])
+
+    fig = plotting.tracking_chart(
+        s.tracking, calibration_end=s.calibration_end, model_label="BG/NBD"
+    )
+    cumulative, weekly = fig.axes
+    np.testing.assert_allclose(
+        cumulative.get_lines()[0].get_ydata(), s.tracking["actual_cumulative"]
+    )
+    np.testing.assert_allclose(weekly.get_lines()[1].get_ydata(), s.tracking["expected"])
+
+    fig = plotting.frequency_recency_chart(s.matrices)
+    image = fig.axes[0].get_images()[0].get_array()
+    flipped = s.matrices.expected_purchases.to_numpy()[::-1]
+    possible = s.matrices.possible.to_numpy()[::-1]
+    np.testing.assert_allclose(image.data[possible], flipped[possible])
+    assert image.mask[~possible].all() and not image.mask[possible].any()
+
+    fig = plotting.clv_distribution_chart(s.predictions["clv"], currency="USD", horizon_months=12)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == f"mean ${s.predictions['clv'].mean():,.0f}"
+    assert ax.xaxis.get_major_formatter()(5000, 0) == "$5.0K"
+
+    fig = plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB")
+    assert f"Pearson {s.correlation.pearson:.2f}" in fig.axes[0].get_title()
+    table = plotting.model_table(s.comparison)
+    assert list(table.index)[-1] == M.MODEL_LABELS["naive"]
+    assert table.filter(like="(chosen)", axis=0).shape[0] == 1
+    assert math.isnan(table.loc[M.MODEL_LABELS["naive"], "log-likelihood"])
