@@ -12,13 +12,15 @@ SET    ?=
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup data lab report reports test lint format bench clean
+.PHONY: help setup data lab report reports ingest test lint format bench clean
 
 help:
 	@echo "make setup                     build .venv and register the '$(KERNEL)' Jupyter kernel"
 	@echo "make data                      write the demo stores to data/warehouse (if missing)"
 	@echo "make report STORE=x [MONTH=YYYY-MM]  render reports/x/<month>/index.html"
 	@echo "make reports [MONTH=YYYY-MM]   every store, in parallel (JOBS=$(JOBS))"
+	@echo "make ingest STORE=x FORMAT=f FILES=\"a.csv b.csv\" [TABLE=orders] [QUARANTINE=1]"
+	@echo "                               validate export files and merge them into data/warehouse"
 	@echo "make lab                       JupyterLab on the notebooks"
 	@echo "make test                      ruff, pytest, nbval"
 
@@ -40,10 +42,18 @@ lab: data
 
 report: setup
 	@$(if $(filter demo-%,$(STORE)),$(BIN)/analysis demo-data --if-missing,true)
+	@$(if $(filter cdnow,$(STORE)),$(BIN)/analysis ingest --format cdnow --if-missing,true)
 	$(BIN)/analysis report --store "$(STORE)" $(if $(MONTH),--month "$(MONTH)") $(foreach s,$(SET),--set "$(s)")
 
 reports: data
 	$(BIN)/analysis reports --jobs $(JOBS) $(if $(MONTH),--month "$(MONTH)") $(foreach s,$(SET),--set "$(s)")
+
+FORMAT ?= mapped
+TABLE  ?= orders
+FILES  ?=
+# STORE only when given (its default, demo-bangkok, must never receive another store's file)
+ingest: setup
+	$(BIN)/analysis ingest $(if $(filter command line environment,$(origin STORE)),--store "$(STORE)") --format "$(FORMAT)" --table "$(TABLE)" $(if $(QUARANTINE),--quarantine) $(foreach s,$(SET),--set "$(s)") $(FILES)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -209,6 +209,108 @@ def reports(
         raise typer.Exit(code=2)
 
 
+class _IngestProgress:
+    """Status lines of an ingest on stderr and, on a terminal, a bar for long queries."""
+
+    def __init__(self, out: Console) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.out = out
+        self.live = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(), console=out, transient=True,
+        )  # fmt: skip
+        self.task = self.live.add_task("", total=100, visible=False)
+        self.step = ""
+
+    def __enter__(self) -> _IngestProgress:
+        if self.out.is_terminal:
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()
+
+    def message(self, text: str) -> None:
+        self.step = text
+        self.out.print(f"[dim]{text}[/dim]", highlight=False)
+
+    def bar(self, percent: float | None) -> None:
+        if percent is None:
+            self.live.update(self.task, visible=False)
+        else:
+            self.live.update(self.task, completed=percent, description=self.step, visible=True)
+
+
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Export files (cdnow: default the shipped file).")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", "-s", help="Store id (cdnow: default cdnow).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mapped, shopify, online-retail or cdnow.")
+    ] = "mapped",
+    table: Annotated[
+        str, typer.Option("--table", "-t", help="Table a mapped file feeds (default orders).")
+    ] = "orders",
+    quarantine: Annotated[
+        bool,
+        typer.Option(
+            "--quarantine", help="Load the valid rows; write rejected ones to data/rejected/."
+        ),
+    ] = False,
+    store_from_column: Annotated[
+        str | None,
+        typer.Option(
+            "--store-from-column", help="Split rows into stores by this column (e.g. Country)."
+        ),
+    ] = None,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing if the store already has orders.")
+    ] = False,
+    overrides: SetOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Validate export files and merge them into the warehouse (docs/ingest.md)."""
+    from analysis.config import parse_overrides
+    from analysis.ingest import ingest as run_ingest
+
+    with _IngestProgress(err_console) as shown:
+        report = run_ingest(
+            list(files or []),
+            fmt=fmt,
+            store=store,
+            table=table,
+            quarantine=quarantine,
+            store_from_column=store_from_column,
+            overrides=parse_overrides(overrides or []),
+            data_dir=data_dir,
+            if_missing=if_missing,
+            progress=shown.message,
+            bar=shown.bar if err_console.is_terminal else None,
+        )
+    if report.skipped:
+        console.print(f"store {store or 'cdnow'} already has orders; nothing ingested")
+        return
+    result = RichTable(title="Ingested")
+    for col in ("table", "store", "rows written", "rows replaced", "rows now"):
+        result.add_column(col, justify="left" if col in ("table", "store") else "right")
+    for w in report.writes:
+        result.add_row(
+            w.table, w.store, f"{w.rows_written:,}", f"{w.rows_replaced:,}", f"{w.rows_total:,}"
+        )
+    console.print(result)
+    rejected = sum(int(f["rejected"]) for f in report.files)
+    if rejected:
+        console.print(f"[yellow]{rejected:,} row(s) rejected[/yellow], written to:")
+        for path in report.rejected_files:
+            console.print(f"  {path}")
+    console.print(f"done in {report.seconds:.1f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``analysis`` console script."""
     try:

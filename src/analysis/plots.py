@@ -54,7 +54,7 @@ def set_theme() -> None:
             "figure.figsize": (9, 4.5),
             "figure.dpi": 100,
             "savefig.dpi": 100,
-            "axes.titleweight": "semibold",
+            "axes.titleweight": "bold",
             "axes.titlelocation": "left",
             "axes.spines.top": False,
             "axes.spines.right": False,

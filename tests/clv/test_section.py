@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import os
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import privacy
 from analysis.clv import models as M
-from analysis.clv import plotting, privacy
+from analysis.clv import plotting
 from analysis.clv.section import clv_findings, clv_headlines, clv_section, top_customers
 from analysis.errors import DataError
 from analysis.report.headlines import record_headlines
@@ -137,19 +137,6 @@ def test_top_customers_ties_and_pseudonyms_by_hand():
     assert list(top.index) == sorted(ids.values())  # tie at 7.0: by pseudonym
     assert ids["b"] == "C-" + hmac.new(b"k", b"b", hashlib.sha256).hexdigest()[:10]
     assert top.loc[ids["d"], "days_since_last"] == 1 and top.loc[ids["b"], "purchase_days"] == 3
-
-
-def test_pseudonym_key_env_then_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
-    key = privacy.pseudonym_key(tmp_path)
-    path = tmp_path / "pseudonym.key"
-    assert len(key) == 64 and oct(path.stat().st_mode & 0o777) == "0o600"
-    assert privacy.pseudonym_key(tmp_path) == key  # kept: the same pseudonyms next month
-    monkeypatch.setenv(privacy.KEY_ENV, "from-env")
-    assert privacy.pseudonym_key(tmp_path) == b"from-env"
-    with pytest.raises(ValueError):
-        privacy.pseudonymous_ids(["a"], b"")
-    assert os.environ[privacy.KEY_ENV] == "from-env"
 
 
 def test_short_history_is_a_clear_error(demo):

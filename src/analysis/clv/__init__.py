@@ -7,7 +7,6 @@ Modules by concern:
 - :mod:`analysis.clv.models`: fitting, comparing and choosing BG/NBD, MBG/NBD and
   Pareto/NBD, Gamma-Gamma spend, CLV, P(alive) and expected purchases;
 - :mod:`analysis.clv.tracking`: daily repeat purchases and the tracking curve;
-- :mod:`analysis.clv.privacy`: pseudonymous customer ids for report tables;
 - :mod:`analysis.clv.section`: the whole CLV section in one call (what the
   notebook shows and the benchmark times), its headlines and findings;
 - :mod:`analysis.clv.plotting`: the charts of the CLV section.

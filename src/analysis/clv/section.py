@@ -16,7 +16,7 @@ per-day results are collected):
    ``clv.monthly_discount_rate``; totals and the top decile's share;
 5. chart data: holdout purchases by calibration frequency, the weekly tracking
    curve (calibration fit, calibration + holdout), frequency/recency matrices,
-   and the top customers under pseudonyms (:mod:`analysis.clv.privacy`).
+   and the top customers under pseudonyms (:mod:`analysis.privacy`).
 
 The notebook shows the result (:mod:`analysis.clv.plotting` draws it);
 ``benchmarks/clv.py`` times the same call on a 1M-customer store.
@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.clv import models as M
-from analysis.clv.privacy import pseudonymous_ids
 from analysis.clv.summary import rfm_summary
 from analysis.clv.tracking import daily_purchases, tracking_curve
 from analysis.compat import quiet_lifetimes
 from analysis.errors import AnalysisError, DataError
+from analysis.privacy import pseudonymous_ids
 
 __all__ = [
     "MATRIX_AGE_DAYS",
@@ -165,7 +165,7 @@ def clv_section(
         Customers in the top-customers table.
     pseudonym_key
         Key for the pseudonyms of the top customers
-        (:func:`analysis.clv.privacy.pseudonym_key`); None leaves ``top`` out.
+        (:func:`analysis.privacy.pseudonym_key`); None leaves ``top`` out.
 
     Raises
     ------

@@ -3,7 +3,7 @@
 A report lists customers (e.g. the top customers by CLV) only under a
 pseudonym: ``C-`` + the first 10 hex digits of HMAC-SHA256(key, customer id).
 The key is the project's pseudonymisation key, the same one the Shopify
-ingest uses for e-mails: ``$ANALYSIS_PSEUDONYM_KEY`` if set, else the file
+ingest uses for e-mails (:func:`email_pseudonym`): ``$ANALYSIS_PSEUDONYM_KEY`` if set, else the file
 ``<data folder>/pseudonym.key`` (created on first use with 32 random bytes,
 readable by its owner only). With the key an analyst can find a listed
 customer again (compute the pseudonyms of the warehouse's ids and look the
@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["KEY_ENV", "PSEUDONYM_DIGITS", "pseudonym_key", "pseudonymous_ids"]
+__all__ = ["KEY_ENV", "PSEUDONYM_DIGITS", "email_pseudonym", "pseudonym_key", "pseudonymous_ids"]
 
 KEY_ENV = "ANALYSIS_PSEUDONYM_KEY"
 PSEUDONYM_DIGITS = 10  # 40 bits: collisions among a million customers are ~1 in 2 million
@@ -77,3 +77,14 @@ def pseudonymous_ids(customer_ids: Iterable[object], key: bytes) -> list[str]:
         "C-" + hmac.new(key, str(c).encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_DIGITS]
         for c in customer_ids
     ]
+
+
+def email_pseudonym(email: str, key: bytes) -> str:
+    """Customer id for an e-mail address: ``c_`` + 16 hex digits of HMAC-SHA256(key, e-mail).
+
+    The address is trimmed and lower-cased first, so one customer keeps one id
+    across exports that spell it differently. Used by the Shopify ingest (the
+    e-mail is the customer key there and is never stored).
+    """
+    normal = email.strip().lower()
+    return "c_" + hmac.new(key, normal.encode("utf-8"), hashlib.sha256).hexdigest()[:16]

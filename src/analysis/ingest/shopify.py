@@ -1,0 +1,201 @@
+"""``--format shopify``: Shopify's orders CSV export (Admin → Orders → Export).
+
+The export has one row per line item; order-level fields (``Email``,
+``Financial Status``, ``Total``, ``Discount Amount``, ``Created at``,
+``Cancelled at``, ``Source``, billing details) are filled on an order's first
+row only. Each order (``Name``, e.g. ``#1001``) becomes one row of ``orders``:
+
+- ``customer_id`` = pseudonym of the e-mail: ``c_`` + the first 16 hex digits
+  of HMAC-SHA256(key, lower-cased trimmed e-mail); no e-mail = guest order.
+  The key is ``$ANALYSIS_PSEUDONYM_KEY`` if set, else the file
+  ``data/pseudonym.key`` (32 random bytes, created on first use, outside the
+  warehouse; keep it: a new key gives every customer a new id);
+- ``ordered_at`` = ``Created at`` (``2024-01-05 10:15:30 +0700``, offset kept);
+- ``revenue`` = ``Total``, ``discount`` = ``Discount Amount``,
+  ``items`` = Σ ``Lineitem quantity``, ``channel`` = ``Source``;
+- ``status``: ``Cancelled at`` set → cancelled; else ``Financial Status``
+  through ``ingest.status`` of the store's params, then Shopify's meaning:
+  refunded → refunded, voided → cancelled, paid / partially_paid /
+  partially_refunded / pending / authorized → completed.
+
+The raw e-mail, billing name, phone and province go only to ``customers``
+(one row per customer, from their latest order), whose PII columns the
+warehouse layer never hands out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from analysis.errors import DataError
+from analysis.ingest.checks import Check, Field, ident
+from analysis.ingest.run import (
+    Context,
+    FileResult,
+    reject_whole,
+    rejected_from,
+    structural_rejects,
+)
+from analysis.ingest.sources import quote_literal
+from analysis.ingest.writer import Batch
+from analysis.privacy import email_pseudonym, pseudonym_key
+
+REQUIRED = ("Name", "Email", "Financial Status", "Total", "Created at", "Lineitem quantity")
+ORDER_LEVEL = (
+    "Email", "Financial Status", "Total", "Discount Amount", "Created at", "Cancelled at",
+    "Source", "Billing Name", "Phone", "Billing Phone", "Billing Province",
+)  # fmt: skip
+SHOPIFY_STATUS = {
+    "refunded": "refunded",
+    "voided": "cancelled",
+    "paid": "completed",
+    "partially_paid": "completed",
+    "partially_refunded": "completed",
+    "pending": "completed",
+    "authorized": "completed",
+}
+
+
+def read_shopify(ctx: Context, path: Path) -> FileResult:
+    """Read one Shopify orders export into ``orders`` and ``customers``."""
+    con = ctx.con
+    source = ctx.read(path)
+    col = {name: source.find(name) for name in (*REQUIRED, *ORDER_LEVEL)}
+    missing = [n for n in REQUIRED if col[n] is None]
+    if missing:
+        raise DataError(
+            f"{path}: not a Shopify orders export: missing column(s) {', '.join(missing)}",
+            hint=f"the file's columns: {', '.join(source.columns)}",
+        )
+    store_field, checks = ctx.store_field(source)
+    sql = {n: (source.column(c) if c else "CAST(NULL AS VARCHAR)") for n, c in col.items()}
+    # 1. line items: every row needs an order name and a whole quantity
+    line_fields = [
+        store_field,
+        Field("order_id", "id", sql["Name"], col["Name"]),  # type: ignore[arg-type]
+        Field("quantity", "integer", sql["Lineitem quantity"], col["Lineitem quantity"]),  # type: ignore[arg-type]
+    ]
+    checks.append(
+        Check(col["Name"], "missing (required)", f"{ident('order_id__raw')} IS NULL", "NULL")  # type: ignore[arg-type]
+    )
+    lines = ctx.validate(
+        source, source.table, line_fields, table=None, extra_checks=checks,
+        stage_name="lines", what="lines",
+    )  # fmt: skip
+    reject_whole(ctx, lines, "order_id", "another line of this order was rejected")
+    # 2. order level: the first non-empty value of each order-level column, in file order
+    firsts = ", ".join(
+        f"arg_min({sql[n]}, __line) FILTER (WHERE nullif(trim({sql[n]}), '') IS NOT NULL) "
+        f"AS {ident(n)}"
+        for n in ORDER_LEVEL
+    )
+    level = ctx.name("shopify_orders")
+    name = sql["Name"]
+    dropped = (
+        f"AND trim({name}) NOT IN (SELECT order_id FROM {lines.rejected_table})"
+        if lines.rejected_table
+        else ""
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {level} AS SELECT trim({name}) AS order_name, min(__line) AS __line, "
+        f"{firsts} FROM {source.table} WHERE nullif(trim({name}), '') IS NOT NULL {dropped} "
+        f"GROUP BY trim({name})"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {level}_items AS SELECT order_id, any_value(store_id) AS store_id, "
+        f"sum(quantity) AS items FROM {lines.valid} GROUP BY order_id"
+    )
+    # 3. pseudonyms, computed in Python over the distinct e-mails only
+    key = pseudonym_key(ctx.params.warehouse_path().parent)
+    emails = [
+        e
+        for (e,) in con.execute(
+            f'SELECT DISTINCT trim("Email") FROM {level} WHERE "Email" IS NOT NULL'
+        ).fetchall()
+    ]
+    ids = pa.table(
+        {"email": pa.array(emails, pa.string()), "pid": [email_pseudonym(e, key) for e in emails]}
+    )
+    con.register(f"{level}_ids_src", ids)
+    con.execute(f"CREATE TEMP TABLE {level}_ids AS SELECT * FROM {level}_ids_src")
+    con.unregister(f"{level}_ids_src")
+    joined = ctx.name("shopify_joined")
+    con.execute(
+        f"CREATE TEMP TABLE {joined} AS SELECT o.*, i.items, i.store_id, p.pid "
+        f"FROM {level} o JOIN {level}_items i ON i.order_id = o.order_name "
+        f'LEFT JOIN {level}_ids p ON p.email = trim(o."Email")'
+    )
+    status = ctx.params.ingest.status
+    fin = 'lower(trim("Financial Status"))'
+    arms = [
+        f"WHEN {fin} IN ({', '.join(map(quote_literal, sorted({v.strip().lower() for v in values})))}) "
+        f"THEN '{canonical}'"
+        for canonical, values in (
+            ("completed", status.completed),
+            ("cancelled", status.cancelled),
+            ("refunded", status.refunded),
+        )
+        if values
+    ]
+    arms += [f"WHEN {fin} = '{k}' THEN '{v}'" for k, v in SHOPIFY_STATUS.items()]
+    status_sql = (
+        f"CASE WHEN nullif(trim(\"Cancelled at\"), '') IS NOT NULL THEN 'cancelled' "
+        f'{" ".join(arms)} ELSE "Financial Status" END'
+    )
+    order_fields = [
+        Field("store_id", "string", "store_id", store_field.label, typed=True),
+        Field("order_id", "id", "order_name", col["Name"]),  # type: ignore[arg-type]
+        Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
+        Field("ordered_at", "timestamp", '"Created at"', col["Created at"]),  # type: ignore[arg-type]
+        Field("revenue", "number", '"Total"', col["Total"]),  # type: ignore[arg-type]
+        Field(
+            "discount", "number", '"Discount Amount"', col["Discount Amount"] or "Discount Amount"
+        ),
+        Field("items", "integer", "items", "Lineitem quantity (Σ)", typed=True),
+        Field("status", "string", status_sql, col["Financial Status"]),  # type: ignore[arg-type]
+        Field("channel", "string", '"Source"', col["Source"] or "Source"),
+    ]
+    orders = ctx.validate(
+        source, joined, order_fields, table="orders", stage_name="orders", what="orders"
+    )
+    # 4. customers: the latest order's details per pseudonymous id
+    people = ctx.name("shopify_customers")
+    phone = 'coalesce("Phone", "Billing Phone")'
+    con.execute(
+        f"CREATE TEMP TABLE {people} AS SELECT any_value(store_id) AS store_id, pid, "
+        f'arg_max(trim("Email"), __line) AS email, arg_max("Billing Name", __line) AS name, '
+        f'arg_max({phone}, __line) AS phone, arg_max("Billing Province", __line) AS region, '
+        f"min(__line) AS __line FROM {joined} WHERE pid IS NOT NULL "
+        f"AND order_name IN (SELECT order_id FROM {orders.valid}) GROUP BY pid"
+    )
+    customer_fields = [
+        Field("store_id", "string", "store_id", store_field.label, typed=True),
+        Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
+        Field("email", "string", "email", col["Email"]),  # type: ignore[arg-type]
+        Field("name", "string", "name", col["Billing Name"] or "Billing Name"),
+        Field("phone", "string", "phone", col["Phone"] or "Phone"),
+        Field("region", "string", "region", col["Billing Province"] or "Billing Province"),
+    ]
+    customers = ctx.validate(
+        source, people, customer_fields, table="customers", stage_name="customers",
+        what="customers",
+    )  # fmt: skip
+    result = FileResult(path, source.rows + len(source.structural))
+    result.batches.append(Batch("orders", orders.valid, tuple(f.name for f in order_fields)))
+    result.batches.append(
+        Batch("customers", customers.valid, tuple(f.name for f in customer_fields))
+    )
+    for rej in (
+        structural_rejects(ctx, source),
+        rejected_from(lines, line_fields, "orders", source.where, "lines"),
+        rejected_from(orders, order_fields, "orders", source.where, "orders"),
+        rejected_from(customers, customer_fields, "customers", source.where, "customers"),
+    ):
+        if rej is not None:
+            result.rejected.append(rej)
+    result.rejected_rows = (
+        lines.rejected + orders.rejected + customers.rejected + len(source.structural)
+    )
+    return result
