@@ -21,7 +21,7 @@ GOOD = (
 # (case id, file, extra arguments, params of store "shop", fragments of the error)
 CASES = [
     ("missing column", "missing_column.csv", [], None,
-     ["missing_column.csv", "needs column(s) revenue", "found columns" if False else "order_id, customer_id, ordered_at"]),
+     ["missing_column.csv", "needs column(s) revenue", "order_id, customer_id, ordered_at"]),
     ("wrong type", "wrong_type.csv", [], None,
      ["wrong_type.csv", "1 of 3 rows rejected", "column 'revenue': not a number", "line 3: 'abc'"]),
     ("unparseable date", "unparseable_date.csv", [], None,
