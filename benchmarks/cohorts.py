@@ -9,8 +9,11 @@ and pivot tables). The analysis is what the cohorts notebook computes:
 - the monthly cohort matrices (size, retention, revenue retention, orders per
   customer, cumulative revenue per customer), every cohort and k, with the
   months after the report month unknown;
-- the acquisition-channel cut: retention pooled over cohorts (size-weighted)
-  per channel for k = 0..12;
+- the notebook's three cuts, each as retention pooled over cohorts
+  (size-weighted) per segment for k = 0..12: acquisition channel (customers
+  table), first order discounted or not (an order at the customer's first
+  instant had a discount above 0), loyalty member (joined before the end of
+  the report month) or not;
 - days from the first to the second completed order (in time order; two
   orders at the same instant are 0 days apart): histogram and median.
 
@@ -20,7 +23,7 @@ time of each way runs from opening the warehouse (ours) or the first
 ``read_parquet`` (pandas) to the finished numbers; imports and interpreter
 start-up are reported separately (each child imports its libraries before its
 clock starts), and ours also reports the time of each step.
-Every matrix cell, every cell of the channel cut, the histogram and the median
+Every matrix cell, every cell of each cut, the histogram and the median
 must agree within 1e-9 relative, with missing cells in the same places, else
 the benchmark fails: a speed-up over different numbers is worthless.
 
@@ -53,7 +56,8 @@ RESULTS = HERE / "results" / "cohorts.json"
 TARGET_SECONDS = 5.0
 TARGET_RATIO = 10.0
 REL_TOL = 1e-9
-SEGMENT_HORIZON = 12  # k = 0..12 of the acquisition-channel cut, as in the notebook
+SEGMENT_HORIZON = 12  # k = 0..12 of the cuts, as in the notebook
+CUTS = ("channel", "discount", "membership")
 GAP_BINS = (7, 14, 30, 60, 90, 180, 365)  # cohorts.second_order_gaps' default buckets
 MATRICES = (
     "retention",
@@ -91,26 +95,35 @@ def ours(root: Path, month: str) -> dict:
     _, end = month_bounds(month, TIMEZONE)
     wh = StoreWarehouse(root, STORE, TIMEZONE)
     orders = wh.table("orders", end=end)
-    channel = wh.table("customers").select(
-        "customer_id", nw.col("acquisition_channel").alias("segment")
-    )
+    # The notebook's three cuts: acquisition channel, first-order discount, membership.
+    members = wh.table("loyalty_members", end=end).group_by("customer_id").agg(nw.len())
+    cuts = {
+        "channel": wh.table("customers").select(
+            "customer_id", nw.col("acquisition_channel").alias("segment")
+        ),
+        "discount": nw.when(nw.col("first_discount"))
+        .then(nw.lit("discounted first order"))
+        .otherwise(nw.lit("full price first order")),
+        "membership": members.select("customer_id", nw.lit("member").alias("segment")),
+    }
     firsts = wh.persist(
-        cohorts.label_customers(
-            cohorts.customer_firsts(orders, TIMEZONE, "month"), {"channel": channel}
-        )
+        cohorts.label_customers(cohorts.customer_firsts(orders, TIMEZONE, "month"), cuts)
     )
     step("customer_firsts_persist")
     act = (
-        cohorts.cohort_activity(orders, firsts, TIMEZONE, "month", by=["channel"])
+        cohorts.cohort_activity(orders, firsts, TIMEZONE, "month", by=list(cuts))
         .collect()
         .to_pandas()
     )
     step("cohort_activity")
     m = cohorts.cohort_matrices(cohorts.activity_by(act), last=month)
-    cut = cohorts.segment_retention(
-        cohorts.activity_by(act, "channel"), horizon=SEGMENT_HORIZON, last=month
-    )
-    step("matrices_and_cut")
+    pooled = {
+        name: cohorts.segment_retention(
+            cohorts.activity_by(act, name), horizon=SEGMENT_HORIZON, last=month
+        )
+        for name in cuts
+    }
+    step("matrices_and_cuts")
     hist, median = cohorts.second_order_gaps(firsts)
     step("second_order_gaps")
 
@@ -120,7 +133,10 @@ def ours(root: Path, month: str) -> dict:
             "values": [int(v) for v in m.size],
         },
         **{name: _matrix(getattr(m, name)) for name in MATRICES},
-        "channels": _matrix(cut, str, cols=["customers", *range(SEGMENT_HORIZON + 1)]),
+        **{
+            name: _matrix(frame, str, cols=["customers", *range(SEGMENT_HORIZON + 1)])
+            for name, frame in pooled.items()
+        },
         "gap_customers": [int(v) for v in hist["customers"]],
         "gap_share": [as_float(v) for v in hist["share"]],
         "gap_median_days": as_float(median),
@@ -142,7 +158,7 @@ def plain_pandas(root: Path, month: str) -> dict:
 
     orders = pd.read_parquet(
         root / "orders" / f"{STORE}.parquet",
-        columns=["customer_id", "ordered_at", "revenue", "status"],
+        columns=["customer_id", "ordered_at", "revenue", "discount", "status"],
     )
     done = orders[
         (orders["ordered_at"] < end)
@@ -179,29 +195,49 @@ def plain_pandas(root: Path, month: str) -> dict:
     def label(index: int) -> str:
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
-    # The acquisition-channel cut: retention pooled over the cohorts observed at each k.
-    channels = pd.read_parquet(
+    # The cuts: retention pooled over the cohorts observed at each k, per segment.
+    def pooled_cut(labels: pd.Series) -> pd.DataFrame:
+        seg = done[["customer_id", "cohort", "k"]].copy()
+        seg["segment"] = seg["customer_id"].map(labels).astype("object").fillna("unknown")
+        seg = seg[seg["k"] <= SEGMENT_HORIZON]
+        active = seg.pivot_table(
+            index=["segment", "cohort"], columns="k", values="customer_id", aggfunc="nunique"
+        ).reindex(columns=range(SEGMENT_HORIZON + 1))
+        seg_size = active[0]
+        seen = (
+            active.columns.to_numpy()[None, :]
+            <= (last - active.index.get_level_values("cohort").to_numpy())[:, None]
+        )
+        pooled_active = active.fillna(0.0).where(seen).groupby(level="segment").sum(min_count=1)
+        exposed = pd.DataFrame(seen, index=active.index, columns=active.columns).mul(
+            seg_size, axis=0
+        )
+        pooled = pooled_active / exposed.groupby(level="segment").sum().replace(0, np.nan)
+        pooled.insert(0, "customers", seg_size.groupby(level="segment").sum())
+        return pooled.sort_index()
+
+    customers_table = pd.read_parquet(
         root / "customers" / f"{STORE}.parquet", columns=["customer_id", "acquisition_channel"]
     )
-    seg = done[["customer_id", "cohort", "k"]].merge(channels, on="customer_id", how="left")
-    seg["segment"] = seg["acquisition_channel"].astype("object").fillna("unknown")
-    seg = seg[seg["k"] <= SEGMENT_HORIZON]
-    active = seg.pivot_table(
-        index=["segment", "cohort"], columns="k", values="customer_id", aggfunc="nunique"
-    ).reindex(columns=range(SEGMENT_HORIZON + 1))
-    seg_size = active[0]
-    seen = (
-        active.columns.to_numpy()[None, :]
-        <= (last - active.index.get_level_values("cohort").to_numpy())[:, None]
-    )
-    pooled_active = active.fillna(0.0).where(seen).groupby(level="segment").sum(min_count=1)
-    exposed = pd.DataFrame(seen, index=active.index, columns=active.columns).mul(seg_size, axis=0)
-    pooled = pooled_active / exposed.groupby(level="segment").sum().replace(0, np.nan)
-    pooled.insert(0, "customers", seg_size.groupby(level="segment").sum())
-
-    # First to second completed order (in time order; a tie at the first instant is 0 days).
+    channel = customers_table.set_index("customer_id")["acquisition_channel"]
+    # First order discounted: an order at the customer's first instant had a discount > 0.
     first_at = done.groupby("customer_id")["ordered_at"].transform("min")
     at_first = done["ordered_at"] == first_at
+    discounted = (done["discount"] > 0) & at_first
+    first_discount = discounted.groupby(done["customer_id"]).any()
+    discount = first_discount.map({True: "discounted first order", False: "full price first order"})
+    members = pd.read_parquet(
+        root / "loyalty_members" / f"{STORE}.parquet", columns=["customer_id", "joined_at"]
+    )
+    member_ids = members.loc[members["joined_at"] < end, "customer_id"].unique()
+    membership = pd.Series("member", index=pd.Index(member_ids, name="customer_id"))
+    cuts = {
+        "channel": pooled_cut(channel),
+        "discount": pooled_cut(discount),
+        "membership": pooled_cut(membership),
+    }
+
+    # First to second completed order (in time order; a tie at the first instant is 0 days).
     ties = at_first.groupby(done["customer_id"]).sum()
     later = done[~at_first].groupby("customer_id")["ordered_at"].min()
     first = done.groupby("customer_id")["ordered_at"].min()
@@ -218,7 +254,7 @@ def plain_pandas(root: Path, month: str) -> dict:
             "values": [int(v) for v in size],
         },
         **{name: _matrix(frame, label) for name, frame in matrices.items()},
-        "channels": _matrix(pooled.sort_index(), str),
+        **{name: _matrix(frame, str) for name, frame in cuts.items()},
         "gap_customers": [int(v) for v in counts],
         "gap_share": [as_float(v / len(days)) for v in counts],
         "gap_median_days": as_float(days.median()) if len(days) else None,
@@ -265,7 +301,7 @@ def compare(a: dict, b: dict) -> tuple[list[str], float, int]:
         if not ok:
             bad.append(f"  {where}: ours={x!r} pandas={y!r} (rel {rel:.2e})")
 
-    for name in ("size", *MATRICES, "channels"):
+    for name in ("size", *MATRICES, *CUTS):
         x, y = a[name], b[name]
         if x["index"] != y["index"] or x.get("columns") != y.get("columns"):
             bad.append(
@@ -335,7 +371,7 @@ def run(customers: int, month: str) -> dict:
         "target_seconds": TARGET_SECONDS,
         "target_ratio": TARGET_RATIO,
         "meets_target": ours_s < TARGET_SECONDS and ratio >= TARGET_RATIO,
-        "channels": values["channels"],
+        **{f"cut_{name}": values[name] for name in CUTS},
         "median_days_to_second_order": values["gap_median_days"],
     }
 

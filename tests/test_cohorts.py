@@ -716,9 +716,16 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     firsts = customer_firsts(orders, BKK)
     labels = wh.connection.from_df(pd.DataFrame({"customer_id": ["a", "b"], "segment": ["x", "y"]}))
     labelled = label_customers(firsts, {"cut": nw.from_native(labels)})
-    act = cohort_activity(orders, labelled, BKK, by=["cut"]).collect().to_pandas()
+    # A cut given as an expression over the firsts' own columns needs no join.
+    labelled = label_customers(
+        labelled, {"early": nw.when(nw.col("cohort") < 2026 * 12 + 1).then(nw.lit("jan"))}
+    )
+    act = cohort_activity(orders, labelled, BKK, by=["cut", "early"]).collect().to_pandas()
+    early = activity_by(act, "early").groupby("segment")["customers"].sum().to_dict()
+    jan = act[act["cohort"] == 2026 * 12]["customers"].sum()
+    assert early == {"jan": jan, "unknown": act["customers"].sum() - jan} and jan > 0
     plain = labelled.select([n for n in labelled.columns if not n.startswith("__active_")])
-    portable = cohort_activity(orders, plain, BKK, by=["cut"]).collect().to_pandas()
+    portable = cohort_activity(orders, plain, BKK, by=["cut", "early"]).collect().to_pandas()
     pd.testing.assert_frame_equal(act, portable, check_dtype=False)
     # c and d have no label -> "unknown"; a is the January cohort, b and c February, d April.
     cut = activity_by(act, "cut")

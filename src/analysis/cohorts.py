@@ -338,7 +338,7 @@ def _customer_firsts_portable(done: nw.LazyFrame, has_discount: bool) -> nw.Lazy
 
 
 def label_customers(
-    firsts: nw.LazyFrame, cuts: dict[str, nw.LazyFrame], unknown: str = "unknown"
+    firsts: nw.LazyFrame, cuts: dict[str, nw.LazyFrame | nw.Expr], unknown: str = "unknown"
 ) -> nw.LazyFrame:
     """Add one label column per cut to :func:`customer_firsts` (for :func:`cohort_activity`).
 
@@ -347,13 +347,18 @@ def label_customers(
     firsts
         :func:`customer_firsts` output.
     cuts
-        Column name → frame ``customer_id, segment`` with at most one row per
-        customer; customers without a row get ``unknown``.
+        Column name → either a frame ``customer_id, segment`` with at most one
+        row per customer (customers without a row get ``unknown``), or an
+        expression over ``firsts``' own columns (e.g. from ``first_discount``),
+        which needs no join.
     """
     out = firsts
-    for name, frame in cuts.items():
+    for name, cut in cuts.items():
+        if isinstance(cut, nw.Expr):
+            out = out.with_columns(cut.cast(nw.String).fill_null(unknown).alias(name))
+            continue
         out = out.join(
-            frame.select("customer_id", nw.col("segment").cast(nw.String).alias(name)),
+            cut.select("customer_id", nw.col("segment").cast(nw.String).alias(name)),
             on="customer_id",
             how="left",
         ).with_columns(nw.col(name).fill_null(unknown))
