@@ -189,6 +189,37 @@ def test_cdnow_master_summary_and_calibration(cdnow_master):
     assert (ours["duration_holdout"] == 39.0).all()  # 1997-09-29 week to 1998-06-29 week
 
 
+def test_customer_range_passes_equal_one_pass(cdnow_master, tmp_path, monkeypatch):
+    """Large warehouse inputs run in customer-id ranges; forced on CDNOW (5,000 orders a pass)."""
+    from analysis.clv import summary
+
+    ranges_seen = []
+    split = summary._customer_ranges
+
+    def spy(lf):
+        ranges_seen.append(split(lf))
+        return ranges_seen[-1]
+
+    monkeypatch.setattr(summary, "ROWS_PER_PASS", 5_000)
+    monkeypatch.setattr(summary, "_SAMPLE_PERCENT", 100.0)  # every block, so ranges are even
+    monkeypatch.setattr(summary, "_customer_ranges", spy)
+    orders = cdnow_master.assign(
+        ordered_at=cdnow_master["ordered_at"].dt.tz_localize("UTC"), store_id="cdnow"
+    )
+    write_table(tmp_path, "orders", "cdnow", orders)
+    wh = StoreWarehouse(tmp_path, "cdnow", "UTC")
+    ref = reference(cdnow_master, "1998-06-30")
+    assert_same(rfm_summary(cdnow_master, "1998-06-30"), ref)
+    assert not ranges_seen  # a pandas frame is scanned whole by every pass: one pass
+    assert_same(rfm_summary(wh.table("orders"), "1998-06-30"), ref)
+    assert len(ranges_seen[-1]) == 14  # 69,659 orders / 5,000 a pass
+    ref = reference(cdnow_master, "1998-06-30", calibration_end="1997-09-30")
+    ours = rfm_summary(wh.table("orders"), "1998-06-30", calibration_end="1997-09-30")
+    assert_same(ours, ref)
+    lows = [low for low, _ in ranges_seen[-1][1:]]
+    assert lows == sorted(lows) and ranges_seen[-1][0][0] is None and ranges_seen[-1][-1][1] is None
+
+
 # --------------------------------------------------------------------------- random orders
 
 MONDAY = dt.datetime(2024, 1, 1)  # weeks of pandas' to_period("W") run Monday to Sunday
