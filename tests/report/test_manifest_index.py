@@ -48,14 +48,10 @@ def test_git_info(tmp_path):
     assert manifest.git_info(tmp_path)["dirty"] is True
 
 
-def test_month_label_and_values():
+def test_month_label():
     assert index.month_label("2026-10") == "October 2026"
     assert index.month_label("2026-10", "th", buddhist_era=True) == "ตุลาคม 2569"
     assert index.month_label("2026-10", "th") == "ตุลาคม 2026"
-    assert index.format_value(1234567.891) == "1,234,567.89"
-    assert index.format_value(0.23456) == "0.2346"
-    assert index.format_value(5321) == "5,321"
-    assert index.format_value(None) == "–"
 
 
 def test_reports_index_lists_finished_reports_only(tmp_path):

@@ -23,7 +23,6 @@ __all__ = [
     "MONTH_PATTERN",
     "month_label",
     "section_title",
-    "format_value",
     "render_report_index",
     "render_reports_index",
     "write_reports_index",
@@ -55,28 +54,22 @@ _LABELS = {
     "en": {
         "report": "Monthly CRM report",
         "sections": "Sections",
-        "headlines": "Headline numbers",
         "generated": "Generated",
         "reports": "CRM reports",
         "store": "Store",
         "months": "Months",
         "none": "No reports yet.",
-        "metric": "Metric",
-        "value": "Value",
         "all": "All reports",
         "summary": "Executive summary",
     },
     "th": {
         "report": "รายงาน CRM ประจำเดือน",
         "sections": "หัวข้อรายงาน",
-        "headlines": "ตัวเลขสำคัญ",
         "generated": "สร้างเมื่อ",
         "reports": "รายงาน CRM",
         "store": "ร้านค้า",
         "months": "เดือน",
         "none": "ยังไม่มีรายงาน",
-        "metric": "ตัวชี้วัด",
-        "value": "ค่า",
         "all": "รายงานทั้งหมด",
         "summary": "สรุปสำหรับผู้บริหาร",
     },
@@ -121,23 +114,6 @@ def section_title(section: str, language: str = "en") -> str:
     return titles[_lang(language)] if titles else section.replace("_", " ").capitalize()
 
 
-def format_value(value: Any) -> str:
-    """Headline value as text: thousands separators, at most 4 significant digits below 1."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 1:
-            return f"{value:,.0f}"
-        if abs(value) < 1:
-            return f"{value:.4g}"
-        return f"{value:,.2f}"
-    return str(value)
-
-
 def _page(title: str, body: str, language: str) -> str:
     return (
         "<!DOCTYPE html>\n"
@@ -154,7 +130,6 @@ def render_report_index(
     store: str,
     month: str,
     sections: Sequence[str],
-    headlines: Mapping[str, Mapping[str, Any]],
     generated_at: str,
     language: str = "en",
     buddhist_era: bool = False,
@@ -164,8 +139,9 @@ def render_report_index(
 
     The executive summary comes first: the KPI cards and one-line findings
     that section notebooks recorded (``record_headlines(..., cards=, findings=)``),
-    then links to every section, then the headline values of sections that
-    recorded no cards.
+    then links to every section. The raw headline values that notebooks
+    record are for machines: they go to ``manifest.json``, not onto this page,
+    whose reader gets formatted, labelled numbers only.
     """
     lab = _LABELS[_lang(language)]
     when = month_label(month, language, buddhist_era)
@@ -200,32 +176,6 @@ def render_report_index(
             f'<li><a href="{escape(name)}.html">{escape(section_title(name, language))}</a></li>'
         )
     parts.append("</ol></section>")
-    for name in sections:
-        values = headlines.get(name)
-        if not values or summaries.get(name, {}).get("cards"):
-            continue
-        parts.append(
-            f"<section><h2>{escape(section_title(name, language))}</h2>"
-            f"<table><thead><tr><th>{escape(lab['metric'])}</th><th>{escape(lab['value'])}</th>"
-            "</tr></thead><tbody>"
-        )
-        for key, value in values.items():
-            parts.append(
-                f'<tr><td>{escape(key)}</td><td class="num">{escape(format_value(value))}</td></tr>'
-            )
-        parts.append("</tbody></table></section>")
-    # Headlines recorded under a name that is not one of the sections run.
-    for name, values in headlines.items():
-        if name in sections or not values:
-            continue
-        rows = "".join(
-            f'<tr><td>{escape(k)}</td><td class="num">{escape(format_value(v))}</td></tr>'
-            for k, v in values.items()
-        )
-        parts.append(
-            f"<section><h2>{escape(section_title(name, language))}</h2>"
-            f"<table><tbody>{rows}</tbody></table></section>"
-        )
     parts.append(
         f"<footer>{escape(lab['generated'])} {escape(generated_at)} · "
         f'<a href="../../index.html">{escape(lab["all"])}</a></footer>'

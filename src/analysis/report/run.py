@@ -509,7 +509,6 @@ def build_report(
             store=store,
             month=month,
             sections=[s.stem for s in sources],
-            headlines=headlines,
             summaries=summaries,
             generated_at=generated_at,
             language=params.language,
