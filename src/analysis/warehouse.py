@@ -36,6 +36,7 @@ __all__ = [
     "StoreWarehouse",
     "open_store",
     "table_files",
+    "file_sha256",
     "list_stores",
     "local_time",
     "local_month",
@@ -91,7 +92,8 @@ def table_files(root: Path, table: str) -> list[Path]:
     return files
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (fingerprints, the ingest log)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -263,7 +265,7 @@ class StoreWarehouse:
         for table in self.tables():
             for f in self._files(table):
                 out[str(f.relative_to(self.root))] = {
-                    "sha256": _sha256(f),
+                    "sha256": file_sha256(f),
                     "bytes": f.stat().st_size,
                 }
         return out

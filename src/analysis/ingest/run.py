@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import tempfile
 import threading
 import time
@@ -38,6 +37,7 @@ from analysis.ingest.checks import (
 from analysis.ingest.sources import Source, quote_literal, read_source
 from analysis.ingest.writer import Batch, StoreWrite, append_log, commit, discard, merge
 from analysis.schema import TABLES
+from analysis.warehouse import file_sha256
 
 Progress = Callable[[str], None]
 Bar = Callable[[float | None], None]
@@ -301,14 +301,6 @@ class QueryWatcher:
                 shown = False
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _adapter(fmt: str) -> Adapter:
     if fmt == "mapped":
         from analysis.ingest.mapped import read_mapped
@@ -474,7 +466,7 @@ def _log_entries(
         {
             "format": fmt,
             "file": str(r.path.resolve()),
-            "sha256": _sha256(r.path),
+            "sha256": file_sha256(r.path),
             "bytes": r.path.stat().st_size,
             "rows_in": r.rows_in,
             "rows_written": rows_written,
