@@ -46,6 +46,7 @@ __all__ = [
     "retention_metrics",
     "repeat_ladder",
     "hero_multiplier",
+    "hero_multipliers",
     "conversion_metrics",
     "cart_metrics",
     "acquisition_metrics",
@@ -459,20 +460,41 @@ def hero_multiplier(base: nw.LazyFrame, period_index: int) -> float | None:
     ten spent). Computed as a top-k, not a window over every customer.
     None when nobody spent.
     """
-    spend = f"spend_{period_index}"
-    spenders = base.filter(nw.col(spend) > 0).select("customer_id", spend)
-    n, total = spenders.select(nw.len(), nw.col(spend).sum()).collect().row(0)
-    if not n:
-        return None
-    k = -(-int(n) // 10)
-    top = (
-        spenders.sort(spend, "customer_id", descending=[True, False])
-        .head(k)
-        .select(nw.col(spend).sum())
+    return hero_multipliers(base, [period_index])[0]
+
+
+def hero_multipliers(base: nw.LazyFrame, period_indexes: Sequence[int]) -> list[float | None]:
+    """:func:`hero_multiplier` of several periods: one query for the spenders, one top-k each."""
+    spends = [f"spend_{i}" for i in period_indexes]
+    row = (
+        base.select(
+            *[(nw.col(c) > 0).cast(nw.Int64).sum().alias(f"n{j}") for j, c in enumerate(spends)],
+            *[
+                nw.when(nw.col(c) > 0).then(nw.col(c)).sum().alias(f"t{j}")
+                for j, c in enumerate(spends)
+            ],
+        )
         .collect()
-        .item()
+        .row(0)
     )
-    return (float(top) / k) / (float(total) / int(n))
+    out: list[float | None] = []
+    for j, spend in enumerate(spends):
+        n, total = int(row[j] or 0), row[len(spends) + j]
+        if not n:
+            out.append(None)
+            continue
+        k = -(-n // 10)
+        top = (
+            base.filter(nw.col(spend) > 0)
+            .select("customer_id", spend)
+            .sort(spend, "customer_id", descending=[True, False])
+            .head(k)
+            .select(nw.col(spend).sum())
+            .collect()
+            .item()
+        )
+        out.append((float(top) / k) / (float(total) / n))
+    return out
 
 
 # --------------------------------------------------------------------------- optional tables
@@ -533,22 +555,26 @@ def _time_label(col: str, periods: Sequence[Period]) -> nw.Expr:
 
 
 def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
-    """Carts created, carts converted and abandonment rate per period (by ``created_at``)."""
-    out = (
-        carts.filter(_in_any("created_at", periods))
-        .with_columns(_time_label("created_at", periods).alias("period"))
-        .filter(~nw.col("period").is_null())
-        .group_by("period")
-        .agg(
-            nw.len().alias("carts"),
-            (~nw.col("order_id").is_null()).cast(nw.Int64).sum().alias("converted_carts"),
+    """Carts created, carts converted and abandonment rate per period (by ``created_at``).
+
+    One small query per period: a plain time range lets DuckDB skip every row
+    group of the (time-ordered) carts file outside the period, which an OR of
+    the three periods does not (0.14 s → 0.10 s at 25M carts).
+    """
+    rows = {}
+    for p in periods:
+        carts_n, converted = (
+            carts.filter(_in("created_at", p.start, p.end))
+            .select(
+                nw.len().alias("carts"),
+                nw.col("order_id").count().alias("converted_carts"),
+            )
+            .collect()
+            .row(0)
         )
-        .collect()
-        .to_pandas()
-        .set_index("period")
-        .reindex([p.label for p in periods])
-        .fillna(0)
-    )
+        rows[p.label] = {"carts": int(carts_n or 0), "converted_carts": int(converted or 0)}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "period"
     rate = _ratio(out["converted_carts"], out["carts"])
     out["cart_abandonment_rate"] = rate.map(lambda v: None if v is None else 1 - v)
     return out
@@ -870,8 +896,9 @@ def scorecard(
         ladder_i = repeat_ladder(base, i, max_k=1)
         repeat[p.label] = ladder_i["probability"].iloc[0]
     values["repeat_purchase_rate"] = pd.Series(repeat, dtype=object)
+    heroes = hero_multipliers(base, range(len(periods)))
     values["hero_multiplier"] = pd.Series(
-        {p.label: hero_multiplier(base, i) for i, p in enumerate(periods)}, dtype=object
+        {p.label: h for p, h in zip(periods, heroes, strict=True)}, dtype=object
     )
     optional = ("sessions", "carts", "marketing_spend", "surveys", "customers", "loyalty_members")
     missing = [t for t in optional if not wh.has(t)]
