@@ -26,9 +26,11 @@ from hypothesis import strategies as st
 
 from analysis.clv import rfm_summary
 from analysis.clv.summary import _utc_offsets
-from analysis.compat import import_lifetimes, lifetimes_dataset_path
+from analysis.compat import import_lifetimes
 from analysis.errors import DataError
 from analysis.warehouse import StoreWarehouse
+
+from .helpers import cdnow_orders
 
 import_lifetimes()
 from lifetimes.utils import (  # noqa: E402 - after import_lifetimes (warning filters)
@@ -111,38 +113,14 @@ def assert_same(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- CDNOW
 
 
-def cdnow(filename: str) -> pd.DataFrame:
-    """A CDNOW transaction file shipped with lifetimes as orders (naive dates, revenue).
-
-    ``CDNOW_master.txt`` has a header (customer_id, date, number_of_cds,
-    dollar_value); ``CDNOW_sample.txt`` has none and a second id column. lifetimes'
-    ``load_dataset`` is ``pandas.read_csv`` on the file with these options.
-    """
-    path = lifetimes_dataset_path(filename)
-    if filename == "CDNOW_master.txt":
-        raw = pd.read_csv(path, sep=r"\s+", header=0, dtype={"customer_id": str, "date": str})
-    else:
-        names = ["customer_id", "customer_index", "date", "number_of_cds", "dollar_value"]
-        raw = pd.read_csv(path, sep=r"\s+", header=None, names=names, dtype=str)
-        raw["dollar_value"] = raw["dollar_value"].astype(float)
-    return pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(len(raw))],
-            "customer_id": raw["customer_id"],
-            "ordered_at": pd.to_datetime(raw["date"], format="%Y%m%d"),
-            "revenue": raw["dollar_value"],
-        }
-    )
-
-
 @pytest.fixture(scope="module")
 def cdnow_sample() -> pd.DataFrame:
-    return cdnow("CDNOW_sample.txt")
+    return cdnow_orders("CDNOW_sample.txt")
 
 
 @pytest.fixture(scope="module")
 def cdnow_master() -> pd.DataFrame:
-    return cdnow("CDNOW_master.txt")
+    return cdnow_orders("CDNOW_master.txt")
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ from conftest import orders_frame, write_table
 
 from analysis.clv import rfm_summary
 from analysis.clv.tracking import daily_purchases, tracking_curve
-from analysis.compat import import_lifetimes, lifetimes_dataset_path, quiet_lifetimes
+from analysis.compat import import_lifetimes, quiet_lifetimes
 from analysis.warehouse import StoreWarehouse
+
+from .helpers import cdnow_orders
 
 
 def test_daily_purchases_and_curve_by_hand(warehouse_dir):
@@ -52,30 +54,12 @@ def test_daily_purchases_and_curve_by_hand(warehouse_dir):
     assert curve["holdout"].tolist() == [False, True]
 
 
-def _cdnow_orders() -> pd.DataFrame:
-    raw = pd.read_csv(
-        lifetimes_dataset_path("CDNOW_sample.txt"),
-        sep=r"\s+",
-        header=None,
-        names=["customer_id", "index", "date", "cds", "revenue"],
-        dtype={"customer_id": str, "date": str},
-    )
-    return pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(len(raw))],
-            "customer_id": raw["customer_id"],
-            "ordered_at": pd.to_datetime(raw["date"], format="%Y%m%d").dt.tz_localize("UTC"),
-            "revenue": raw["revenue"].astype("float64"),
-            "status": "completed",
-        }
-    )
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_tracking_curve_equals_lifetimes_on_cdnow(warehouse_dir):
     """Same numbers as lifetimes.utils.expected_cumulative_transactions (weekly model units)."""
     lifetimes = import_lifetimes()
-    orders = _cdnow_orders()
+    orders = cdnow_orders("CDNOW_sample.txt")
+    orders["ordered_at"] = orders["ordered_at"].dt.tz_localize("UTC")
     write_table(warehouse_dir, "orders", "cdnow", orders)
     end = dt.date(1998, 6, 30)
     wh = StoreWarehouse(warehouse_dir, "cdnow", "UTC")
