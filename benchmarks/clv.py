@@ -124,6 +124,7 @@ def _reset_peak() -> bool:
 
 def _import_engine() -> None:
     """Import what narwhals loads lazily on first use, so that imports are not timed."""
+    import narwhals._arrow.dataframe
     import narwhals._duckdb.dataframe
     import narwhals._duckdb.namespace  # noqa: F401
     import pyarrow.pandas_compat  # noqa: F401

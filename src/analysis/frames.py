@@ -34,8 +34,12 @@ def days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
     return (end - start).dt.total_microseconds() / 86_400_000_000
 
 
-def completed(orders: nw.LazyFrame) -> nw.LazyFrame:
-    """Completed orders only (a missing ``status`` column means every order completed)."""
-    if "status" not in orders.collect_schema():
+def completed(orders: nw.LazyFrame, schema: nw.Schema | None = None) -> nw.LazyFrame:
+    """Completed orders only (a missing ``status`` column means every order completed).
+
+    ``schema`` is ``orders.collect_schema()`` when the caller has it already
+    (on DuckDB fetching it runs a query).
+    """
+    if "status" not in (orders.collect_schema() if schema is None else schema):
         return orders
     return orders.filter(nw.col("status") == "completed")

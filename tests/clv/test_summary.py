@@ -19,6 +19,7 @@ import duckdb
 import narwhals as nw
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import write_table
 from hypothesis import HealthCheck, given, settings
@@ -274,7 +275,7 @@ def scenarios(draw) -> dict:
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -290,8 +291,11 @@ def test_random_orders_equal_lifetimes(scenario):
             rfm_summary(orders, end, **args)
         return
     frame = orders if args["monetary"] else orders.drop(columns="revenue")
-    ours = rfm_summary(frame, end, **{k: v for k, v in args.items() if k != "monetary"})
-    assert_same(ours, ref)
+    kwargs = {k: v for k, v in args.items() if k != "monetary"}
+    assert_same(rfm_summary(frame, end, **kwargs), ref)
+    # the portable narwhals path (engines other than DuckDB), here on a PyArrow table
+    portable = nw.from_native(pa.Table.from_pandas(frame, preserve_index=False)).lazy()
+    assert_same(rfm_summary(portable, end, **kwargs), ref)
 
 
 # --------------------------------------------------------------------------- quirks, by hand
