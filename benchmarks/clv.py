@@ -25,7 +25,7 @@ times; ``seconds`` is the steady-state time, the fastest of those later calls
 over the three children, and the speed targets are judged on it, the way
 timeit-style benchmarks time a function. The first-call times and ratios are
 reported beside it (``first_call_*``; lifetimes' first call at 1M orders varies
-from 0.70 to 0.98 s between processes on this machine, its later calls from
+from 0.70 to 1.01 s between processes on this machine, its later calls from
 0.66 to 0.73 s). ``peak_rss_gib`` is the process's peak resident size up to the
 end of the first computation (the read of the pandas ways included), taken
 before the child writes its per-customer result to ``benchmarks/.cache``
