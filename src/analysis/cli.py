@@ -145,6 +145,14 @@ def validate(
     console.print("[green]all tables match the contract[/green]")
 
 
+def _print_progress(message: str) -> None:
+    """A report's progress line on stderr; data text is never read as rich markup."""
+    from rich.text import Text
+
+    style = "yellow" if ": warning: " in message else "dim"
+    err_console.print(Text(message, style=style), highlight=False, soft_wrap=True)
+
+
 @app.command()
 def report(
     store: StoreOpt,
@@ -166,7 +174,7 @@ def report(
         parse_overrides(overrides or []),
         data_dir=data_dir,
         reports_dir=reports_dir,
-        progress=lambda msg: err_console.print(f"[dim]{msg}[/dim]"),
+        progress=_print_progress,
     )
     console.print(
         f"report written to {path / 'index.html'} in {time.perf_counter() - started:.0f} s"
@@ -195,7 +203,7 @@ def reports(
         jobs=jobs,
         data_dir=data_dir,
         reports_dir=reports_dir,
-        progress=lambda msg: err_console.print(f"[dim]{msg}[/dim]"),
+        progress=_print_progress,
     )
     table = RichTable(title="Reports")
     for col in ("store", "month", "result", "seconds"):

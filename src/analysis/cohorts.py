@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -32,8 +32,9 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from analysis.errors import SectionUnavailable
 from analysis.frames import completed, days_between, month_index
-from analysis.warehouse import local_time
+from analysis.warehouse import StoreWarehouse, local_time
 
 __all__ = [
     "Period",
@@ -47,6 +48,8 @@ __all__ = [
     "cohort_activity",
     "activity_by",
     "cohort_matrices",
+    "cohort_cuts",
+    "shown_cohorts",
     "retention_matrix",
     "segment_retention",
     "second_order_gaps",
@@ -365,6 +368,57 @@ def label_customers(
     return out
 
 
+def cohort_cuts(
+    wh: StoreWarehouse, orders: nw.LazyFrame, end: dt.datetime
+) -> tuple[dict[str, nw.LazyFrame | nw.Expr], list[str]]:
+    """The cuts of the cohort page (for :func:`label_customers`), and why any is left out.
+
+    - **Acquisition channel**: ``customers.acquisition_channel`` (customers
+      without a row or a value: ``unknown``);
+    - **First order discounted**: the first completed order's ``discount`` > 0;
+    - **Loyalty membership**: a ``loyalty_members`` row joined before ``end``.
+
+    A cut whose table or column is missing is left out, with a one-line note
+    naming what would enable it; the rest of the page is unaffected.
+
+    Returns
+    -------
+    tuple
+        ``{title: cut}`` in page order, and the notes.
+    """
+    cuts: dict[str, nw.LazyFrame | nw.Expr] = {}
+    notes: list[str] = []
+    if not wh.has("customers"):
+        notes.append(
+            "Acquisition channel: left out, the warehouse has no customers table "
+            "(add one with an acquisition_channel column)."
+        )
+    elif "acquisition_channel" not in wh.columns("customers"):
+        notes.append(
+            "Acquisition channel: left out, the customers table has no acquisition_channel column."
+        )
+    else:
+        cuts["Acquisition channel"] = wh.table("customers").select(
+            "customer_id", nw.col("acquisition_channel").alias("segment")
+        )
+    if "discount" in orders.collect_schema():
+        cuts["First order discounted"] = (
+            nw.when(nw.col("first_discount"))
+            .then(nw.lit("discounted first order"))
+            .otherwise(nw.lit("full price first order"))
+        )
+    else:
+        notes.append("First order discounted: left out, the orders table has no discount column.")
+    if wh.has("loyalty_members"):
+        members = wh.table("loyalty_members", end=end).group_by("customer_id").agg(nw.len())
+        cuts["Loyalty membership"] = members.select(
+            "customer_id", nw.lit("member").alias("segment")
+        )
+    else:
+        notes.append("Loyalty membership: left out, the warehouse has no loyalty_members table.")
+    return cuts, notes
+
+
 def cohort_activity(
     orders: nw.LazyFrame,
     firsts: nw.LazyFrame,
@@ -498,6 +552,31 @@ class CohortMatrices:
     revenue_retention: pd.DataFrame
     orders_per_customer: pd.DataFrame
     cumulative_revenue_per_customer: pd.DataFrame
+
+
+def shown_cohorts(matrices: CohortMatrices, *, min_size: int, n: int) -> CohortMatrices:
+    """The ``n`` latest cohorts with at least ``min_size`` customers (the page's matrices).
+
+    Raises
+    ------
+    SectionUnavailable
+        No cohort at all (no registered customer has a completed order), or
+        none with ``min_size`` customers.
+    """
+    size = matrices.size
+    keep = size[size >= min_size].index[-n:]
+    if len(keep) == 0:
+        if len(size) == 0 or size.sum() == 0:
+            raise SectionUnavailable(
+                "no registered customer has a completed order up to the end of the report "
+                "month, so there is no cohort to follow (guest orders carry no customer id)."
+            )
+        raise SectionUnavailable(
+            f"no cohort has {min_size:,} customers or more yet (the largest has "
+            f"{int(size.max()):,}); smaller cohorts are too noisy to show "
+            "(cohorts.min_cohort_size)."
+        )
+    return CohortMatrices(*(getattr(matrices, f.name).loc[keep] for f in fields(CohortMatrices)))
 
 
 def _index_of(when: pd.Timestamp, period: Period) -> int:
@@ -674,7 +753,7 @@ def same_cohorts_a_year_earlier(
         earlier = cohort - lag
         row = {"cohort": cohort, "year_earlier": earlier}
         for k in ks:
-            now = values.get(k)
+            now = values.get(k, np.nan)  # k not observed yet for any cohort
             then = (
                 retention.loc[earlier, k]
                 if earlier in retention.index and k in retention.columns

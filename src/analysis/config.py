@@ -47,6 +47,10 @@ class ClvParams(_Strict):
     horizon_months: int = Field(gt=0)
     monthly_discount_rate: float = Field(ge=0, lt=1)
     holdout_days: int = Field(gt=0)
+    holdout_share: float = Field(gt=0, le=0.5)
+    min_customers: int = Field(ge=1)
+    min_repeat_customers: int = Field(ge=1)
+    min_history_days: int = Field(ge=2)
     comparison_customers: int | None = Field(gt=0)
     top_customers: int = Field(gt=0)
 

@@ -16,7 +16,10 @@ from analysis.config import Params, load_params
 from analysis.plots import month_label, set_theme
 from analysis.warehouse import StoreWarehouse, month_bounds, parse_month
 
-__all__ = ["SectionContext", "section_context"]
+__all__ = ["THIN_MONTH_SHARE", "SectionContext", "section_context"]
+
+THIN_MONTH_SHARE = 0.1
+"""A report month with fewer orders than this share of a typical month gets a warning."""
 
 
 @dataclass
@@ -58,6 +61,31 @@ class SectionContext:
     def month_title(self) -> str:
         """The report month as people read it (Thai and B.E. when the store asks)."""
         return month_label(self.month, self.params.language, self.params.buddhist_era)
+
+    def data_warnings(self) -> list[str]:
+        """Sentences a reader must see before trusting this month's numbers.
+
+        A report month whose orders (any status) are fewer than
+        :data:`THIN_MONTH_SHARE` of the median month among the (up to) 12
+        months before it with orders: an export that ends early, a shop that
+        paused. Needs at least 3 such earlier months to judge. The month is
+        still reported (the analyst chose it, or it is the last complete one).
+        """
+        counts = self.warehouse.orders_by_month(self.end)
+        now = int(counts.get(self.month, 0))
+        earlier = counts[counts.index < self.month].tail(12)
+        if len(earlier) < 3:
+            return []
+        typical = float(earlier.median())
+        if now >= THIN_MONTH_SHARE * typical:
+            return []
+        return [
+            f"{self.month_title} holds only {now:,} order{'s' if now != 1 else ''}, "
+            f"{now / typical:.1%} of a typical month (median {typical:,.0f} over the previous "
+            f"{len(earlier)} months with orders): the data may end early in the month or the "
+            "store paused, so this month's figures and their changes are not comparable with "
+            "earlier months. Choose an earlier month (MONTH=YYYY-MM) for a full picture."
+        ]
 
     def months_back(self, n: int) -> str:
         """The month ``n`` months before the report month, as ``YYYY-MM``."""

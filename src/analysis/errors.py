@@ -27,7 +27,9 @@ class AnalysisError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message
+        # The hint travels with the text: a notebook cell's error output keeps only
+        # str(exc), and the report run splits the hint off again.
+        return f"{self.message}\nhint: {self.hint}" if self.hint else self.message
 
 
 class ConfigError(AnalysisError):
@@ -40,3 +42,30 @@ class DataError(AnalysisError):
 
 class ReportError(AnalysisError):
     """A report run failed (a notebook raised); the previous report is untouched."""
+
+
+class SectionUnavailable(Exception):
+    """A report section cannot be computed from this store's data.
+
+    Not a bug and not bad input: too little history, a missing table, a model
+    that does not fit. Metric code raises it with a reason a store manager can
+    read ("not enough history yet: needs …, this store has …"); the report run
+    turns it into that section's page text and a warning in the executive
+    summary, and the report still publishes. In JupyterLab the cell shows the
+    reason without a traceback.
+
+    Parameters
+    ----------
+    reason
+        One or two sentences: what the section needs and what the store has.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"Section not available: {self.reason}"]

@@ -901,14 +901,16 @@ def scorecard(
         {p.label: h for p, h in zip(periods, heroes, strict=True)}, dtype=object
     )
     optional = ("sessions", "carts", "marketing_spend", "surveys", "customers", "loyalty_members")
-    missing = [t for t in optional if not wh.has(t)]
+    usable = {t: wh.has(t) for t in optional}
+    usable["carts"] = "order_id" in wh.columns("carts")  # a null order_id = abandoned
+    missing = [t for t in optional if not usable[t]]
     lo_date = parse_month(periods[2].month)
     if wh.has("sessions"):
         sessions = wh.table("sessions", start=lo_date, end=current.end)
         values["conversion_rate"] = conversion_metrics(sessions, per["placed_orders"], periods)[
             "conversion_rate"
         ]
-    if wh.has("carts"):
+    if usable["carts"]:
         values["cart_abandonment_rate"] = cart_metrics(
             wh.table("carts", start=periods[2].start, end=current.end), periods
         )["cart_abandonment_rate"]
@@ -1143,7 +1145,7 @@ def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataF
     if wh.has("sessions"):
         out = out.join(_monthly_total(wh.table("sessions", start=lo_date, end=end), "sessions"))
         out["conversion_rate"] = (out["placed_orders"] / out["sessions"]).where(out["sessions"] > 0)
-    if wh.has("carts"):
+    if "order_id" in wh.columns("carts"):
         c = (
             wh.table("carts", start=start, end=end)
             .with_columns(local_month("created_at", tz).alias("month"))

@@ -12,9 +12,11 @@ import datetime as dt
 
 import narwhals as nw
 
+from analysis.errors import SectionUnavailable
 from analysis.frames import completed, count_distinct
+from analysis.warehouse import StoreWarehouse
 
-__all__ = ["latest_experiment", "experiment_outcomes", "arm_summary"]
+__all__ = ["arm_summary", "experiment_outcomes", "latest_experiment", "report_experiment"]
 
 
 def latest_experiment(experiments: nw.LazyFrame) -> str | None:
@@ -27,6 +29,41 @@ def latest_experiment(experiments: nw.LazyFrame) -> str | None:
         .collect()
     )
     return None if len(row) == 0 else str(row["experiment_id"][0])
+
+
+def report_experiment(
+    wh: StoreWarehouse, end: dt.datetime, experiment_id: str | None = None
+) -> tuple[nw.LazyFrame, str]:
+    """The experiments table up to ``end`` and the experiment the report reads.
+
+    ``experiment_id`` (``loyalty.experiment_id``) or, when None, the most recent
+    experiment (:func:`latest_experiment`).
+
+    Raises
+    ------
+    SectionUnavailable
+        No experiments table, no assignment before ``end``, or the named
+        experiment has none.
+    """
+    if not wh.has("experiments"):
+        raise SectionUnavailable(
+            "no experiment data: add an experiments table (one row per customer assigned "
+            "to a variant: experiment_id, customer_id, variant, assigned_at) to compare arms."
+        )
+    experiments = wh.table("experiments", end=end)
+    chosen = experiment_id or latest_experiment(experiments)
+    if chosen is None:
+        raise SectionUnavailable(
+            "no customer was assigned to an experiment before the end of the report month."
+        )
+    if experiment_id is not None:
+        found = experiments.filter(nw.col("experiment_id") == experiment_id).head(1).collect()
+        if len(found) == 0:
+            raise SectionUnavailable(
+                f"experiment {experiment_id!r} (loyalty.experiment_id) has no assignment "
+                "before the end of the report month."
+            )
+    return experiments, chosen
 
 
 def experiment_outcomes(

@@ -17,10 +17,12 @@ from __future__ import annotations
 import datetime as dt
 
 import narwhals as nw
+import pandas as pd
 
+from analysis.errors import SectionUnavailable
 from analysis.frames import completed
 
-__all__ = ["rfm_table", "ntile"]
+__all__ = ["rfm_scores", "rfm_table", "ntile"]
 
 
 def ntile(key: str, n: int, tie_break: str = "customer_id") -> nw.Expr:
@@ -97,3 +99,22 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
         )
         .sort("customer_id")
     )
+
+
+def rfm_scores(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) -> pd.DataFrame:
+    """:func:`rfm_table` collected (one row per customer: a small result).
+
+    Raises
+    ------
+    SectionUnavailable
+        No registered customer has a completed order in the window (a store of
+        guest orders only, or none in the last ``window_days`` days).
+    """
+    rfm = rfm_table(orders, as_of, window_days).collect().to_pandas()
+    if rfm.empty:
+        raise SectionUnavailable(
+            f"no registered customer has a completed order in the {window_days:,} days up to "
+            "the end of the report month, so there is nobody to score (guest orders carry no "
+            "customer id)."
+        )
+    return rfm

@@ -90,7 +90,7 @@ def test_fit_equals_lifetimes(cdnow, name, cls):
     fit = M.fit_model(cdnow, name, time_unit_days=7)
     ref = lifetimes_fit(getattr(lt, cls), cdnow)
     assert fit.n_customers == 2357 and fit.n_rows_fitted == 1016  # 2,357 histories, 1,016 distinct
-    assert not fit.retried and fit.penalizer == 0 and not fit.at_boundary
+    assert not fit.retried and fit.penalizer == 0
     for key, value in params_of(ref).items():
         assert fit.params[key] == pytest.approx(value, rel=TOL_LIFETIMES), key
     se = ref.summary["se(coef)"]
@@ -321,8 +321,9 @@ def test_compare_models_cdnow(cdnow_cal_holdout):
     assert comp.beats_naive and rmse[comp.chosen] < rmse["naive"]
     table = comp.table()
     assert table.loc[comp.chosen, "chosen"] and list(table.index) == [*M.MODEL_NAMES, "naive"]
-    named = M.compare_models(ch, requested="pareto", models=["pareto"], time_unit_days=7)
-    assert named.chosen == "pareto" and "named in params" in named.notes[-1]
+    named = M.compare_models(ch, requested="pareto", time_unit_days=7)
+    assert named.chosen == "pareto" and "named in clv.model" in named.notes[-1]
+    assert set(named.fits) == {"pareto"}  # a named model skips the comparison
 
     chart = M.calibration_vs_holdout(comp, ch, max_frequency=3)
     bucket = ch["frequency_cal"].clip(upper=3)
@@ -377,7 +378,7 @@ def test_penalizer_retry_on_a_real_failure():
     with pytest.raises(lt.utils.ConvergenceError):
         lifetimes_fit(lt.BetaGeoFitter, frame)  # the unpenalised MLE does not exist
     fit = M.fit_model(frame, "bgnbd")
-    assert fit.retried and fit.penalizer == 0.001 and not fit.at_boundary
+    assert fit.retried and fit.penalizer == 0.001
     assert "unpenalised: did not converge" in fit.note and "kept penalizer 0.001" in fit.note
     ref = lifetimes_fit(lt.BetaGeoFitter, frame, penalizer_coef=0.001)
     for key, value in params_of(ref).items():
@@ -417,26 +418,58 @@ def test_every_attempt_failing_is_an_error_and_left_out(cdnow_cal_holdout, monke
         return real(name, penalizer)
 
     monkeypatch.setattr(M, "_new_fitter", broken)
-    with pytest.raises(M.ModelFitError, match="no attempt gave finite parameters"):
+    with pytest.raises(M.ModelFitError, match="MBG/NBD does not fit this history"):
         M.fit_model(cdnow_cal_holdout, "mbgnbd", suffix="_cal", time_unit_days=7)
     comp = M.compare_models(cdnow_cal_holdout, time_unit_days=7)
     assert set(comp.fits) == {"bgnbd", "pareto"}
     assert any(n.startswith("MBG/NBD left out") for n in comp.notes)
-    with pytest.raises(M.ModelFitError, match="could not be fitted"):
+    with pytest.raises(
+        M.ModelFitError, match="the model named in clv.model, MBG/NBD, does not fit"
+    ):
         M.compare_models(cdnow_cal_holdout, requested="mbgnbd", time_unit_days=7)
 
 
-def test_boundary_fit_is_kept_and_reported():
-    """Poisson buyers who never drop out: BG/NBD's a runs to 0 under every penalizer."""
+def clockwork_customers(n: int = 500, every: int = 30) -> pd.DataFrame:
+    """Customers who buy exactly every ``every`` days and never stop: less spread than
+    any Poisson process, so BG/NBD's r and alpha run off to infinity and a, b to 0."""
+    T = np.random.default_rng(1).uniform(60, 365, n).round()
+    f = np.floor(T / every)
+    return pd.DataFrame({"frequency": f, "recency": f * every, "T": T})
+
+
+def test_boundary_fit_is_never_kept():
+    with pytest.raises(M.ModelFitError, match="BG/NBD does not fit this history") as err:
+        M.fit_model(clockwork_customers(), "bgnbd")
+    text = str(err.value)
+    for attempt in ("unpenalised:", "unpenalised, second start:", "penalizer 0.1:"):
+        assert attempt in text, attempt
+    assert "at the boundary (a=" in text and "hint: " in text
+
+
+def test_second_start_rescues_a_fit_that_did_not_converge():
+    """Poisson buyers who never drop out: lifetimes' usual start does not converge;
+    the second start does, inside the boundary, with finite predictions."""
     rng = np.random.default_rng(1)
     T = rng.uniform(30, 365, 2000).round()
     f = rng.poisson(0.05 * T).astype(float)
     recency = np.where(f > 0, np.maximum(np.round(T * rng.beta(f + (f == 0), 1)), 1), 0)
     fit = M.fit_model(pd.DataFrame({"frequency": f, "recency": recency, "T": T}), "bgnbd")
-    assert fit.at_boundary and fit.params["a"] < M.BOUNDARY[0]
-    assert "every attempt left a parameter at the boundary" in fit.note
+    assert fit.retried and fit.penalizer == 0
+    assert (
+        "unpenalised: did not converge" in fit.note and "kept unpenalised, second start" in fit.note
+    )
+    assert fit.params["r"] / fit.params["alpha"] == pytest.approx(0.05, rel=0.1)  # planted rate
     alive = M.probability_alive(fit, f, recency, T)
-    assert np.isfinite(alive).all() and alive.min() > 0.99  # no drop-out: all alive
+    assert np.isfinite(alive).all()
+
+
+def test_no_model_fitting_leaves_nothing_to_choose(cdnow_cal_holdout, monkeypatch):
+    def broken(name, penalizer):
+        raise lt.utils.ConvergenceError("never")
+
+    monkeypatch.setattr(M, "_new_fitter", broken)
+    with pytest.raises(M.ModelFitError, match="no purchase model could be fitted"):
+        M.compare_models(cdnow_cal_holdout, time_unit_days=7)
 
 
 def test_bad_summary_rows_are_named():
@@ -532,7 +565,7 @@ def test_demo_continuous_time_fit_recovers_planted_bgnbd(demo):
     summary = continuous_summary(demo.done, truth["history"]["end_utc"])
     assert len(summary) == truth["n_customers"] == demo.customers == 20_000
     fit = M.fit_model(summary, "bgnbd")
-    assert not fit.retried and not fit.at_boundary
+    assert not fit.retried
     for key in ("r", "alpha", "a", "b"):
         planted = truth["bgnbd"][key]
         z = (fit.params[key] - planted) / fit.standard_errors[key]

@@ -14,8 +14,14 @@ import pytest
 from analysis import privacy
 from analysis.clv import models as M
 from analysis.clv import plotting
-from analysis.clv.section import clv_findings, clv_headlines, clv_section, top_customers
-from analysis.errors import DataError
+from analysis.clv.section import (
+    clv_findings,
+    clv_headlines,
+    clv_section,
+    holdout_length,
+    top_customers,
+)
+from analysis.errors import SectionUnavailable
 from analysis.report.headlines import record_headlines
 from analysis.warehouse import StoreWarehouse
 
@@ -139,12 +145,88 @@ def test_top_customers_ties_and_pseudonyms_by_hand():
     assert top.loc[ids["d"], "days_since_last"] == 1 and top.loc[ids["b"], "purchase_days"] == 3
 
 
-def test_short_history_is_a_clear_error(demo):
+def test_holdout_adapts_to_the_history():
+    # 540 days of history: a third is 180 days, so the 180-day holdout is kept whole.
+    assert holdout_length(540, 180, 1 / 3) == 180
+    # 92 days (three months): a third is 30.67 -> 30 days, not 180.
+    assert holdout_length(92, 180, 1 / 3) == 30
+    assert holdout_length(2, 180, 1 / 3) == 1  # never zero
+
+
+def test_short_history_gets_a_proportional_holdout(demo):
+    """A 500-day holdout on a history of T_max + 1 days is cut to a third of it."""
     wh = StoreWarehouse(demo.root, demo.store, demo.tz)
-    with pytest.raises(DataError, match="too short for a 500-day holdout"):
+    history = int(demo.full["T"].max()) + 1
+    s = clv_section(
+        wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=500,
+        horizon_months=12, monthly_discount_rate=0.01, model="bgnbd",
+    )  # fmt: skip
+    assert (s.observation_end - s.calibration_end).days == history // 3 < 500
+    assert set(s.comparison.fits) == {"bgnbd"}  # a named model is not compared
+
+
+def test_too_young_or_too_small_a_store_is_unavailable(demo):
+    wh = StoreWarehouse(demo.root, demo.store, demo.tz)
+    history = int(demo.full["T"].max()) + 1
+    repeaters = int((demo.full["frequency"] > 0).sum())
+
+    def reason(**limits) -> str:
+        with pytest.raises(SectionUnavailable) as err:
+            clv_section(
+                wh.table("orders"), observation_end=demo.end, timezone=demo.tz,
+                holdout_days=180, horizon_months=12, monthly_discount_rate=0.01, **limits,
+            )  # fmt: skip
+        return err.value.reason
+
+    assert reason(min_customers=30_000) == (
+        "not enough history yet: needs at least 30,000 customers with completed orders "
+        "(this store has 20,000)."
+    )
+    assert reason(min_history_days=5_000) == (
+        f"not enough history yet: needs at least 5,000 days of order history "
+        f"(this store has {history:,})."
+    )
+    assert reason(min_customers=30_000, min_repeat_customers=19_000, min_history_days=5_000) == (
+        "not enough history yet: needs at least 30,000 customers with completed orders "
+        f"(this store has 20,000), 19,000 customers who came back on another day (this store "
+        f"has {repeaters:,}) and 5,000 days of order history (this store has {history:,})."
+    )
+
+
+def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
+    """The chosen model's fit on every customer fails: the next-best model is used."""
+    wh = StoreWarehouse(demo.root, demo.store, demo.tz)
+    real = M.fit_model
+    calls = []
+
+    def failing_final(summary, name, **kwargs):
+        calls.append(name)
+        if "start" in kwargs and name == "bgnbd":  # the refit on the whole history
+            raise M.ModelFitError("BG/NBD does not fit this history (planted)")
+        return real(summary, name, **kwargs)
+
+    monkeypatch.setattr(M, "fit_model", failing_final)
+    s = clv_section(
+        wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
+        horizon_months=12, monthly_discount_rate=0.01, comparison_customers=4_000, seed=5,
+    )  # fmt: skip
+    ranked = sorted(
+        (x for x in s.comparison.scores if x.model in ("mbgnbd", "pareto")), key=lambda x: x.rmse
+    )
+    assert s.fit.name == s.comparison.chosen == ranked[0].model
+    assert any("BG/NBD on the whole history" in n and "Using" in n for n in s.notes)
+    assert np.isfinite(s.predictions["clv"]).all()
+
+    def always_failing(summary, name, **kwargs):
+        if "start" in kwargs:
+            raise M.ModelFitError(f"{M.MODEL_LABELS[name]} does not fit this history (planted)")
+        return real(summary, name, **kwargs)
+
+    monkeypatch.setattr(M, "fit_model", always_failing)
+    with pytest.raises(SectionUnavailable, match="no purchase model fits this store's whole"):
         clv_section(
-            wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=500,
-            horizon_months=12, monthly_discount_rate=0.01,
+            wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
+            horizon_months=12, monthly_discount_rate=0.01, comparison_customers=4_000, seed=5,
         )  # fmt: skip
 
 

@@ -27,4 +27,21 @@ def project(tmp_path_factory) -> Path:
     for name in ("kpis", "cohorts"):
         nbformat.write(section_notebook(name), notebooks / f"{name}.ipynb")
     nbformat.write(section_notebook("boom", fail=True), notebooks / "boom.ipynb")
+    nbformat.write(
+        section_notebook(
+            "gone",
+            raise_code="from analysis.errors import SectionUnavailable\n"
+            "print('SHOWN_BEFORE_STOP')\n"
+            "raise SectionUnavailable('needs 3 months <b>of</b> history; this store has 1')\n",
+        ),
+        notebooks / "gone.ipynb",
+    )
+    nbformat.write(
+        section_notebook(
+            "hinted",
+            raise_code="from analysis.errors import DataError\n"
+            "raise DataError('history too short', hint='lower clv.holdout_days')\n",
+        ),
+        notebooks / "hinted.ipynb",
+    )
     return root

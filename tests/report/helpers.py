@@ -40,7 +40,9 @@ def write_orders(warehouse: Path, store: str, n: int = 30) -> Path:
     return path
 
 
-def section_notebook(section: str, *, fail: bool = False) -> nbformat.NotebookNode:
+def section_notebook(
+    section: str, *, fail: bool = False, raise_code: str | None = None
+) -> nbformat.NotebookNode:
     """A section notebook: parameters, Thai markdown and print, stderr noise, a figure, headlines."""
     params = new_code_cell(PARAMETERS)
     params.metadata["tags"] = ["parameters"]
@@ -57,6 +59,8 @@ def section_notebook(section: str, *, fail: bool = False) -> nbformat.NotebookNo
     ]
     if fail:
         cells.append(new_code_cell("raise ValueError('planted failure')"))
+    if raise_code:
+        cells.append(new_code_cell(raise_code))
     cells += [
         new_code_cell(
             "import matplotlib.pyplot as plt\n"

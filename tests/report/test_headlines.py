@@ -72,14 +72,24 @@ def test_cards_and_findings_reach_the_index():
     card = {"key": "revenue", "label": "ยอดขาย", "value": "฿1,234", "change": "+9.6%",
             "direction": "up", "good": True}  # fmt: skip
     payload = record_headlines(
-        "kpis", {"revenue": 1234.0}, cards=[card], findings=["Revenue +10%."]
+        "kpis",
+        {"revenue": 1234.0},
+        cards=[card],
+        findings=["Revenue +10%."],
+        warnings=["Only 1 order <this month>."],
     )
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
     cell.outputs = [nbformat.v4.new_output("display_data", data={HEADLINES_MIME: dict(payload)})]
     nb.cells = [cell]
     summaries = read_summaries(nb)
-    assert summaries == {"kpis": {"cards": [card], "findings": ["Revenue +10%."]}}
+    assert summaries == {
+        "kpis": {
+            "cards": [card],
+            "findings": ["Revenue +10%."],
+            "warnings": ["Only 1 order <this month>."],
+        }
+    }
     html = render_report_index(
         title="ร้าน", store="shop", month="2026-10", sections=["kpis"],
         summaries=summaries, generated_at="now",
@@ -87,6 +97,8 @@ def test_cards_and_findings_reach_the_index():
     summary = html[html.index("Executive summary") : html.index("Sections")]
     assert "ยอดขาย" in summary and "฿1,234" in summary and "▲ +9.6%" in summary
     assert 'class="change good"' in summary and "<li>Revenue +10%.</li>" in summary
+    warnings = html[html.index('<section class="warnings">') : html.index("Executive summary")]
+    assert "Key performance indicators</a>: Only 1 order &lt;this month&gt;." in warnings
 
 
 def test_bad_cards_are_refused():

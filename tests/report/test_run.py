@@ -130,7 +130,7 @@ def test_failed_notebook_leaves_previous_report_untouched(project, built):
     store_dir = project / "reports" / "shop-a"
     with pytest.raises(ReportError) as info:
         build_report("shop-a", root=project, sections=("kpis", "boom"), kernel_name=KERNEL)
-    message = str(info.value)
+    message = info.value.message
     assert "\n" not in message
     # cells: markdown, parameters, prints, raise -> 4th cell; In [4] counts the injected cell
     assert message == "boom.ipynb: cell 4 (In [4]) raised ValueError: planted failure"
@@ -138,6 +138,51 @@ def test_failed_notebook_leaves_previous_report_untouched(project, built):
     assert info.value.notebook == "boom" and "planted failure" in info.value.traceback
     assert snapshot(built[0]) == before
     assert sorted(p.name for p in store_dir.iterdir()) == [MONTH]  # temp folder removed
+
+
+def test_unavailable_section_publishes_with_its_reason(project, tmp_path):
+    """A section that raises SectionUnavailable becomes a page with the reason (escaped),
+    a warning in the index and the manifest, and the report is published."""
+    messages: list[str] = []
+    path = build_report(
+        "shop-b",
+        root=project,
+        sections=("kpis", "gone"),
+        kernel_name=KERNEL,
+        reports_dir=tmp_path,
+        progress=messages.append,
+    )
+    reason = "needs 3 months <b>of</b> history; this store has 1"
+    page = (path / "gone.html").read_text(encoding="utf-8")
+    assert "SHOWN_BEFORE_STOP" in page  # what the cell displayed before it stopped
+    assert "<strong>Not available.</strong> needs 3 months &lt;b&gt;of&lt;/b&gt; history" in page
+    assert "Traceback" not in page and "SectionUnavailable" not in page
+    assert "papermill" not in page.lower()
+    # the cells after the stop never ran and are not on the page (the chart, the headlines)
+    assert "<img" not in page
+    index = (path / "index.html").read_text(encoding="utf-8")
+    assert 'class="warnings"' in index
+    assert '<a href="gone.html">Gone</a>: needs 3 months &lt;b&gt;of&lt;/b&gt; history' in index
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warnings"] == {"gone": [reason]}
+    assert "gone" not in manifest["headlines"] and manifest["headlines"]["kpis"]["orders"] == 30
+    assert f"shop-b {MONTH}: gone: warning: {reason}" in messages
+    audit = nbformat.read(path / "executed" / "gone.ipynb", as_version=4)
+    assert not any(
+        o.get("output_type") == "error" for c in audit.cells for o in c.get("outputs", [])
+    )
+
+
+def test_a_specific_hint_survives_a_notebook_error(project, tmp_path):
+    with pytest.raises(ReportError) as info:
+        build_report(
+            "shop-b", root=project, sections=("hinted",), kernel_name=KERNEL, reports_dir=tmp_path
+        )
+    assert str(info.value).startswith("hinted.ipynb: cell 4 (In [4]) raised DataError: history")
+    assert info.value.message.endswith("DataError: history too short")
+    assert info.value.hint.startswith("lower clv.holdout_days; then open ")
+    assert "in JupyterLab" in info.value.hint
+    assert not (tmp_path / "shop-b").exists() or not any((tmp_path / "shop-b").iterdir())
 
 
 def test_rebuild_replaces_report_with_identical_metrics(project, built):

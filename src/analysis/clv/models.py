@@ -124,6 +124,19 @@ SELECTION_CRITERION = "rmse"
 CORRELATION_WARNING = 0.3
 PREDICTION_DAYS: tuple[int, ...] = (30, 90, 365)
 
+# The second starting point of a fit (optimiser units: time scaled so the oldest
+# customer has T = 1, spend so its mean is 1), tried after a failed first attempt.
+# BG/NBD and MBG/NBD take log-parameters (r, alpha, a, b), our Pareto/NBD the
+# parameters (r, alpha, s, beta), Gamma-Gamma log-parameters (p, q, v). lifetimes
+# starts every log-parameter at 0.1 (all parameters about 1.1); these start from a slower
+# purchase rate with more heterogeneity and a later drop-out.
+_SECOND_START: dict[str, np.ndarray] = {
+    "bgnbd": np.log([0.5, 0.05, 0.5, 5.0]),
+    "mbgnbd": np.log([0.5, 0.05, 0.5, 5.0]),
+    "pareto": np.asarray([0.5, 0.05, 0.5, 0.5]),
+    "gamma_gamma": np.log([2.0, 3.0, 2.0]),
+}
+
 # Pareto/NBD: rows above which a warm start is first fitted on a fixed subsample.
 _PARETO_WARM_START_ROWS = 20_000
 _PARETO_SEED = 20_261_124
@@ -160,9 +173,8 @@ class ModelFit:
     penalizer
         lifetimes ``penalizer_coef`` of the kept attempt (0 unless retried).
     retried
-        True when the unpenalised attempt failed and a penalised one was kept.
-    at_boundary
-        True when even the kept attempt has a parameter outside ``BOUNDARY``.
+        True when the first attempt failed and a later one (second start or a
+        penalizer) was kept.
     note
         One or more sentences for the report (retries, boundary, failures).
     time_unit_days
@@ -179,7 +191,6 @@ class ModelFit:
     n_rows_fitted: int
     penalizer: float
     retried: bool
-    at_boundary: bool
     note: str
     time_unit_days: float = 1.0
     fitter: Any = field(default=None, repr=False, compare=False)
@@ -204,7 +215,7 @@ class SpendFit:
         Total log-likelihood over the repeat customers fitted, unpenalised.
     n_customers, n_rows_fitted
         Repeat customers with positive spend, and distinct (frequency, monetary) rows.
-    penalizer, retried, at_boundary, note
+    penalizer, retried, note
         As in :class:`ModelFit`.
     correlation
         The frequency-monetary check of the independence assumption.
@@ -222,7 +233,6 @@ class SpendFit:
     n_rows_fitted: int
     penalizer: float
     retried: bool
-    at_boundary: bool
     note: str
     correlation: SpendCorrelation
     population_mean_spend: float
@@ -313,6 +323,15 @@ class ModelComparison:
     notes: tuple[str, ...]
     predictions: pd.DataFrame = field(repr=False, compare=False)
     sample_of: int | None = None
+
+    def ranked(self) -> list[str]:
+        """Fitted models, best first: ``chosen``, then the others by ``criterion``
+        (ties in ``MODEL_NAMES`` order). The fallbacks when a final fit fails."""
+        others = sorted(
+            (s for s in self.scores if s.model in self.fits and s.model != self.chosen),
+            key=lambda s: (getattr(s, self.criterion), MODEL_NAMES.index(s.model)),
+        )
+        return [self.chosen, *(s.model for s in others)]
 
     def table(self) -> pd.DataFrame:
         """The scores as a frame indexed by model (for the report table)."""
@@ -609,23 +628,35 @@ def _failure(exc: Exception) -> str:
 
 
 def _attempts(
-    run: Callable[[float], _Attempt], penalizers: Sequence[float], what: str
-) -> tuple[_Attempt, float, bool, bool, str]:
-    """Run ``run(penalizer)`` unpenalised, then along ``penalizers`` until one passes.
+    run: Callable[[float, bool], _Attempt], penalizers: Sequence[float], what: str
+) -> tuple[_Attempt, float, bool, str]:
+    """Try a fit until one attempt passes; never keep a degenerate one.
 
-    Returns the kept attempt, its penalizer, retried, at_boundary and the note.
-    An attempt passes when it raised nothing and its parameters (optimiser
-    units) and log-likelihood are finite and every parameter is inside
-    ``BOUNDARY``. When none passes, the finite attempt with the highest
-    (unpenalised) log-likelihood is kept and flagged at the boundary.
+    ``run(penalizer, other_start)`` fits once. The attempts, in order: no
+    penalizer from the usual start, no penalizer from ``other_start`` (a second,
+    fixed starting point: an optimiser that wandered off from the first may
+    converge from another), then each of ``penalizers`` from the usual start.
+    An attempt passes when it raised nothing, its parameters (optimiser units)
+    and log-likelihood are finite and every parameter lies inside
+    ``BOUNDARY``. Returns the first passing attempt, its penalizer, whether it
+    was a retry, and the note.
+
+    Raises
+    ------
+    ModelFitError
+        No attempt passed; the message lists what each attempt did (a fit whose
+        parameters run to the boundary is never published: its predictions are
+        degenerate, e.g. no customer ever drops out).
     """
     notes: list[str] = []
-    finite: list[tuple[float, float, _Attempt, str]] = []
-    for penalizer in (0.0, *penalizers):
+    schedule = [(0.0, False), (0.0, True), *((p, False) for p in penalizers)]
+    for penalizer, other_start in schedule:
         label = "unpenalised" if penalizer == 0 else f"penalizer {penalizer:g}"
+        if other_start:
+            label += ", second start"
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints failures
-                attempt = run(penalizer)
+                attempt = run(penalizer, other_start)
         except Exception as exc:
             notes.append(f"{label}: {_failure(exc)}")
             continue
@@ -635,27 +666,19 @@ def _attempts(
         outside = _outside_boundary(attempt.scaled, attempt.names)
         if outside:
             notes.append(f"{label}: at the boundary ({', '.join(outside)})")
-            finite.append((-attempt.log_likelihood, penalizer, attempt, ", ".join(outside)))
             continue
-        if penalizer == 0:
-            return attempt, penalizer, False, False, f"{what}: fitted without penalizer."
+        if not notes:
+            return attempt, penalizer, False, f"{what}: fitted without penalizer."
+        shrink = ", which shrinks the parameters slightly" if penalizer > 0 else ""
         note = (
-            f"{what}: the unpenalised fit was unusable, so it was refitted with a penalizer "
-            f"({'; '.join(notes)}; kept {label}, which shrinks the parameters slightly)."
+            f"{what}: the first fit was unusable, so it was refitted "
+            f"({'; '.join(notes)}; kept {label}{shrink})."
         )
-        return attempt, penalizer, True, False, note
-    if finite:
-        _, penalizer, attempt, outside = min(finite, key=lambda item: item[:2])
-        label = "unpenalised" if penalizer == 0 else f"penalizer {penalizer:g}"
-        note = (
-            f"{what}: every attempt left a parameter at the boundary ({'; '.join(notes)}); "
-            f"kept the {label} fit (highest likelihood; {outside}): the data barely "
-            "identify this parameter, e.g. no sign of drop-out."
-        )
-        return attempt, penalizer, penalizer > 0, True, note
+        return attempt, penalizer, True, note
     raise ModelFitError(
-        f"{what}: no attempt gave finite parameters ({'; '.join(notes)})",
-        hint="check the RFM summary (enough repeat customers?) or choose another model",
+        f"{what} does not fit this history ({'; '.join(notes)})",
+        hint="the data barely identify the model (e.g. no sign of customers dropping out); "
+        "another model, more history or more repeat customers may fit",
     )
 
 
@@ -705,16 +728,17 @@ def fit_model(
 
     initial = None if start is None else _initial_params(name, start, t)
 
-    def run(penalizer: float) -> _Attempt:
+    def run(penalizer: float, other_start: bool) -> _Attempt:
         fitter = _new_fitter(name, penalizer)
         with quiet_lifetimes(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            fitter.fit(f, r, t, weights=w, initial_params=initial)
+            first = _SECOND_START[name] if other_start else initial
+            fitter.fit(f, r, t, weights=w, initial_params=first)
         params = {str(k): float(v) for k, v in fitter.params_.items()}
         ll = rfm_log_likelihood(name, params, f, r, t, w)
         return _Attempt(fitter, _scaled_params(name, fitter), list(fitter.params_.index), ll)
 
-    attempt, penalizer, retried, boundary, note = _attempts(run, penalizers, MODEL_LABELS[name])
+    attempt, penalizer, retried, note = _attempts(run, penalizers, MODEL_LABELS[name])
     fitter = attempt.fitter
     se = _standard_errors(fitter)
     if se is None and name != "pareto":
@@ -728,7 +752,6 @@ def fit_model(
         n_rows_fitted=len(unique),
         penalizer=penalizer,
         retried=retried,
-        at_boundary=boundary,
         note=note,
         time_unit_days=time_unit_days,
         fitter=fitter,
@@ -893,7 +916,11 @@ def choose_model(scores: Sequence[HoldoutScore], requested: str = "auto") -> str
                 f"unknown CLV model {requested!r}", hint=f"auto or {', '.join(MODEL_NAMES)}"
             )
         if requested not in {s.model for s in candidates}:
-            raise ModelFitError(f"the requested model {requested} could not be fitted")
+            raise ModelFitError(
+                f"the model named in clv.model, {MODEL_LABELS[requested]}, does not fit "
+                "this history",
+                hint="set clv.model: auto to let the report choose a model that fits",
+            )
         return requested
     if not candidates:
         raise ModelFitError("no purchase model could be fitted")
@@ -962,6 +989,12 @@ def compare_models(
     fits: dict[str, ModelFit] = {}
     predictions = pd.DataFrame(index=cal_holdout.index)
     scores: list[HoldoutScore] = []
+    if requested != "auto":
+        if requested not in MODEL_NAMES:
+            raise AnalysisError(
+                f"unknown CLV model {requested!r}", hint=f"auto or {', '.join(MODEL_NAMES)}"
+            )
+        models = (requested,)  # a named model is scored, not compared
     for name in models:
         try:
             fit = fit_model(
@@ -971,13 +1004,14 @@ def compare_models(
                 time_unit_days=time_unit_days,
                 penalizers=penalizers,
             )
+            predicted = conditional_expected_purchases(fit, x, tx, age, duration)
+            probability_alive(fit, x, tx, age)  # finite, or the model is left out
         except ModelFitError as exc:
             notes.append(f"{MODEL_LABELS[name]} left out: {exc.message}")
             continue
         fits[name] = fit
-        if fit.retried or fit.at_boundary:
+        if fit.retried:
             notes.append(fit.note)
-        predicted = conditional_expected_purchases(fit, x, tx, age, duration)
         predictions[name] = predicted
         scores.append(score_holdout(name, predicted, actual, fit.log_likelihood))
     naive = naive_holdout_purchases(x, age, duration)
@@ -988,7 +1022,11 @@ def compare_models(
     by_name = {s.model: s for s in scores}
     crit = SELECTION_CRITERION
     beats = getattr(by_name[chosen], crit) < getattr(by_name["naive"], crit)
-    how = "lowest per-customer holdout RMSE" if requested == "auto" else "named in params"
+    how = (
+        "lowest per-customer holdout RMSE"
+        if requested == "auto"
+        else "named in clv.model, so the other models were not fitted"
+    )
     notes.append(
         f"Chosen model: {MODEL_LABELS[chosen]} ({how}; RMSE {by_name[chosen].rmse:.3f} vs "
         f"naive baseline {by_name['naive'].rmse:.3f} purchases per customer)."
@@ -1078,11 +1116,12 @@ def fit_spend(
     f, m, w = (unique[c].to_numpy() for c in ("frequency", "monetary_value", "weights"))
     scale = float(np.dot(w, m) / w.sum())
 
-    def run(penalizer: float) -> _Attempt:
+    def run(penalizer: float, other_start: bool) -> _Attempt:
         fitter = lt.GammaGammaFitter(penalizer_coef=penalizer)
         with quiet_lifetimes(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            fitter.fit(f, m / scale, weights=w)
+            first = _SECOND_START["gamma_gamma"] if other_start else None
+            fitter.fit(f, m / scale, weights=w, initial_params=first)
         scaled = fitter.params_.to_numpy(dtype=float, copy=True)
         if np.all(np.isfinite(scaled)) and scaled[1] <= 1:
             raise ValueError(f"q = {scaled[1]:.3g} <= 1: no finite mean spend")
@@ -1096,7 +1135,7 @@ def fit_spend(
             )
         return _Attempt(fitter, scaled, ["p", "q", "v"], float(-nll * w.sum()))
 
-    attempt, penalizer, retried, boundary, note = _attempts(run, penalizers, "Gamma-Gamma")
+    attempt, penalizer, retried, note = _attempts(run, penalizers, "Gamma-Gamma")
     fitter = attempt.fitter
     p, q, v = (float(fitter.params_[k]) for k in ("p", "q", "v"))
     ll = attempt.log_likelihood
@@ -1110,7 +1149,6 @@ def fit_spend(
         n_rows_fitted=len(unique),
         penalizer=penalizer,
         retried=retried,
-        at_boundary=boundary,
         note=note,
         correlation=correlation,
         population_mean_spend=p * v / (q - 1),

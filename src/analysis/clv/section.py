@@ -28,7 +28,7 @@ import datetime as dt
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ from analysis.clv import models as M
 from analysis.clv.summary import rfm_summary
 from analysis.clv.tracking import daily_purchases, tracking_curve
 from analysis.compat import quiet_lifetimes
-from analysis.errors import AnalysisError, DataError
+from analysis.errors import AnalysisError, DataError, SectionUnavailable
 from analysis.privacy import pseudonymous_ids
 
 __all__ = [
@@ -47,7 +47,9 @@ __all__ = [
     "ClvSection",
     "clv_findings",
     "clv_headlines",
+    "check_eligibility",
     "clv_section",
+    "holdout_length",
     "top_customers",
 ]
 
@@ -133,6 +135,10 @@ def clv_section(
     horizon_months: int,
     monthly_discount_rate: float,
     model: str = "auto",
+    holdout_share: float = 1 / 3,
+    min_customers: int = 1,
+    min_repeat_customers: int = 1,
+    min_history_days: int = 2,
     comparison_customers: int | None = None,
     seed: int = 0,
     top_n: int = 20,
@@ -150,8 +156,10 @@ def clv_section(
         Last local day observed (the last day of the report month).
     timezone
         The store's IANA zone (purchase days are its local days).
-    holdout_days
-        Length of the holdout in days (``clv.holdout_days``).
+    holdout_days, holdout_share
+        The holdout is ``holdout_days`` long but at most ``holdout_share`` of
+        the history (:func:`holdout_length`; ``clv.holdout_days``,
+        ``clv.holdout_share``).
     horizon_months, monthly_discount_rate
         CLV horizon (30-day months) and monthly discount rate.
     model
@@ -167,10 +175,16 @@ def clv_section(
         Key for the pseudonyms of the top customers
         (:func:`analysis.privacy.pseudonym_key`); None leaves ``top`` out.
 
+    min_customers, min_repeat_customers, min_history_days
+        Eligibility (:func:`check_eligibility`; ``clv.min_customers``,
+        ``clv.min_repeat_customers``, ``clv.min_history_days``).
+
     Raises
     ------
-    DataError
-        The history is too short for the holdout, or the holdout has no order.
+    SectionUnavailable
+        Too few customers or too short a history, or no purchase model fits
+        (neither on the calibration period nor on the whole history); the
+        reason says which.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -181,55 +195,69 @@ def clv_section(
         timings[name] = now - clock
         clock = now
 
-    calibration_end = observation_end - dt.timedelta(days=holdout_days)
     summary = rfm_summary(orders, observation_end, timezone=timezone)
-    if len(summary) == 0:
-        raise DataError(
-            f"no completed order of a registered customer up to {observation_end}",
-            hint="CLV needs customers with completed orders",
-        )
-    first_day = observation_end - dt.timedelta(days=int(summary["T"].max()))
-    if first_day > calibration_end - dt.timedelta(days=holdout_days):
-        raise DataError(
-            f"the order history ({first_day} to {observation_end}) is too short for a "
-            f"{holdout_days}-day holdout: the calibration period would be shorter than it",
-            hint="lower clv.holdout_days (e.g. a third of the history)",
-        )
+    history_days = int(summary["T"].max()) + 1 if len(summary) else 0
+    check_eligibility(
+        len(summary),
+        int((summary["frequency"] > 0).sum()),
+        history_days,
+        min_customers=min_customers,
+        min_repeat_customers=min_repeat_customers,
+        min_history_days=min_history_days,
+    )
+    holdout_days = holdout_length(history_days, holdout_days, holdout_share)
+    calibration_end = observation_end - dt.timedelta(days=holdout_days)
     cal_holdout = rfm_summary(
         orders, observation_end, timezone=timezone, calibration_end=calibration_end
     )
     lap("summaries")
 
-    comparison = M.compare_models(
-        cal_holdout, requested=model, max_customers=comparison_customers, seed=seed
-    )
-    lap("model_comparison")
-    fit = M.fit_model(summary, comparison.chosen, start=comparison.fits[comparison.chosen].params)
-    notes = list(comparison.notes)
-    if fit.retried or fit.at_boundary:
-        notes.append(f"Refit on the whole history: {fit.note}")
-    lap("final_fit")
-
-    correlation: M.SpendCorrelation | None = None
-    spend: M.SpendFit | None = None
     try:
-        correlation = M.spend_correlation(summary)
-        spend = M.fit_spend(summary)
-        if spend.retried or spend.at_boundary:
-            notes.append(spend.note)
-    except (DataError, M.ModelFitError) as exc:
-        notes.append(f"No spend model, so no CLV in money: {exc.message}")
+        comparison = M.compare_models(
+            cal_holdout, requested=model, max_customers=comparison_customers, seed=seed
+        )
+    except M.ModelFitError as exc:
+        raise SectionUnavailable(
+            f"no purchase model fits this store's history, so no CLV is shown: {exc.message}"
+            + (f" ({exc.hint})" if exc.hint else "")
+        ) from None
+    lap("model_comparison")
+    notes = list(comparison.notes)
+    spend, correlation, spend_note = _spend(summary)
     lap("spend")
-
-    predictions = M.customer_predictions(
-        fit,
-        spend,
-        summary,
-        horizon_months=horizon_months,
-        monthly_discount_rate=monthly_discount_rate,
-    )
+    fit, predictions, failures = None, None, []
+    for name in comparison.ranked():
+        try:
+            fit = M.fit_model(summary, name, start=comparison.fits[name].params)
+            predictions = M.customer_predictions(
+                fit,
+                spend,
+                summary,
+                horizon_months=horizon_months,
+                monthly_discount_rate=monthly_discount_rate,
+            )
+            break
+        except M.ModelFitError as exc:
+            failures.append(f"{M.MODEL_LABELS[name]} on the whole history: {exc.message}")
+            fit = None
+    if fit is None or predictions is None:
+        raise SectionUnavailable(
+            "no purchase model fits this store's whole history, so no CLV is shown: "
+            + "; ".join(failures)
+        )
+    if failures:
+        notes.append("; ".join(failures) + f". Using {fit.label}, the best of the models that fit.")
+    if fit.name != comparison.chosen:
+        scores = {x.model: getattr(x, comparison.criterion) for x in comparison.scores}
+        comparison = replace(
+            comparison, chosen=fit.name, beats_naive=bool(scores[fit.name] < scores["naive"])
+        )
+    if fit.retried:
+        notes.append(f"Refit on the whole history: {fit.note}")
+    if spend_note:
+        notes.append(spend_note)
     totals = M.clv_totals(predictions["clv"]) if spend is not None else None
-    lap("predictions")
+    lap("fit_and_predictions")
 
     holdout_by_frequency = M.calibration_vs_holdout(comparison, cal_holdout)
     calibration_fit = comparison.fits[comparison.chosen]
@@ -245,7 +273,8 @@ def clv_section(
         calibration_end=calibration_end,
     )  # fmt: skip
     if len(tracking) and not np.isfinite(tracking["expected_cumulative"]).all():
-        raise M.ModelFitError(f"{calibration_fit.label}: the tracking curve is not finite")
+        notes.append(f"{calibration_fit.label}: the tracking curve is not finite and is not shown.")
+        tracking = tracking.iloc[0:0]
     age = float(min(MATRIX_AGE_DAYS, summary["T"].max()))
     top_frequency = int(np.ceil(np.quantile(summary["frequency"], 0.99)))
     matrices = M.frequency_recency_matrices(
@@ -280,6 +309,77 @@ def clv_section(
         notes=notes,
         timings=timings,
     )
+
+
+def _spend(
+    summary: pd.DataFrame,
+) -> tuple[M.SpendFit | None, M.SpendCorrelation | None, str | None]:
+    """Gamma-Gamma after the correlation check, or why there is none (a note)."""
+    correlation: M.SpendCorrelation | None = None
+    try:
+        correlation = M.spend_correlation(summary)
+        spend = M.fit_spend(summary)
+    except (DataError, M.ModelFitError) as exc:
+        return None, correlation, f"No spend model, so no CLV in money: {exc.message}"
+    return spend, correlation, spend.note if spend.retried else None
+
+
+def holdout_length(history_days: int, holdout_days: int, holdout_share: float) -> int:
+    """Days held out to compare the models: ``holdout_days``, but at most
+    ``holdout_share`` of the history (rounded down), so a young store gets a
+    shorter holdout instead of none.
+
+    Parameters
+    ----------
+    history_days
+        Days from the first purchase day to the observation end, both included.
+    holdout_days, holdout_share
+        ``clv.holdout_days`` (the longest holdout) and ``clv.holdout_share``.
+    """
+    return max(1, min(int(holdout_days), math.floor(history_days * holdout_share)))
+
+
+def check_eligibility(
+    customers: int,
+    repeat_customers: int,
+    history_days: int,
+    *,
+    min_customers: int,
+    min_repeat_customers: int,
+    min_history_days: int,
+) -> None:
+    """Raise :class:`SectionUnavailable` when the store is too young or too small.
+
+    Purchase models need enough customers and enough time to see them come
+    back (store tools ask for a few hundred buyers and some months of orders).
+
+    Parameters
+    ----------
+    customers
+        Registered customers with a completed order up to the observation end.
+    repeat_customers
+        Those of them with a repeat purchase day (``frequency > 0``).
+    history_days
+        Days from the first purchase day to the observation end, both included.
+    min_customers, min_repeat_customers, min_history_days
+        ``clv.min_customers``, ``clv.min_repeat_customers``, ``clv.min_history_days``.
+    """
+    short = []
+    if customers < min_customers:
+        short.append((f"{min_customers:,} customers with completed orders", f"{customers:,}"))
+    if repeat_customers < min_repeat_customers:
+        short.append(
+            (
+                f"{min_repeat_customers:,} customers who came back on another day",
+                f"{repeat_customers:,}",
+            )
+        )
+    if history_days < min_history_days:
+        short.append((f"{min_history_days:,} days of order history", f"{history_days:,}"))
+    if short:
+        parts = [f"{need} (this store has {has})" for need, has in short]
+        needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        raise SectionUnavailable(f"not enough history yet: needs at least {needs}.")
 
 
 def top_customers(

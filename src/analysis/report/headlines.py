@@ -23,7 +23,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADLINES_MIME", "Headlines", "record_headlines", "read_headlines", "read_summaries"]
+__all__ = [
+    "HEADLINES_MIME",
+    "SUMMARY_PARTS",
+    "Headlines",
+    "read_headlines",
+    "read_summaries",
+    "record_headlines",
+]
 
 CARD_KEYS = ("key", "label", "value", "change", "direction", "good")
 
@@ -72,6 +79,7 @@ def record_headlines(
     *,
     cards: Sequence[Mapping[str, Any]] | None = None,
     findings: Sequence[str] | None = None,
+    warnings: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Validate and publish a section's headline values.
 
@@ -88,6 +96,10 @@ def record_headlines(
         ``direction`` (``up``, ``down`` or ``flat``) and ``good`` (bool or None).
     findings
         Optional one-line sentences for the executive summary.
+    warnings
+        Optional sentences for the executive summary's warnings: what a reader
+        must know before trusting this section (a cut dropped for a missing
+        column, a month that holds a fraction of a normal month's orders).
 
     Returns
     -------
@@ -117,6 +129,8 @@ def record_headlines(
         payload["cards"] = [_card(section, c) for c in cards]
     if findings:
         payload["findings"] = [str(f) for f in findings]
+    if warnings:
+        payload["warnings"] = [str(w) for w in warnings]
     # Round trip once so that what the report reads is exactly what was shown.
     payload = json.loads(json.dumps(payload, allow_nan=False))
     _display(payload)
@@ -132,21 +146,26 @@ def _card(section: str, card: Mapping[str, Any]) -> dict[str, Any]:
     return {k: card.get(k) for k in CARD_KEYS}
 
 
+SUMMARY_PARTS = ("cards", "findings", "warnings")
+"""What a section hands to the executive summary, in the order it is shown."""
+
+
 def read_summaries(nb: Any) -> dict[str, dict[str, list[Any]]]:
-    """Executive-summary cards and findings recorded in an executed notebook.
+    """Executive-summary cards, findings and warnings recorded in an executed notebook.
 
     Returns
     -------
     dict
-        ``{section: {"cards": [...], "findings": [...]}}`` for sections that recorded any.
+        ``{section: {"cards": [...], "findings": [...], "warnings": [...]}}`` for
+        sections that recorded any.
     """
     out: dict[str, dict[str, list[Any]]] = {}
     for data in _payloads(nb):
-        cards, found = data.get("cards") or [], data.get("findings") or []
-        if cards or found:
-            entry = out.setdefault(data["section"], {"cards": [], "findings": []})
-            entry["cards"].extend(cards)
-            entry["findings"].extend(found)
+        parts = {k: data.get(k) or [] for k in SUMMARY_PARTS}
+        if any(parts.values()):
+            entry = out.setdefault(data["section"], {k: [] for k in SUMMARY_PARTS})
+            for k, items in parts.items():
+                entry[k].extend(items)
     return out
 
 

@@ -61,6 +61,7 @@ _LABELS = {
         "none": "No reports yet.",
         "all": "All reports",
         "summary": "Executive summary",
+        "warnings": "Warnings: read before trusting these numbers",
     },
     "th": {
         "report": "รายงาน CRM ประจำเดือน",
@@ -72,6 +73,7 @@ _LABELS = {
         "none": "ยังไม่มีรายงาน",
         "all": "รายงานทั้งหมด",
         "summary": "สรุปสำหรับผู้บริหาร",
+        "warnings": "ข้อควรระวังก่อนใช้ตัวเลขในรายงานนี้",
     },
 }
 
@@ -92,6 +94,7 @@ a { color: #1f6feb; }
 .card .value { font-size: 1.5em; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card .change { font-size: 0.9em; } .good { color: #1b873f; } .bad { color: #c92a2a; }
 .neutral { color: #52606d; } ul.findings { margin-top: 1em; }
+section.warnings { border-color: #f0b429; background: #fffbea; }
 """
 
 
@@ -137,9 +140,11 @@ def render_report_index(
 ) -> str:
     """HTML of one report's ``index.html``.
 
-    The executive summary comes first: the KPI cards and one-line findings
-    that section notebooks recorded (``record_headlines(..., cards=, findings=)``),
-    then links to every section. The raw headline values that notebooks
+    Warnings come first (a section that could not be computed, a cut dropped
+    for a missing column, a month far thinner than usual), each linking to its
+    section; then the executive summary: the KPI cards and one-line findings
+    that section notebooks recorded (``record_headlines(..., cards=, findings=,
+    warnings=)``); then links to every section. The raw headline values that notebooks
     record are for machines: they go to ``manifest.json``, not onto this page,
     whose reader gets formatted, labelled numbers only.
     """
@@ -152,6 +157,15 @@ def render_report_index(
     summaries = summaries or {}
     cards = [c for name in sections for c in summaries.get(name, {}).get("cards", [])]
     found = [f for name in sections for f in summaries.get(name, {}).get("findings", [])]
+    warned = [(name, w) for name in sections for w in summaries.get(name, {}).get("warnings", [])]
+    if warned:
+        parts.append(f'<section class="warnings"><h2>{escape(lab["warnings"])}</h2><ul>')
+        for name, warning in warned:
+            parts.append(
+                f'<li><a href="{escape(name)}.html">{escape(section_title(name, language))}</a>: '
+                f"{escape(str(warning))}</li>"
+            )
+        parts.append("</ul></section>")
     if cards or found:
         parts.append(f"<section><h2>{escape(lab['summary'])}</h2>")
         if cards:

@@ -103,6 +103,7 @@ def build_manifest(
     headlines: Mapping[str, Mapping[str, Any]],
     timings: Mapping[str, float],
     findings: Mapping[str, Sequence[str]] | None = None,
+    warnings: Mapping[str, Sequence[str]] | None = None,
     generated_at: str,
     kernel: str | None = None,
 ) -> dict[str, Any]:
@@ -120,6 +121,7 @@ def build_manifest(
         "data_fingerprint": dict(data_fingerprint),
         "headlines": {k: dict(v) for k, v in headlines.items()},
         "findings": {k: list(v) for k, v in (findings or {}).items()},
+        "warnings": {k: list(v) for k, v in (warnings or {}).items()},
         "timings": {k: round(float(v), 3) for k, v in timings.items()},
         "generated_at": generated_at,
     }

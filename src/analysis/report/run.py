@@ -51,11 +51,16 @@ from analysis.config import (
     project_root,
     validate_store_name,
 )
-from analysis.errors import AnalysisError, ConfigError, ReportError
+from analysis.errors import AnalysisError, ConfigError, ReportError, SectionUnavailable
 from analysis.report import html as html_mod
 from analysis.report import index as index_mod
 from analysis.report import manifest as manifest_mod
-from analysis.report.headlines import read_headlines, read_summaries
+from analysis.report.headlines import (
+    HEADLINES_MIME,
+    SUMMARY_PARTS,
+    read_headlines,
+    read_summaries,
+)
 from analysis.warehouse import StoreWarehouse, list_stores
 
 __all__ = [
@@ -299,7 +304,11 @@ def _execute(
     parameters: dict[str, Any],
     kernel_name: str,
     cwd: Path,
+    language: str = "en",
 ) -> nbformat.NotebookNode:
+    """Run one notebook with papermill; a :class:`SectionUnavailable` raised in a
+    cell ends it early as a published page (:func:`_section_unavailable`), any
+    other exception is a :class:`ReportError`."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -315,13 +324,19 @@ def _execute(
             config=_kernel_config(),
         )
     except PapermillExecutionError as exc:
+        if exc.ename == UNAVAILABLE:
+            return _section_unavailable(target, language=language)
         position = _cell_position(target, exc.cell_index)
         count = exc.exec_count if exc.exec_count is not None else " "
+        message, specific = _split_hint(exc.evalue)
+        generic = (
+            f"open {source} in JupyterLab with store={parameters['store']!r}, "
+            f"month={parameters['month']!r} and run it to see the traceback"
+        )
         err = ReportError(
             f"{source.name}: cell {position} (In [{count}]) raised "
-            f"{exc.ename}: {_one_line(exc.evalue)}",
-            hint=f"open {source} in JupyterLab with store={parameters['store']!r}, "
-            f"month={parameters['month']!r} and run it to see the traceback",
+            f"{exc.ename}: {_one_line(message)}",
+            hint=f"{specific}; then {generic}" if specific else generic,
         )
         err.notebook = source.stem
         err.cell_index = position - 1
@@ -342,6 +357,73 @@ def _execute(
                 hint="out of memory? try fewer parallel jobs",
             ) from None
         raise
+
+
+UNAVAILABLE = SectionUnavailable.__name__
+
+_UNAVAILABLE_LABEL = {"en": "Not available.", "th": "ยังแสดงผลส่วนนี้ไม่ได้"}
+
+
+def _split_hint(evalue: str) -> tuple[str, str | None]:
+    """An :class:`AnalysisError` raised in a notebook prints as ``message`` plus
+    ``hint: …`` lines (its ``__str__``): split them so the specific hint survives."""
+    text = _ANSI.sub("", str(evalue))
+    if "\nhint: " not in text:
+        return text, None
+    message, _, hint = text.partition("\nhint: ")
+    return message, _one_line(hint)
+
+
+def _section_unavailable(target: Path, *, language: str) -> nbformat.NotebookNode:
+    """Turn a notebook that stopped on :class:`SectionUnavailable` into its page.
+
+    The cell that raised keeps the outputs it displayed before raising; its
+    error becomes a short paragraph with the reason, plus a headlines payload
+    whose ``warnings`` carry the reason to the executive summary. The cells
+    after it never ran and are dropped, and so are papermill's error banners.
+    The executed notebook is rewritten the same way (the audit copy shows what
+    the reader saw).
+    """
+    from html import escape
+
+    nb = nbformat.read(target, as_version=4)
+    cells, reason = [], ""
+    for cell in nb.cells:
+        if "papermill-error-cell-tag" in cell.get("metadata", {}).get("tags", []):
+            continue
+        errors = [
+            o
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "error" and o.get("ename") == UNAVAILABLE
+        ]
+        if not errors:
+            cells.append(cell)
+            continue
+        reason = _one_line(errors[0].get("evalue", ""), limit=1000)
+        label = _UNAVAILABLE_LABEL.get(language, _UNAVAILABLE_LABEL["en"])
+        kept = [o for o in cell.outputs if o.get("output_type") != "error"]
+        kept.append(
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/html": f'<p class="unavailable"><strong>{escape(label)}</strong> '
+                    f"{escape(reason)}</p>",
+                    "text/plain": f"{label} {reason}",
+                },
+            )
+        )
+        kept.append(
+            nbformat.v4.new_output(
+                "display_data",
+                data={HEADLINES_MIME: {"section": target.stem, "values": {}, "warnings": [reason]}},
+            )
+        )
+        cell.outputs = kept
+        cells.append(cell)
+        break
+    nb.cells = cells
+    nbformat.write(nb, target)
+    return nb
 
 
 def _publish(tmp: Path, final: Path) -> None:
@@ -481,11 +563,18 @@ def build_report(
                     parameters=parameters,
                     kernel_name=kernel,
                     cwd=notebooks_dir,
+                    language=params.language,
                 )
             timings[name] = time.perf_counter() - t0
             for section, values in read_headlines(nb).items():
-                headlines.setdefault(section, {}).update(values)
-            summaries.update(read_summaries(nb))
+                if values:
+                    headlines.setdefault(section, {}).update(values)
+            entry = summaries.setdefault(name, {k: [] for k in SUMMARY_PARTS})
+            for recorded in read_summaries(nb).values():
+                for k in SUMMARY_PARTS:
+                    entry[k].extend(recorded[k])
+            for warning in entry["warnings"]:
+                say(f"{store} {month}: {name}: warning: {_one_line(warning)}")
             body = html_mod.notebook_to_html(
                 nb,
                 title=f"{index_mod.section_title(name, params.language)} – {params.title}",
@@ -525,6 +614,7 @@ def build_report(
             data_fingerprint=fingerprint,
             headlines=headlines,
             findings={k: v["findings"] for k, v in summaries.items() if v["findings"]},
+            warnings={k: v["warnings"] for k, v in summaries.items() if v["warnings"]},
             timings=timings,
             generated_at=generated_at,
             kernel=kernel,
@@ -768,7 +858,7 @@ def _main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - debug
     try:
         path = build_report(args[0], args[1] if len(args) > 1 else None, progress=print)
     except AnalysisError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return exc.exit_code
