@@ -125,7 +125,7 @@ def test_store_with_only_orders_renders_every_section(small_demo, tmp_path):
     for table in ("sessions", "carts", "marketing_spend", "surveys", "loyalty_members"):
         assert re.search(rf"add (<code>)?{table}(</code>)? to the warehouse", kpis), table
     loyalty = (folder / "loyalty_ab.html").read_text(encoding="utf-8")
-    assert "<strong>Not available.</strong> no experiment data: add an experiments table" in loyalty
+    assert "<strong>Not available.</strong> No experiment data: add an experiments table" in loyalty
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["warnings"]) == {"loyalty_ab"}  # every other section renders
     assert "loyalty_ab: warning: no experiment data" in out.stderr

@@ -155,7 +155,7 @@ def test_unavailable_section_publishes_with_its_reason(project, tmp_path):
     reason = "needs 3 months <b>of</b> history; this store has 1"
     page = (path / "gone.html").read_text(encoding="utf-8")
     assert "SHOWN_BEFORE_STOP" in page  # what the cell displayed before it stopped
-    assert "<strong>Not available.</strong> needs 3 months &lt;b&gt;of&lt;/b&gt; history" in page
+    assert "<strong>Not available.</strong> Needs 3 months &lt;b&gt;of&lt;/b&gt; history" in page
     assert "Traceback" not in page and "SectionUnavailable" not in page
     assert "papermill" not in page.lower()
     # the cells after the stop never ran and are not on the page (the chart, the headlines)

@@ -78,7 +78,8 @@ def test_store_with_a_single_guest_order(tmp_path):
     )
     for section, reasons in manifest["warnings"].items():
         assert f"{section}: warning: {reasons[0][:40]}" in out.stderr
-        assert f"Not available. {reasons[0]}" in page_text(folder / f"{section}.html")
+        sentence = reasons[0][0].upper() + reasons[0][1:]
+        assert f"Not available. {sentence}" in page_text(folder / f"{section}.html")
     index = page_text(folder / "index.html")
     assert "Warnings: read before trusting these numbers" in index
     assert "Customer lifetime value : not enough history yet" in index
@@ -122,7 +123,7 @@ def test_store_whose_named_model_cannot_fit(tmp_path):
     )
     assert "set clv.model: auto" in reason
     clv = page_text(folder / "clv.html")
-    assert f"Not available. {reason}" in clv
+    assert f"Not available. No purchase model fits{reason[len('no purchase model fits') :]}" in clv
     assert "P(alive)" not in clv.split("Not available.")[1]  # no number after the reason
     assert "clv" not in manifest["headlines"]
 

@@ -401,14 +401,15 @@ def _section_unavailable(target: Path, *, language: str) -> nbformat.NotebookNod
             continue
         reason = _one_line(errors[0].get("evalue", ""), limit=1000)
         label = _UNAVAILABLE_LABEL.get(language, _UNAVAILABLE_LABEL["en"])
+        sentence = reason[:1].upper() + reason[1:]
         kept = [o for o in cell.outputs if o.get("output_type") != "error"]
         kept.append(
             nbformat.v4.new_output(
                 "display_data",
                 data={
                     "text/html": f'<p class="unavailable"><strong>{escape(label)}</strong> '
-                    f"{escape(reason)}</p>",
-                    "text/plain": f"{label} {reason}",
+                    f"{escape(sentence)}</p>",
+                    "text/plain": f"{label} {sentence}",
                 },
             )
         )
