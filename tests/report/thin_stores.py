@@ -132,7 +132,9 @@ def optional_columns(table: str) -> list[str]:
 
 def without_optional_column(source: Path, target: Path, turn: int, store: str) -> list[str]:
     """Copy ``store``'s warehouse without the ``turn``-th optional column of every table
-    that has one (turn 0 drops orders.discount, customers.signed_up_at, …).
+    that has one (turn 0 drops orders.discount, customers.signed_up_at, …); turn
+    :func:`turns` drops every optional column at once (only the contract's required
+    columns are left, as in a minimal export).
 
     Returns the dropped columns as ``table.column``.
     """
@@ -144,13 +146,16 @@ def without_optional_column(source: Path, target: Path, turn: int, store: str) -
         out = target / table / f"{store}.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         optional = optional_columns(table)
-        if turn >= len(optional):
+        data = pq.read_table(path)
+        if turn == turns():
+            columns = [c for c in optional + list(TABLES[table].pii) if c in data.column_names]
+        elif turn < len(optional):
+            columns = [optional[turn]]
+        else:
             shutil.copy(path, out)
             continue
-        data = pq.read_table(path)
-        column = optional[turn]
-        pq.write_table(data.drop_columns([column]), out)
-        dropped.append(f"{table}.{column}")
+        pq.write_table(data.drop_columns(columns), out)
+        dropped += [f"{table}.{c}" for c in columns]
     return dropped
 
 
