@@ -1,0 +1,136 @@
+"""Which order a column's ``a/b/yyyy`` dates are written in, decided from all its values.
+
+``1/12/2010 8:26`` is 1 December in a UK or Thai export and 12 January in a US
+one. With no ``ingest.date_format``, :func:`infer_formats` looks at every value
+of the column in one SQL query (on the engine, never row by row in Python):
+
+- ISO values (``2010-12-01 08:26``) parse as ISO, as always;
+- among ``a/b/yyyy`` values (separator ``/``, ``.`` or ``-``; time ``H:MM``,
+  ``H:MM:SS``, optionally with AM/PM), a first field above 12 proves
+  day-first, a second field above 12 proves month-first;
+- both proven: the column mixes two orders and is refused, naming a value of each;
+- neither: the column is ambiguous and refused, naming two values and the two
+  formats to choose from in ``ingest.date_format``;
+- ``a/b/yy`` values (two-digit years) are refused likewise: their order
+  cannot be proven and the century has to be chosen (``%y``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from analysis.errors import DataError
+from analysis.ingest.sources import quote_literal
+
+_SLASH = (
+    r"^([0-9]{1,2})([/.-])([0-9]{1,2})[/.-]([0-9]{4})"
+    r"(?:[ T]+([0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)\s*([AaPp][Mm])?)?$"
+)
+_SHORT = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}([ T].*)?$"
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+"""Naive ISO spellings kept beside inferred formats (a column may hold both)."""
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """What :func:`infer_formats` decided for one column."""
+
+    order: str
+    """``day-first`` or ``month-first``."""
+    formats: tuple[str, ...]
+    """strptime formats to read the column with (inferred ones, then ISO)."""
+    proof: str
+    """A value that proves the order (``13/1/2011 9:00``)."""
+
+
+def formats_for(order: str, separators: list[str]) -> tuple[str, ...]:
+    """strptime formats of ``day-first``/``month-first`` values with the given separators."""
+    out: list[str] = []
+    for sep in separators:
+        day = f"%d{sep}%m{sep}%Y" if order == "day-first" else f"%m{sep}%d{sep}%Y"
+        out += [day + t for t in _TIMES]
+    return tuple(out) + ISO_FORMATS
+
+
+def example_format(order: str, value: str) -> str:
+    """The one format a person would set for ``value`` in ``order`` (for messages)."""
+    sep = next((c for c in value if c in "/.-"), "/")
+    body = f"%d{sep}%m{sep}%Y" if order == "day-first" else f"%m{sep}%d{sep}%Y"
+    parts = value.strip().split()
+    if len(parts) > 1:
+        body += " %H:%M:%S" if parts[1].count(":") == 2 else " %H:%M"
+        if len(parts) > 2:
+            body = body.replace("%H", "%I") + " %p"
+    return body
+
+
+def infer_formats(
+    con: duckdb.DuckDBPyConnection, relation: str, raw: str, *, path: object, label: str
+) -> DateOrder | None:
+    """Decide the order of a column's ``a/b/yyyy`` values; None when it has none.
+
+    Parameters
+    ----------
+    con
+        Connection holding ``relation``.
+    relation
+        Table or subquery with the column.
+    raw
+        SQL expression of the column's text.
+    path, label
+        The file and the column's own name, for messages.
+
+    Raises
+    ------
+    DataError
+        Ambiguous values (no field above 12), two orders in one column, or
+        two-digit years: names the column, example values and the formats.
+    """
+    t = "__t"
+    pat, short = quote_literal(_SLASH), quote_literal(_SHORT)
+    a = f"TRY_CAST(regexp_extract({t}, {pat}, 1) AS INTEGER)"
+    b = f"TRY_CAST(regexp_extract({t}, {pat}, 3) AS INTEGER)"
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE m), max({a}) FILTER (WHERE m), "
+        f"max({b}) FILTER (WHERE m), arg_max({t}, {a}) FILTER (WHERE m), "
+        f"arg_max({t}, {b}) FILTER (WHERE m), min({t}) FILTER (WHERE m), "
+        f"max({t}) FILTER (WHERE m), "
+        f"list(DISTINCT regexp_extract({t}, {pat}, 2)) FILTER (WHERE m), "
+        f"count(*) FILTER (WHERE s), min({t}) FILTER (WHERE s), max({t}) FILTER (WHERE s) "
+        f"FROM (SELECT __t, regexp_full_match(__t, {pat}) AS m, "
+        f"regexp_full_match(__t, {short}) AS s FROM "
+        f"(SELECT trim(CAST({raw} AS VARCHAR)) AS __t FROM {relation})) WHERE __t IS NOT NULL"
+    ).fetchone()
+    n, max_a, max_b, proof_a, proof_b, low, high, seps, n_short, short_low, short_high = row
+    if n_short:
+        examples = sorted({short_low, short_high})
+        raise DataError(
+            f"{path}: column {label!r}: {n_short:,} date(s) with a two-digit year "
+            f"({', '.join(map(repr, examples))}) and no ingest.date_format: the order and the "
+            f"century cannot be told from the values",
+            hint=f'set ingest.date_format, e.g. --set "ingest.date_format={example_format("day-first", short_low).replace("%Y", "%y")}" '
+            f'or "{example_format("month-first", short_low).replace("%Y", "%y")}" '
+            f"(%y: 00–68 → 2000–2068, 69–99 → 1969–1999)",
+        )
+    if not n:
+        return None
+    if max_a > 12 and max_b > 12:
+        raise DataError(
+            f"{path}: column {label!r}: dates in two orders — {proof_a!r} is day-first "
+            f"(first field {max_a}) and {proof_b!r} is month-first (second field {max_b})",
+            hint="export the column again in one order; ingest will not guess row by row",
+        )
+    if max_a <= 12 and max_b <= 12:
+        examples = sorted({low, high})
+        raise DataError(
+            f"{path}: column {label!r}: the dates ({', '.join(map(repr, examples))}) read "
+            f"both day-first and month-first (no field above 12), so the order cannot be told",
+            hint=f"set ingest.date_format to {example_format('day-first', low)!r} (day/month) "
+            f"or {example_format('month-first', low)!r} (month/day) in "
+            f'params/stores/<store>.yaml, or --set "ingest.date_format=…"',
+        )
+    order = "day-first" if max_a > 12 else "month-first"
+    return DateOrder(order, formats_for(order, sorted(seps)), proof_a if max_a > 12 else proof_b)
