@@ -492,7 +492,7 @@ def ingest(
     if data_dir is not None:
         layered["data_dir"] = str(Path(data_dir).resolve())
     params = load_params(store or "default", layered, root=root)
-    if store is not None:
+    if store is not None and store_from_column is None:
         check_store_file(store, layered, root)
     if params.ingest.currency is not None and params.ingest.currency != params.currency:
         raise ConfigError(
@@ -536,7 +536,9 @@ def ingest(
             for r in results:
                 r.notes = {**ctx.notes.get(r.path, {}), **r.notes}
             batches = [b for r in results for b in r.batches]
-            new_stores = _stores_to_create(con, batches, layered, root, store)
+            new_stores = _stores_to_create(
+                con, batches, layered, root, None if store_from_column else store
+            )
             written = [
                 {b.table: _count(con, b.relation) for b in r.batches} for r in results
             ]  # before merge, which drops the batches
