@@ -257,7 +257,8 @@ def known_stores(root: Path | None = None) -> list[str]:
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     """Turn ``["clv.model=bgnbd", "kpis.trend_months=24"]`` into a nested dict.
 
-    Values are parsed as YAML scalars (``24`` → int, ``null`` → None).
+    Values are parsed as YAML scalars (``24`` → int, ``null`` → None); text YAML
+    cannot parse (``%d/%m/%Y %H:%M``) is taken as it is.
     """
     out: dict[str, Any] = {}
     for item in items:
@@ -266,7 +267,10 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             raise ConfigError(
                 f"override {item!r} is not key=value", hint="e.g. --set clv.model=bgnbd"
             )
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:  # '%d/%m/%Y %H:%M' starts like a YAML directive: plain text
+            value = raw.strip()
         _set_dotted(out, key.strip(), value)
     return out
 
