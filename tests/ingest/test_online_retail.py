@@ -238,3 +238,20 @@ def test_quarantine_leaves_an_invoice_with_a_bad_line_out_whole(project: Project
     (rejected,) = (project.root / "data" / "rejected" / "uk").iterdir()
     text = rejected.read_text(encoding="utf-8")
     assert "Quantity: not a whole number" in text and ",two," in text
+
+
+def test_quarantine_of_a_workbook_places_rows_by_sheet(project: Project, tmp_path):
+    project.store_params("uk", LONDON)
+    y2 = [row[:] for row in Y2]
+    y2.append(_line("581588", "22614", "two", dt.datetime(2011, 12, 9, 13, 0), 1.0, 1.0))
+    book = _book(tmp_path / "online_retail_II.xlsx", {"Year 2009-2010": Y1, "Year 2010-2011": y2})
+    assert project.ingest("--store", "uk", "--format", "online-retail", "--quarantine", book) == 0
+    assert [r[0] for r in project.rows("orders", "uk", "order_id")] == [
+        "489434",
+        "536365",
+        "581587",
+    ]
+    (rejected,) = (project.root / "data" / "rejected" / "uk").iterdir()
+    lines = rejected.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("sheet,row,reason,")
+    assert lines[1].startswith("Year 2010-2011,4,Quantity: not a whole number,")

@@ -100,7 +100,6 @@ class Context:
     file_store_field: Field | None = None
     sheet: str | None = None
     notes: dict[Path, dict[str, Any]] = field(default_factory=dict)
-    sources: dict[Path, Source] = field(default_factory=dict)
 
     def note(self, path: Path, key: str, value: Any) -> None:
         """Record ``key`` for ``path``'s ingest log entry."""
@@ -133,7 +132,6 @@ class Context:
             sheet=self.sheet,
         )
         self.progress(f"read {source.rows:,} rows in {time.perf_counter() - started:.1f} s")
-        self.sources[path] = source
         if source.sheets:
             self.note(path, "sheets", dict(source.sheets))
         self.check_currency(source)
@@ -274,9 +272,8 @@ class Context:
         self.progress(
             f"column {f.label!r}: dates read {found.order} ({found.proof!r} proves the order)"
         )
-        self.notes.setdefault(Path(source.path), {}).setdefault("date_order", {})[f.label] = (
-            found.order
-        )
+        orders = self.notes.setdefault(Path(source.path), {}).setdefault("date_order", {})
+        orders[f.label] = found.order
         return replace(f, formats=found.formats)
 
 
