@@ -130,7 +130,11 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
     zone = quote_literal(timezone)
     if f.kind == "id":
         # 7, 7.0 and 7.00 are one id, whatever format wrote it (Excel, pandas, Parquet doubles)
-        return f"regexp_replace({r}, '^([0-9]+)\\.0+$', '\\1')", None
+        return (
+            f"CASE WHEN ends_with({r}, '0') AND contains({r}, '.') "
+            f"THEN regexp_replace({r}, '^([0-9]+)\\.0+$', '\\1') ELSE {r} END",
+            None,
+        )
     if f.kind == "string":
         return r, None
     if f.kind == "number":

@@ -89,20 +89,29 @@ def infer_formats(
         Ambiguous values (no field above 12), two orders in one column, or
         two-digit years: names the column, example values and the formats.
     """
-    t = "__t"
     pat, short = quote_literal(_SLASH), quote_literal(_SHORT)
-    a = f"TRY_CAST(regexp_extract({t}, {pat}, 1) AS INTEGER)"
-    b = f"TRY_CAST(regexp_extract({t}, {pat}, 3) AS INTEGER)"
+    # only values with a separator as 2nd or 3rd character can be a/b/yyyy: ISO values
+    # ('2010-12-01 …') are passed over without running a regular expression
+    v = f"CAST({raw} AS VARCHAR)"
+    seps = "('/', '.', '-')"
+    candidates = (
+        f"(SELECT trim({v}) AS __t FROM {relation} WHERE {v}[2] IN {seps} "
+        f"OR {v}[3] IN {seps} OR {v}[1] IN (' ', '\t'))"
+    )
+    # one regular expression a value (its groups as a struct; '' when it does not match),
+    # the two-digit-year one only for values the first did not match; the proofs are the
+    # values with the largest field, ties broken by the text (same file, same message)
     row = con.execute(
-        f"SELECT count(*) FILTER (WHERE m), max({a}) FILTER (WHERE m), "
-        f"max({b}) FILTER (WHERE m), arg_max({t}, {a}) FILTER (WHERE m), "
-        f"arg_max({t}, {b}) FILTER (WHERE m), min({t}) FILTER (WHERE m), "
-        f"max({t}) FILTER (WHERE m), "
-        f"list(DISTINCT regexp_extract({t}, {pat}, 2)) FILTER (WHERE m), "
-        f"count(*) FILTER (WHERE s), min({t}) FILTER (WHERE s), max({t}) FILTER (WHERE s) "
-        f"FROM (SELECT __t, regexp_full_match(__t, {pat}) AS m, "
-        f"regexp_full_match(__t, {short}) AS s FROM "
-        f"(SELECT trim(CAST({raw} AS VARCHAR)) AS __t FROM {relation})) WHERE __t IS NOT NULL"
+        f"SELECT count(*) FILTER (WHERE m), max(a), max(b), "
+        f"max((a, __t)) FILTER (WHERE a IS NOT NULL)[2], max((b, __t)) FILTER (WHERE b IS NOT NULL)[2], "
+        f"min(__t) FILTER (WHERE m), max(__t) FILTER (WHERE m), "
+        f"list(DISTINCT p.sep) FILTER (WHERE m), count(*) FILTER (WHERE s), "
+        f"min(__t) FILTER (WHERE s), max(__t) FILTER (WHERE s) FROM ("
+        f"SELECT __t, p, p.a <> '' AS m, TRY_CAST(nullif(p.a, '') AS INTEGER) AS a, "
+        f"TRY_CAST(nullif(p.b, '') AS INTEGER) AS b, "
+        f"CASE WHEN p.a = '' THEN regexp_full_match(__t, {short}) ELSE false END AS s "
+        f"FROM (SELECT __t, regexp_extract(__t, {pat}, ['a', 'sep', 'b']) AS p "
+        f"FROM {candidates}))"
     ).fetchone()
     n, max_a, max_b, proof_a, proof_b, low, high, seps, n_short, short_low, short_high = row
     if n_short:

@@ -15,9 +15,9 @@ with ``store_rejects`` and reported with their line numbers. Encodings other
 than UTF-8 are transcoded to a temporary UTF-8 copy first (DuckDB's own
 ``encodings`` extension is downloaded at run time, which this project avoids).
 
-Missing values: an empty cell, and a cell whose trimmed text is one of
+Missing values: an empty cell, and a cell whose text is exactly one of
 ``ingest.null_values`` (``NA``, ``NULL``, ``None``, ``nan``, ``#N/A`` by
-default; compared exactly), is NULL in every format. A workbook is read sheet
+default; CSV: DuckDB's ``nullstr``, free while parsing), is NULL in every format. A workbook is read sheet
 by sheet (every visible sheet with the first one's header, or the one named);
 a row's ``__line`` is then ``sheet index × SHEET_STRIDE + row``.
 """
@@ -123,9 +123,9 @@ def quote_literal(text: str) -> str:
 
 
 def _cleaned(expr: str, alias: str, nulls: tuple[str, ...]) -> str:
-    """``expr`` as text, NULL when its trimmed value is one of ``nulls``."""
+    """``expr`` as text, NULL when it is one of ``nulls`` (exactly, as a CSV's ``nullstr``)."""
     words = ", ".join(quote_literal(n) for n in nulls)
-    return f"CASE WHEN trim({expr}) IN ({words}) THEN NULL ELSE {expr} END AS {alias}"
+    return f"CASE WHEN {expr} IN ({words}) THEN NULL ELSE {expr} END AS {alias}"
 
 
 def read_source(
@@ -221,7 +221,8 @@ def _read_csv(
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv({quote_literal(str(readable))}, "
         f"header = true, auto_detect = false, delim = {quote}, quote = '\"', escape = '\"', "
-        f"columns = {{{columns}}}, store_rejects = true, "
+        f"columns = {{{columns}}}, nullstr = [{', '.join(map(quote_literal, nulls))}], "
+        f"store_rejects = true, "
         f"rejects_table = '{name}__rej', rejects_scan = '{name}__scan')"
     )
     rejects = con.execute(
@@ -232,9 +233,8 @@ def _read_csv(
         for line, kind, message, text in rejects
     ]
     rows = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]
-    clean = ", ".join(_cleaned(f"c{i}", f"c{i}", nulls) for i in range(len(header)))
     if not structural:
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {clean}, rowid + 2 AS __line FROM {raw}")
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, rowid + 2 AS __line FROM {raw}")
     else:
         # Accepted rows are the lines 2.. that were not rejected, in order
         # (one line per record; a quoted cell spanning lines shifts later numbers).
@@ -243,9 +243,10 @@ def _read_csv(
             f"CREATE TEMP TABLE {name} AS "
             f"WITH good AS (SELECT range AS line, row_number() OVER (ORDER BY range) - 1 AS rid "
             f"FROM range(2, {last + 1}) WHERE range NOT IN (SELECT line FROM {name}__rej)) "
-            f"SELECT {clean}, good.line AS __line FROM (SELECT *, rowid AS __rid FROM {raw}) r "
+            f"SELECT r.*, good.line AS __line FROM (SELECT *, rowid AS __rid FROM {raw}) r "
             f"JOIN good ON good.rid = r.__rid"
         )
+        con.execute(f"ALTER TABLE {name} DROP COLUMN __rid")
     con.execute(f"DROP TABLE {raw}")
     return Source(path, name, header, rows, "line", structural)
 
@@ -437,7 +438,7 @@ def _excel_rows(
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         out = str(value)
-        return None if out.strip() in skip else out
+        return None if out in skip or not out.strip() else out
 
     n = 0
     for number, row in enumerate(rows, start=2):
