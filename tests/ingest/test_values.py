@@ -215,3 +215,14 @@ def test_two_digit_year_mistakes_are_named(project: Project, tmp_path, capsys, p
     for fragment in fragments:
         assert fragment in err, err
     assert not (project.warehouse / "orders").exists()
+
+
+def test_date_columns_follow_the_same_rule(project: Project, tmp_path):
+    # sessions.date is a DATE: 31.12.2023 proves day-first with '.' separators
+    path = write(tmp_path / "s.csv", "date,sessions,visitors\n31.12.2023,120,80\n1.2.2024,90,60\n")
+    assert project.ingest("--store", "shop", "--table", "sessions", path) == 0
+    assert project.rows("sessions", "shop") == [
+        ("shop", dt.date(2023, 12, 31), 120, 80),
+        ("shop", dt.date(2024, 2, 1), 90, 60),  # 1 February, not 2 January
+    ]
+    assert last_log(project)["date_order"] == {"date": "day-first"}
