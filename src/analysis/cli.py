@@ -331,7 +331,7 @@ def ingest(
     for entry in report.files:
         _print_notes(entry)
     for path in report.created:
-        console.print(f"created {path} for the new store", highlight=False)
+        console.print(f"created {path} for the new store (docs/ingest.md)", highlight=False)
     rejected = sum(int(f["rejected"]) for f in report.files)
     if rejected:
         console.print(f"[yellow]{rejected:,} row(s) rejected[/yellow], written to:")

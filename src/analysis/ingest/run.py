@@ -555,7 +555,7 @@ def ingest(
                     raise
                 for target, temp in staged:
                     os.replace(temp, target)
-                    say(f"created {target} ({_currency_of(target)}) for the new store")
+                    say(f"created {target} for the new store: {_store_file_says(target, layered)}")
                 append_log(warehouse, entries)
     return IngestReport(
         _writes(planned),
@@ -651,11 +651,17 @@ def stage_store_file(store: str, layered: dict[str, Any], root: Path) -> tuple[P
     return target, temp
 
 
-def _currency_of(path: Path) -> str:
+def _store_file_says(path: Path, layered: dict[str, Any]) -> str:
+    """``currency GBP, timezone Europe/London`` (+ which came from the defaults)."""
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return f"currency {data.get('currency')}, timezone {data.get('timezone')}"
+    text = ", ".join(f"{k} {data.get(k)}" for k in STORE_FILE_KEYS)
+    defaults = [k for k in STORE_FILE_KEYS if k not in layered]
+    if defaults:
+        flags = " and ".join(f"--{k}" for k in defaults)
+        text += f" ({' and '.join(defaults)} from params/default.yaml: {flags} choose)"
+    return text
 
 
 def _log_entries(
