@@ -32,6 +32,7 @@ _SHORT = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}([ T].*)?$"
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 """Naive ISO spellings kept beside inferred formats (a column may hold both)."""
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+ORDERS = ("day-first", "month-first")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def infer_formats(
     # values with the largest field, ties broken by the text (same file, same message)
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE m), max(a), max(b), "
-        f"max((a, __t)) FILTER (WHERE a IS NOT NULL)[2], max((b, __t)) FILTER (WHERE b IS NOT NULL)[2], "
+        f"max((a, __t)) FILTER (WHERE a IS NOT NULL)[2], "
+        f"max((b, __t)) FILTER (WHERE b IS NOT NULL)[2], "
         f"min(__t) FILTER (WHERE m), max(__t) FILTER (WHERE m), "
         f"list(DISTINCT p.sep) FILTER (WHERE m), count(*) FILTER (WHERE s), "
         f"min(__t) FILTER (WHERE s), max(__t) FILTER (WHERE s) FROM ("
@@ -116,12 +118,12 @@ def infer_formats(
     n, max_a, max_b, proof_a, proof_b, low, high, seps, n_short, short_low, short_high = row
     if n_short:
         examples = sorted({short_low, short_high})
+        day, month = (example_format(o, short_low).replace("%Y", "%y") for o in ORDERS)
         raise DataError(
             f"{path}: column {label!r}: {n_short:,} date(s) with a two-digit year "
             f"({', '.join(map(repr, examples))}) and no ingest.date_format: the order and the "
             f"century cannot be told from the values",
-            hint=f'set ingest.date_format, e.g. --set "ingest.date_format={example_format("day-first", short_low).replace("%Y", "%y")}" '
-            f'or "{example_format("month-first", short_low).replace("%Y", "%y")}" '
+            hint=f'set ingest.date_format, e.g. --set "ingest.date_format={day}" or "{month}" '
             f"(%y: 00–68 → 2000–2068, 69–99 → 1969–1999)",
         )
     if not n:
