@@ -226,3 +226,9 @@ def test_date_columns_follow_the_same_rule(project: Project, tmp_path):
         ("shop", dt.date(2024, 2, 1), 90, 60),  # 1 February, not 2 January
     ]
     assert last_log(project)["date_order"] == {"date": "day-first"}
+
+
+def test_sheet_applies_to_workbooks_only(project: Project, tmp_path, capsys):
+    path = write(tmp_path / "o.csv", HEADER + "1,a,2024-01-05 10:00,10\n")
+    assert project.ingest("--store", "shop", "--sheet", "Orders", path) == 2
+    assert "o.csv: --sheet applies to .xlsx workbooks only" in capsys.readouterr().err
