@@ -20,6 +20,7 @@ help:
 	@echo "make report STORE=x [MONTH=YYYY-MM]  render reports/x/<month>/index.html"
 	@echo "make reports [MONTH=YYYY-MM]   every store, in parallel (JOBS=$(JOBS))"
 	@echo "make ingest STORE=x FORMAT=f FILES=\"a.csv b.csv\" [TABLE=orders] [QUARANTINE=1]"
+	@echo "                               [SET=\"currency=GBP timezone=Europe/London\"] (a new store's params)"
 	@echo "                               validate export files and merge them into data/warehouse"
 	@echo "make lab                       JupyterLab on the notebooks"
 	@echo "make test                      ruff, pytest, nbval"

@@ -88,3 +88,26 @@ def test_repo_params_are_valid():
     for store in ["demo-bangkok", "demo-chiangmai", "demo-online"]:
         params = load_params(store, root=ROOT)
         assert params.display_name and any("\u0e00" <= ch <= "\u0e7f" for ch in params.display_name)
+
+
+def test_ingest_null_values_default_and_text_only(tmp_path):
+    root = make_root(tmp_path)
+    assert load_params("shop", root=root).ingest.null_values == [
+        "", "NA", "NULL", "None", "nan", "#N/A",
+    ]  # fmt: skip
+    root = make_root(tmp_path / "b", "ingest:\n  null_values: [NA, NULL]\n")
+    with pytest.raises(ConfigError, match="None is not text: YAML reads null"):
+        load_params("shop", root=root)  # YAML reads the bare NULL as null
+
+
+def test_ingest_date_format_must_be_a_strptime_format(tmp_path):
+    root = make_root(tmp_path, "ingest:\n  date_format: [dd/mm/yyyy]\n")
+    with pytest.raises(ConfigError, match="'dd/mm/yyyy' is not a strptime format"):
+        load_params("shop", root=root)
+
+
+def test_override_that_is_not_yaml_stays_text():
+    # '%d/%m/%Y' starts like a YAML directive; --set ingest.date_format=… must still work
+    assert parse_overrides(["ingest.date_format=%d/%m/%Y %H:%M"]) == {
+        "ingest": {"date_format": "%d/%m/%Y %H:%M"}
+    }

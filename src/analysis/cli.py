@@ -279,6 +279,28 @@ def ingest(
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing if the store already has orders.")
     ] = False,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="The store's currency, e.g. GBP: written to a new store's params file; "
+            "must match an existing one's.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone", help="The store's IANA time zone, e.g. Europe/London (as --currency)."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Read only this sheet of a workbook (default: every visible "
+            "sheet with the first one's header).",
+        ),
+    ] = None,  # fmt: skip
     overrides: SetOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -299,6 +321,9 @@ def ingest(
             if_missing=if_missing,
             progress=shown.message,
             bar=shown.bar if err_console.is_terminal else None,
+            currency=currency,
+            timezone=timezone,
+            sheet=sheet,
         )
     if report.skipped:
         console.print(f"store {store or 'cdnow'} already has orders; nothing ingested")
@@ -311,12 +336,32 @@ def ingest(
             w.table, w.store, f"{w.rows_written:,}", f"{w.rows_replaced:,}", f"{w.rows_total:,}"
         )
     console.print(result)
+    for entry in report.files:
+        _print_notes(entry)
+    for path in report.created:
+        console.print(f"created {path} for the new store (docs/ingest.md)", highlight=False)
     rejected = sum(int(f["rejected"]) for f in report.files)
     if rejected:
         console.print(f"[yellow]{rejected:,} row(s) rejected[/yellow], written to:")
         for path in report.rejected_files:
             console.print(f"  {path}")
     console.print(f"done in {report.seconds:.1f} s")
+
+
+def _print_notes(entry: dict) -> None:
+    """What the ingest decided for one file: sheets, date orders, rows set apart."""
+    name = Path(entry["file"]).name
+    if "sheets" in entry:
+        sheets = ", ".join(f"{s!r} ({n:,} rows)" for s, n in entry["sheets"].items())
+        console.print(f"{name}: read sheet(s) {sheets}", highlight=False)
+    for column, order in entry.get("date_order", {}).items():
+        console.print(f"{name}: column {column!r} read {order}", highlight=False)
+    for kind, info in entry.get("set_apart", {}).items():
+        console.print(
+            f"{name}: set apart (not sales, not refunds): {info['invoices']:,} "
+            f"{kind.replace('_', ' ')} ({info['lines']:,} lines, value {info['value']:,.2f})",
+            highlight=False,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,10 @@ class IngestStatusValues(_Strict):
     refunded: list[str] = Field(default_factory=list)
 
 
+NULL_VALUES = ("", "NA", "NULL", "None", "nan", "#N/A")
+"""Cell texts ``analysis ingest`` reads as missing by default (``ingest.null_values``)."""
+
+
 class IngestParams(_Strict):
     """How ``analysis ingest`` reads this store's export files (see docs/ingest.md)."""
 
@@ -98,6 +102,7 @@ class IngestParams(_Strict):
     timezone: str | None = None
     date_format: str | list[str] | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    null_values: list[str] = Field(default_factory=lambda: list(NULL_VALUES))
     status: IngestStatusValues = Field(default_factory=IngestStatusValues)
     tables: dict[str, IngestTableMapping] = Field(default_factory=dict)
 
@@ -110,6 +115,27 @@ class IngestParams(_Strict):
             codecs.lookup(value)
         except LookupError as exc:
             raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+    @field_validator("null_values", mode="before")
+    @classmethod
+    def _text_tokens(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str):
+                    raise ValueError(
+                        f"{item!r} is not text: YAML reads null, NA-like words and numbers as "
+                        f"such; quote every entry, e.g. ['NA', 'NULL', '-']"
+                    )
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _formats_have_fields(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is not None:
+            for fmt in [value] if isinstance(value, str) else value:
+                if "%" not in fmt:
+                    raise ValueError(f"{fmt!r} is not a strptime format (e.g. '%d/%m/%Y %H:%M')")
         return value
 
     @field_validator("delimiter")
@@ -235,7 +261,8 @@ def known_stores(root: Path | None = None) -> list[str]:
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     """Turn ``["clv.model=bgnbd", "kpis.trend_months=24"]`` into a nested dict.
 
-    Values are parsed as YAML scalars (``24`` → int, ``null`` → None).
+    Values are parsed as YAML scalars (``24`` → int, ``null`` → None); text YAML
+    cannot parse (``%d/%m/%Y %H:%M``) is taken as it is.
     """
     out: dict[str, Any] = {}
     for item in items:
@@ -244,7 +271,10 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             raise ConfigError(
                 f"override {item!r} is not key=value", hint="e.g. --set clv.model=bgnbd"
             )
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:  # '%d/%m/%Y %H:%M' starts like a YAML directive: plain text
+            value = raw.strip()
         _set_dotted(out, key.strip(), value)
     return out
 

@@ -82,6 +82,20 @@ CASES = [
      ["negative revenue on a completed order", "row 3: '-10.0'"]),
     ("currency mismatch", "wrong_type.csv", [], "ingest:\n  currency: USD\n",
      ["ingest.currency is USD but the store's currency is THB"]),
+    ("day/month order unknown", "ambiguous_dates.csv", [], None,
+     ["ambiguous_dates.csv: column 'ordered_at': the dates ('1/12/2010 8:26', '5/11/2010 9:00') "
+      "read both day-first and month-first", "'%d/%m/%Y %H:%M' (day/month) or "
+      "'%m/%d/%Y %H:%M' (month/day)", "ingest.date_format"]),
+    ("two date orders in a column", "mixed_date_order.csv", [], None,
+     ["column 'ordered_at': dates in two orders — '13/1/2024 10:00' is day-first",
+      "'1/14/2024 10:00' is month-first"]),
+    ("currency column", "currency_column.csv", [], None,
+     ["currency_column.csv: column 'Currency': 2 rows in USD, but the store's currency is THB",
+      "line 3: 'USD', line 4: 'usd'"]),
+    ("R export: NA order id", "r_export_na_order_id.csv", [], None,
+     ["column 'order_id': missing (required) in 1 rows (line 3: NULL)"]),
+    ("store file disagrees with --currency", "duplicate_ids.csv", ["--currency", "USD"], None,
+     ["store shop has currency THB", "but this ingest says USD", "does not convert currencies"]),
 ]  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import subprocess
 import sys
 
@@ -88,3 +90,37 @@ def test_progress_lines_go_to_stderr_and_stdout_stays_clean(project: Project, tm
     out, err = capsys.readouterr()
     assert "reading o.csv" in err and "writing orders/shop.parquet (1 rows)" in err
     assert "reading" not in out and "Ingested" in out
+
+
+def test_help_lists_currency_timezone_and_sheet():
+    out = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", "ingest", "--help"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    for word in ("--currency", "--timezone", "--sheet"):
+        assert word in out.stdout
+
+
+def test_set_keys_give_a_new_store_its_params_file(project: Project, tmp_path, capsys):
+    # what `make ingest STORE=uk SET="currency=GBP timezone=Europe/London …"` runs
+    path = write(
+        tmp_path / "o.csv", "order_id,customer_id,ordered_at,revenue\n1,a,5/1/2024 10:00,5\n"
+    )
+    code = project.ingest("--store", "uk", "--set", "currency=GBP", "--set",
+                          "timezone=Europe/London", "--set", "ingest.date_format=%d/%m/%Y %H:%M",
+                          path)  # fmt: skip
+    assert code == 0
+    text = (project.root / "params" / "stores" / "uk.yaml").read_text(encoding="utf-8")
+    assert text.endswith(
+        "currency: GBP\ntimezone: Europe/London\ningest:\n  date_format: '%d/%m/%Y %H:%M'\n"
+    )
+    # 5 January 10:00 London (GMT) = 10:00 UTC: the naive time was read in the store's zone
+    assert project.rows("orders", "uk")[0][3] == dt.datetime(2024, 1, 5, 10, 0, tzinfo=dt.UTC)
+    assert "created" in capsys.readouterr().out
+    # the store now exists: another zone is refused, the same one is fine
+    assert project.ingest("--store", "uk", "--timezone", "Asia/Bangkok", path) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "store uk has timezone Europe/London" in err and "says Asia/Bangkok" in err
+    assert project.ingest("--store", "uk", "--timezone", "Europe/London", path) == 0
+    assert project.ingest("--store", "uk", "--currency", "GBP", "--set", "currency=EUR", path) == 2
+    assert "--currency GBP and --set currency=EUR disagree" in capsys.readouterr().err

@@ -18,6 +18,7 @@ Nothing here writes to the warehouse.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -127,7 +128,14 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
     """SQL giving the typed value from the ``__raw`` column, and for timestamps the offset flag."""
     r = _raw(f)
     zone = quote_literal(timezone)
-    if f.kind in ("id", "string"):
+    if f.kind == "id":
+        # 7, 7.0 and 7.00 are one id, whatever format wrote it (Excel, pandas, Parquet doubles)
+        return (
+            f"CASE WHEN ends_with({r}, '0') AND contains({r}, '.') "
+            f"THEN regexp_replace({r}, '^([0-9]+)\\.0+$', '\\1') ELSE {r} END",
+            None,
+        )
+    if f.kind == "string":
         return r, None
     if f.kind == "number":
         return f"TRY_CAST({r} AS DOUBLE)", None
@@ -273,17 +281,23 @@ def value_checks(stage: Stage, *, now_zone: str) -> list[Check]:
                 Check(f.label, f"implausibly large (beyond ±{MAX_AMOUNT:.0e})",
                       f"abs({n}) > {MAX_AMOUNT}", r)
             )  # fmt: skip
-        elif f.kind == "timestamp":
-            out.append(Check(f.label, "in the future", f"{n} > now()", r))
-            out.append(
-                Check(
-                    f.label, f"before {EARLIEST}", f"{n} < TIMESTAMPTZ '{EARLIEST} 00:00:00+00'", r
-                )
-            )
-        elif f.kind == "date":
-            today = f"CAST(timezone({quote_literal(now_zone)}, now()) AS DATE)"
-            out.append(Check(f.label, "in the future", f"{n} > {today}", r))
-            out.append(Check(f.label, f"before {EARLIEST}", f"{n} < DATE '{EARLIEST}'", r))
+        elif f.kind in ("timestamp", "date"):
+            if f.kind == "timestamp":
+                future = f"{n} > now()"
+                early = f"{n} < TIMESTAMPTZ '{EARLIEST} 00:00:00+00'"
+            else:
+                future = f"{n} > CAST(timezone({quote_literal(now_zone)}, now()) AS DATE)"
+                early = f"{n} < DATE '{EARLIEST}'"
+            out.append(Check(f.label, "in the future", future, r))
+            short = "false"
+            if any("%Y" in x for x in f.formats) and not f.typed:
+                # '1/12/10' read with %Y is the year 10, not 2010
+                short = f"(year({n}) < 100)"
+                out.append(
+                    Check(f.label, "a two-digit year read with %Y (use %y in ingest.date_format)",
+                          short, r)
+                )  # fmt: skip
+            out.append(Check(f.label, f"before {EARLIEST}", f"{early} AND NOT {short}", r))
         elif f.kind in ("id", "string"):
             out.append(
                 Check(
@@ -377,6 +391,7 @@ def split(
     where: str,
     quarantine: bool,
     what: str = "rows",
+    locate: Callable[[int], str] | None = None,
 ) -> Outcome:
     """Apply ``stage.checks``; raise (strict) or set the bad rows aside (quarantine).
 
@@ -388,6 +403,9 @@ def split(
         ``line`` or ``row``: what a row's ``__line`` is called.
     what
         What a row is (``rows``, ``orders``) in messages.
+    locate
+        Turns a ``__line`` into the words a person finds it by (a workbook's
+        sheet and row); default ``f"{where} {line}"``.
 
     Raises
     ------
@@ -414,7 +432,8 @@ def split(
                 f"SELECT __line, {check.value} FROM {stage.table} "
                 f"WHERE coalesce({check.condition}, false) ORDER BY __line LIMIT {SAMPLE}"
             ).fetchall()
-            shown = ", ".join(f"{where} {line}: {_show(v)}" for line, v in sample)
+            place = locate or (lambda line: f"{where} {line}")
+            shown = ", ".join(f"{place(line)}: {_show(v)}" for line, v in sample)
             parts.append(f"column {check.label!r}: {check.why} in {n:,} {what} ({shown})")
         more = f"; and {len(failing) - 6} more rule(s)" if len(failing) > 6 else ""
         raise DataError(

@@ -2,20 +2,26 @@
 
 Columns (either spelling): ``InvoiceNo``/``Invoice``, ``StockCode``,
 ``Description``, ``Quantity``, ``InvoiceDate``, ``UnitPrice``/``Price``,
-``CustomerID``/``Customer ID``, ``Country``. CSV or the original .xlsx.
+``CustomerID``/``Customer ID``, ``Country``. CSV or the original .xlsx (both
+sheets of Online Retail II; invoices the sheets share are taken once).
 
 Lines are checked first (quantity a whole number, price a number, date
-parseable, not in the future), then summed into one order per invoice:
+parseable, not in the future), then summed into one row per invoice:
 
 - ``ordered_at`` = the invoice's earliest line time, naive times read in
-  ``ingest.timezone`` (else the store's ``timezone``); dates as in the UCI
-  files (``12/1/2010 8:26`` is month/day/year) or ISO;
-- ``revenue`` = Σ quantity × price, ``items`` = Σ quantity;
+  ``ingest.timezone`` (else the store's ``timezone``); day/month order decided
+  from all the column's values (the UCI CSV's ``12/13/2010`` proves month-first);
+- ``revenue`` = Σ quantity × price over every line, service lines
+  (:data:`SERVICE_CODES`: postage, carriage, fees, discounts) included;
+  ``items`` = Σ quantity of the other (product) lines;
 - an invoice number starting with ``C`` is a cancellation, an invoice whose
   quantities sum below zero a return (``refunded``); both are stored with the
-  positive value and item count they reverse, so "cancelled value" reads as an
-  amount;
-- ``CustomerID`` ``17850.0`` becomes ``17850``; an empty one is a guest order;
+  positive value and item count they reverse;
+- not sales and not refunds, so not orders (counted apart and reported,
+  :data:`SET_APART`): ``A`` invoices and stock code ``B`` ("Adjust bad debt"),
+  invoices with no customer and zero value (stock adjustments: damaged, lost,
+  found), and other zero-value invoices;
+- ``CustomerID`` ``17850.0`` is ``17850``; an empty one is a guest order;
 - ``--store-from-column Country`` splits the file into one store per country.
 """
 
@@ -32,7 +38,7 @@ from analysis.ingest.run import (
     rejected_from,
     structural_rejects,
 )
-from analysis.ingest.sources import Source
+from analysis.ingest.sources import SHEET_STRIDE, Source, quote_literal
 from analysis.ingest.writer import Batch
 
 ALIASES = {
@@ -46,8 +52,21 @@ ALIASES = {
     "description": ("Description",),
 }
 REQUIRED = ("invoice", "quantity", "invoice_date", "price")
-DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
-"""ISO first, then the UCI CSV spelling (month/day/year); ``ingest.date_format`` overrides."""
+SERVICE_CODES = ("POST", "DOT", "C2", "M", "BANK CHARGES", "AMAZONFEE", "CRUK", "D", "PADS", "S")
+"""Stock codes that are not products (compared trimmed, upper-cased): ``POST`` postage,
+``DOT`` dotcom postage, ``C2`` carriage, ``M`` manual line, ``BANK CHARGES``, ``AMAZONFEE``
+Amazon fee, ``CRUK`` CRUK commission, ``D`` discount, ``PADS`` cushion pads (0.001 each),
+``S`` samples. They count in their invoice's value, not in its items."""
+BAD_DEBT_CODE = "B"
+"""Stock code of the "Adjust bad debt" lines (on ``A`` invoices)."""
+ZERO = 0.005
+"""An invoice whose |Σ quantity × price| is below half a penny has zero value."""
+SET_APART = {
+    "bad_debt_adjustments": "an A invoice or stock code B (Adjust bad debt)",
+    "stock_adjustments": "no customer and zero value",
+    "zero_value_invoices": "zero value, with a customer",
+}
+"""Invoices that are neither sales nor refunds: not loaded, counted in the ingest log."""
 
 
 def _find(source: Source, role: str) -> str | None:
@@ -68,7 +87,7 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
             f"{path}: not an Online Retail file: missing column(s) {', '.join(missing)}",
             hint=f"the file's columns: {', '.join(source.columns)}",
         )
-    formats = parse_formats(ctx.params.ingest.date_format) or DATE_FORMATS
+    formats = parse_formats(ctx.params.ingest.date_format)
     store_field, checks = ctx.store_field(source)
     customer = found["customer"]
     fields = [
@@ -83,15 +102,12 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
             found["invoice_date"],  # type: ignore[arg-type]
             formats,
         ),
-        Field(
-            "customer_id",
-            "id",
-            f"regexp_replace(trim({source.column(customer)}), '\\.0+$', '')"
-            if customer
-            else "NULL",
-            customer or "CustomerID",
-        ),
-    ]
+        Field("customer_id", "id", source.column(customer) if customer else "NULL",
+              customer or "CustomerID"),
+        Field("stock_code", "string",
+              source.column(found["stock_code"]) if found["stock_code"] else "NULL",
+              found["stock_code"] or "StockCode"),
+    ]  # fmt: skip
     for f in fields[1:5]:
         checks.append(
             Check(f.label, "missing (required)", f"{ident(f.name + '__raw')} IS NULL", "NULL")
@@ -106,14 +122,39 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
         what="lines",
     )
     reject_whole(ctx, lines, "order_id", "another line of this invoice was rejected")
+    if len(source.sheets) > 1:
+        _once_per_invoice(ctx, source, lines.valid)
     orders = ctx.name("retail_orders")
+    service = ", ".join(quote_literal(c) for c in SERVICE_CODES)
+    code = "upper(trim(stock_code))"
+    value = "sum(quantity * price)"
     ctx.con.execute(
         f"CREATE TEMP TABLE {orders} AS SELECT store_id, order_id, min(customer_id) AS customer_id, "
-        f"min(ordered_at) AS ordered_at, sum(quantity * price) AS value, sum(quantity) AS qty, "
+        f"min(ordered_at) AS ordered_at, {value} AS value, "
+        f"coalesce(sum(quantity) FILTER (WHERE {code} IS NULL OR {code} NOT IN ({service})), 0) "
+        f"AS qty, count(*) AS lines, "
         f"CASE WHEN upper(order_id) LIKE 'C%' THEN 'cancelled' "
         f"WHEN sum(quantity) < 0 THEN 'refunded' ELSE 'completed' END AS status, "
+        f"CASE WHEN upper(order_id) LIKE 'A%' OR bool_or({code} = '{BAD_DEBT_CODE}') "
+        f"THEN 'bad_debt_adjustments' "
+        f"WHEN abs({value}) < {ZERO} AND min(customer_id) IS NULL THEN 'stock_adjustments' "
+        f"WHEN abs({value}) < {ZERO} THEN 'zero_value_invoices' END AS apart, "
         f"min(__line) AS __line FROM {lines.valid} GROUP BY store_id, order_id"
     )
+    apart = ctx.con.execute(
+        f"SELECT apart, count(*), sum(lines), sum(value) FROM {orders} "
+        f"WHERE apart IS NOT NULL GROUP BY apart ORDER BY apart"
+    ).fetchall()
+    if apart:
+        ctx.note(path, "set_apart", {
+            kind: {"invoices": int(n), "lines": int(k), "value": round(float(v), 2)}
+            for kind, n, k, v in apart
+        })  # fmt: skip
+        ctx.progress(
+            "set apart (not sales, not refunds): "
+            + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n, _k, _v in apart)
+        )
+        ctx.con.execute(f"DELETE FROM {orders} WHERE apart IS NOT NULL")
     order_fields = [
         Field("store_id", "string", "store_id", "store_id", typed=True),
         Field("order_id", "id", "order_id", fields[1].label, typed=True),
@@ -136,10 +177,61 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
     result.batches.append(Batch("orders", outcome.valid, tuple(f.name for f in order_fields)))
     for rej in (
         structural_rejects(ctx, source),
-        rejected_from(lines, fields, "orders", source.where, "lines"),
-        rejected_from(outcome, order_fields, "orders", source.where, "orders"),
+        rejected_from(lines, fields, "orders", source.where, "lines", source),
+        rejected_from(outcome, order_fields, "orders", source.where, "orders", source),
     ):
         if rej is not None:
             result.rejected.append(rej)
     result.rejected_rows = lines.rejected + outcome.rejected + len(source.structural)
     return result
+
+
+def _once_per_invoice(ctx: Context, source: Source, valid: str) -> None:
+    """Keep an invoice's lines from the first sheet it appears on (workbook sheets overlap).
+
+    Online Retail II's two sheets share the invoices of 1–9 December 2010.
+    Where a later sheet repeats an invoice with the same lines (count,
+    Σ quantity, Σ quantity × price), its copy is dropped and counted; where the
+    copies differ, the file is refused (which one is right cannot be told).
+
+    Raises
+    ------
+    DataError
+        An invoice has different lines on two sheets.
+    """
+    con = ctx.con
+    per = ctx.name("retail_sheets")
+    con.execute(
+        f"CREATE TEMP TABLE {per} AS SELECT store_id, order_id, __line // {SHEET_STRIDE} AS sheet, "
+        f"count(*) AS n, sum(quantity) AS q, round(sum(quantity * price), 6) AS v, "
+        f"min(__line) AS first FROM {valid} GROUP BY ALL"
+    )
+    differ = con.execute(
+        f"SELECT order_id, list(first ORDER BY sheet) FROM {per} GROUP BY store_id, order_id "
+        f"HAVING count(DISTINCT (n, q, v)) > 1 ORDER BY min(first) LIMIT 5"
+    ).fetchall()
+    if differ:
+        shown = "; ".join(
+            f"{inv!r} at " + " and ".join(source.locate(x) for x in firsts)
+            for inv, firsts in differ
+        )
+        raise DataError(
+            f"{source.path}: invoice(s) on two sheets with different lines, nothing written — "
+            f"{shown}",
+            hint="read one sheet with --sheet, or correct the workbook",
+        )
+    dropped = con.execute(
+        f"DELETE FROM {valid} v USING (SELECT store_id, order_id, min(sheet) AS keep FROM {per} "
+        f"GROUP BY ALL HAVING count(*) > 1) d WHERE v.store_id = d.store_id "
+        f"AND v.order_id = d.order_id AND v.__line // {SHEET_STRIDE} <> d.keep"
+    ).fetchone()[0]
+    if dropped:
+        invoices = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {per} GROUP BY store_id, order_id "
+            f"HAVING count(*) > 1)"
+        ).fetchone()[0]
+        ctx.note(source.path, "sheet_overlap", {"invoices": int(invoices), "lines": int(dropped)})
+        ctx.progress(
+            f"{invoices:,} invoice(s) appear on more than one sheet with the same lines: "
+            f"taken once ({dropped:,} repeated lines dropped)"
+        )

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from analysis.config import Params, load_params, project_root, validate_store_name
+from analysis.config import (
+    Params,
+    load_params,
+    project_root,
+    store_params_path,
+    validate_store_name,
+)
 from analysis.errors import ConfigError, DataError
 from analysis.ingest.checks import (
     FORMULA_PATTERN,
@@ -34,6 +41,7 @@ from analysis.ingest.checks import (
     split,
     value_checks,
 )
+from analysis.ingest.dates import infer_formats
 from analysis.ingest.sources import Source, quote_literal, read_source
 from analysis.ingest.writer import Batch, StoreWrite, append_log, commit, discard, merge
 from analysis.schema import TABLES
@@ -59,6 +67,8 @@ class Rejected:
     columns: list[tuple[str, str]]
     where: str
     stage: str
+    place: list[tuple[str, str]] | None = None
+    """Columns (name, SQL over ``__line``) placing a row in the file; default ``where``."""
 
 
 @dataclass
@@ -70,6 +80,8 @@ class FileResult:
     batches: list[Batch] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     rejected_rows: int = 0
+    notes: dict[str, Any] = field(default_factory=dict)
+    """What the ingest log records besides counts: sheets read, date orders, rows set apart."""
 
 
 @dataclass
@@ -86,6 +98,12 @@ class Context:
     progress: Progress
     _n: int = 0
     file_store_field: Field | None = None
+    sheet: str | None = None
+    notes: dict[Path, dict[str, Any]] = field(default_factory=dict)
+
+    def note(self, path: Path, key: str, value: Any) -> None:
+        """Record ``key`` for ``path``'s ingest log entry."""
+        self.notes.setdefault(Path(path), {})[key] = value
 
     def name(self, prefix: str) -> str:
         """A fresh temp-table name."""
@@ -110,8 +128,13 @@ class Context:
             delimiter=self.params.ingest.delimiter,
             scratch=self.scratch,
             progress=self.progress,
+            null_values=self.params.ingest.null_values,
+            sheet=self.sheet,
         )
         self.progress(f"read {source.rows:,} rows in {time.perf_counter() - started:.1f} s")
+        if source.sheets:
+            self.note(path, "sheets", dict(source.sheets))
+        self.check_currency(source)
         if source.structural and not self.quarantine:
             shown = ", ".join(
                 f"line {r.line}: {r.why} ({r.text.strip()[:40]!r})" for r in source.structural[:5]
@@ -124,6 +147,36 @@ class Context:
                 "or load the readable rows with --quarantine",
             )
         return source
+
+    def check_currency(self, source: Source) -> None:
+        """Refuse a file whose ``Currency`` column names another currency than the store's.
+
+        Shopify's export has one (``THB``, ``USD``); any format's column named
+        ``currency`` is checked the same way. Not a row rule: ``--quarantine``
+        does not load the other rows, as a wrong currency is the wrong store.
+        """
+        col = source.find("currency")
+        if col is None:
+            return
+        want = self.params.currency
+        c = source.column(col)
+        bad = f"{c} IS NOT NULL AND upper(trim({c})) <> {quote_literal(want)}"
+        n, seen = self.con.execute(
+            f"SELECT count(*), list(DISTINCT upper(trim({c}))) FROM {source.table} WHERE {bad}"
+        ).fetchone()
+        if not n:
+            return
+        sample = self.con.execute(
+            f"SELECT __line, {c} FROM {source.table} WHERE {bad} ORDER BY __line LIMIT 5"
+        ).fetchall()
+        shown = ", ".join(f"{source.locate(line)}: {v!r}" for line, v in sample)
+        raise DataError(
+            f"{source.path}: column {col!r}: {n:,} rows in {', '.join(sorted(seen))}, but the "
+            f"store's currency is {want}; ingest does not convert currencies, nothing written "
+            f"— {shown}",
+            hint=f"for a new store give its currency: --currency {sorted(seen)[0]} "
+            f"(and --timezone); for an existing one, this file belongs to another store",
+        )
 
     def store_field(self, source: Source) -> tuple[Field, list[Check]]:
         """The ``store_id`` field: ``--store``, a slug of ``--store-from-column``, or the file's.
@@ -178,6 +231,7 @@ class Context:
     ) -> Outcome:
         """Build a stage over ``relation``, run value (+ contract) checks, split or raise."""
         started = time.perf_counter()
+        fields = [self._with_date_order(source, relation, f) for f in fields]
         names = {f.name for f in fields}
         # the key's columns the file has (surveys.customer_id, marketing_spend.channel are optional)
         key = tuple(k for k in TABLES[table].key if k in names) if table else ()
@@ -200,12 +254,27 @@ class Context:
             where=source.where,
             quarantine=self.quarantine,
             what=what,
+            locate=getattr(source, "locate", None),
         )
         self.progress(
             f"checked {outcome.rows_in:,} {what} in {time.perf_counter() - started:.1f} s"
             + (f", {outcome.rejected:,} rejected" if outcome.rejected else "")
         )
         return outcome
+
+    def _with_date_order(self, source: Source, relation: str, f: Field) -> Field:
+        """``f`` with formats for its ``a/b/yyyy`` values when no ``date_format`` is set."""
+        if f.kind not in ("timestamp", "date") or f.typed or f.formats:
+            return f
+        found = infer_formats(self.con, relation, f.raw, path=source.path, label=f.label)
+        if found is None:
+            return f
+        self.progress(
+            f"column {f.label!r}: dates read {found.order} ({found.proof!r} proves the order)"
+        )
+        orders = self.notes.setdefault(Path(source.path), {}).setdefault("date_order", {})
+        orders[f.label] = found.order
+        return replace(f, formats=found.formats)
 
 
 Adapter = Callable[[Context, Path], FileResult]
@@ -244,12 +313,20 @@ def reject_whole(ctx: Context, outcome: Outcome, column: str, why: str) -> int:
     return int(moved)
 
 
-def rejected_from(outcome: Outcome, fields: list[Field], table: str, where: str, stage: str):
+def rejected_from(
+    outcome: Outcome,
+    fields: list[Field],
+    table: str,
+    where: str,
+    stage: str,
+    source: Source | None = None,
+) -> Rejected | None:
     """A :class:`Rejected` for the rows ``split`` set aside, or None."""
     if outcome.rejected_table is None:
         return None
     cols = [(f.label, f"{f.name}__raw") for f in fields]
-    return Rejected(table, outcome.rejected_table, cols, where, stage)
+    place = source.locate_sql("__line") if source is not None else None
+    return Rejected(table, outcome.rejected_table, cols, where, stage, place)
 
 
 @dataclass
@@ -261,6 +338,8 @@ class IngestReport:
     rejected_files: list[Path]
     seconds: float
     skipped: bool = False
+    created: list[Path] = field(default_factory=list)
+    """Store params files this run wrote (new stores)."""
 
 
 class QueryWatcher:
@@ -335,6 +414,9 @@ def ingest(
     if_missing: bool = False,
     progress: Progress | None = None,
     bar: Bar | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
+    sheet: str | None = None,
 ) -> IngestReport:
     """Ingest export files of one format into the warehouse.
 
@@ -368,6 +450,13 @@ def ingest(
     bar
         Called about four times a second with the percentage done of the
         running DuckDB query (None between queries): progress for large files.
+    currency, timezone
+        The store's currency (ISO 4217) and IANA zone. A store this run creates
+        (no ``params/stores/<store>.yaml`` yet) gets that file, with these and
+        every override; an existing store file that says otherwise is an error.
+    sheet
+        Read only this sheet of a workbook (default: every visible sheet with
+        the first one's header).
 
     Raises
     ------
@@ -392,9 +481,16 @@ def ingest(
         raise ConfigError("ingest needs --store (or --store-from-column)")
     root = Path(root).resolve() if root is not None else project_root()
     layered = dict(overrides or {})
+    for key, value in (("currency", currency), ("timezone", timezone)):
+        if value is not None:
+            if key in layered and layered[key] != value:
+                raise ConfigError(f"--{key} {value} and --set {key}={layered[key]} disagree")
+            layered[key] = value
     if data_dir is not None:
         layered["data_dir"] = str(Path(data_dir).resolve())
     params = load_params(store or "default", layered, root=root)
+    if store is not None and store_from_column is None:
+        check_store_file(store, layered, root)
     if params.ingest.currency is not None and params.ingest.currency != params.currency:
         raise ConfigError(
             f"ingest.currency is {params.ingest.currency} but the store's currency is "
@@ -431,23 +527,141 @@ def ingest(
         # spill into the run's scratch folder, not ./.tmp
         con.execute(f"SET temp_directory = {quote_literal(str(Path(tmp) / 'spill'))}")
         ctx = Context(con, params, store, table, store_from_column, quarantine, Path(tmp), say)
+        ctx.sheet = sheet
         with QueryWatcher(con, bar) if bar else contextlib.nullcontext():
             results = [adapter(ctx, path) for path in paths]
+            for r in results:
+                r.notes = {**ctx.notes.get(r.path, {}), **r.notes}
             batches = [b for r in results for b in r.batches]
+            new_stores = _stores_to_create(
+                con, batches, layered, root, None if store_from_column else store
+            )
             written = [
                 {b.table: _count(con, b.relation) for b in r.batches} for r in results
             ]  # before merge, which drops the batches
             with warehouse_lock(warehouse, say):
                 planned = merge(con, warehouse, batches, timezone_of, say)
+                staged: list[tuple[Path, Path]] = []
                 try:
                     rejected_files = _write_rejected(con, warehouse, store, results)
                     entries = _log_entries(fmt, results, written, _writes(planned))
+                    for name in new_stores:
+                        staged.append(stage_store_file(name, layered, root))
                     commit(planned)
                 except BaseException:
                     discard(planned)
+                    for _target, temp in staged:
+                        temp.unlink(missing_ok=True)
                     raise
+                for target, temp in staged:
+                    os.replace(temp, target)
+                    say(f"created {target} for the new store: {_store_file_says(target, layered)}")
                 append_log(warehouse, entries)
-    return IngestReport(_writes(planned), entries, rejected_files, time.perf_counter() - started)
+    return IngestReport(
+        _writes(planned),
+        entries,
+        rejected_files,
+        time.perf_counter() - started,
+        created=[t for t, _ in staged],
+    )
+
+
+STORE_FILE_KEYS = ("currency", "timezone")
+"""Keys every store file written by ingest states, whether given or the defaults."""
+
+
+def check_store_file(store: str, layered: dict[str, Any], root: Path) -> None:
+    """Refuse ``--currency``/``--timezone`` (or ``--set``) that contradict the store's file.
+
+    Raises
+    ------
+    ConfigError
+        ``params/stores/<store>.yaml`` exists and sets another currency or zone.
+    """
+    path = store_params_path(store, root)
+    if not path.is_file():
+        return
+    base = load_params(store, root=root)
+    for key in STORE_FILE_KEYS:
+        wanted = layered.get(key)
+        have = getattr(base, key)
+        if wanted is not None and wanted != have:
+            raise ConfigError(
+                f"store {store} has {key} {have} ({path}), but this ingest says {wanted}"
+                + ("; ingest does not convert currencies" if key == "currency" else ""),
+                hint=f"drop --{key}, or change {key} in {path} if the store's files were "
+                f"always in {wanted}",
+            )
+
+
+def _stores_to_create(
+    con: duckdb.DuckDBPyConnection,
+    batches: list[Batch],
+    layered: dict[str, Any],
+    root: Path,
+    store: str | None,
+) -> list[str]:
+    """Stores of this run without a params file (checked against existing ones first)."""
+    from analysis.ingest.writer import stores_in
+
+    found = {s for b in batches for s in stores_in(con, b)} | ({store} if store else set())
+    out = []
+    for name in sorted(found):
+        validate_store_name(name)
+        if store_params_path(name, root).is_file():
+            check_store_file(name, layered, root)
+        else:
+            out.append(name)
+    return out
+
+
+def stage_store_file(store: str, layered: dict[str, Any], root: Path) -> tuple[Path, Path]:
+    """Write ``params/stores/<store>.yaml`` for a new store to a temp file beside it.
+
+    The file states the store's ``currency`` and ``timezone`` (given, or the
+    defaults at the time) and every other ``--set`` override; ``display_name``
+    is left out. Returns (target, temp); the caller renames it into place.
+    """
+    import yaml
+
+    params = load_params(store, layered, root=root)
+    body: dict[str, Any] = {k: getattr(params, k) for k in STORE_FILE_KEYS}
+    nested: dict[str, Any] = {}
+    for key, value in layered.items():
+        if key in ("data_dir", *STORE_FILE_KEYS):
+            continue
+        node = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]].update(value)
+        else:
+            node[parts[-1]] = value
+    body.update(nested)
+    target = store_params_path(store, root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    text = (
+        f"# Store {store}, created by `analysis ingest` (docs/ingest.md). Every report of the\n"
+        f"# store uses this currency and time zone; edit display_name, language etc. here.\n"
+        + yaml.safe_dump(body, allow_unicode=True, sort_keys=False)
+    )
+    temp.write_text(text, encoding="utf-8")
+    return target, temp
+
+
+def _store_file_says(path: Path, layered: dict[str, Any]) -> str:
+    """``currency GBP, timezone Europe/London`` (+ which came from the defaults)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    text = ", ".join(f"{k} {data.get(k)}" for k in STORE_FILE_KEYS)
+    defaults = [k for k in STORE_FILE_KEYS if k not in layered]
+    if defaults:
+        flags = " and ".join(f"--{k}" for k in defaults)
+        text += f" ({' and '.join(defaults)} from params/default.yaml: {flags} choose)"
+    return text
 
 
 def _log_entries(
@@ -473,6 +687,7 @@ def _log_entries(
             "rejected": r.rejected_rows,
             "stores": sorted({w.store for w in writes}),
             "tables": tables,
+            **r.notes,
         }
         for r, rows_written in zip(results, written, strict=True)
     ]
@@ -523,13 +738,15 @@ def _write_rejected(
         for rej in r.rejected:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{stamp}-{r.path.stem}-{rej.stage}.csv"
+            place = rej.place or [(rej.where, "__line")]
+            where = ", ".join(f"{expr} AS {ident(col)}" for col, expr in place)
             cols = ", ".join(
                 f"CASE WHEN regexp_matches({ident(src)}, {quote_literal(FORMULA_PATTERN)}) "
                 f"THEN '''' || {ident(src)} ELSE {ident(src)} END AS {ident(label)}"
                 for label, src in rej.columns
             )
             con.execute(
-                f"COPY (SELECT __line AS {ident(rej.where)}, __reason AS reason, {cols} "
+                f"COPY (SELECT {where}, __reason AS reason, {cols} "
                 f"FROM {rej.relation} ORDER BY __line) TO {quote_literal(str(path))} "
                 f"(HEADER, DELIMITER ',')"
             )

@@ -11,7 +11,10 @@ row only. Each order (``Name``, e.g. ``#1001``) becomes one row of ``orders``:
   ``data/pseudonym.key`` (32 random bytes, created on first use, outside the
   warehouse; keep it: a new key gives every customer a new id);
 - ``ordered_at`` = ``Created at`` (``2024-01-05 10:15:30 +0700``, offset kept);
-- ``revenue`` = ``Total``, ``discount`` = ``Discount Amount``,
+- ``revenue`` = ``Total`` minus ``Refunded Amount`` for a completed order
+  (a ``partially_refunded`` one counts at what the customer kept paying);
+  ``Total`` for a refunded or cancelled one (the value reversed);
+  ``discount`` = ``Discount Amount``,
   ``items`` = Σ ``Lineitem quantity``, ``channel`` = ``Source``;
 - ``status``: ``Cancelled at`` set → cancelled; else ``Financial Status``
   through ``ingest.status`` of the store's params, then Shopify's meaning:
@@ -45,8 +48,10 @@ from analysis.privacy import email_pseudonym, pseudonym_key
 REQUIRED = ("Name", "Email", "Financial Status", "Total", "Created at", "Lineitem quantity")
 ORDER_LEVEL = (
     "Email", "Financial Status", "Total", "Discount Amount", "Created at", "Cancelled at",
-    "Source", "Billing Name", "Phone", "Billing Phone", "Billing Province",
+    "Source", "Billing Name", "Phone", "Billing Phone", "Billing Province", "Refunded Amount",
 )  # fmt: skip
+_HELPERS = ("refunded_amount", "financial_status")
+"""Order-stage columns used by checks and the revenue rule, not stored."""
 SHOPIFY_STATUS = {
     "refunded": "refunded",
     "voided": "cancelled",
@@ -156,10 +161,47 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         Field("items", "integer", "items", "Lineitem quantity (Σ)", typed=True),
         Field("status", "string", status_sql, col["Financial Status"]),  # type: ignore[arg-type]
         Field("channel", "string", '"Source"', col["Source"] or "Source"),
+        Field(
+            "refunded_amount",
+            "number",
+            '"Refunded Amount"',
+            col["Refunded Amount"] or "Refunded Amount",
+        ),
+        Field("financial_status", "string", f"lower(trim({ident('Financial Status')}))",
+              col["Financial Status"]),  # type: ignore[arg-type]
+    ]  # fmt: skip
+    refund_checks = [
+        Check(
+            col["Refunded Amount"] or "Refunded Amount",
+            "missing on a partially_refunded order (its revenue is Total − Refunded Amount)",
+            "financial_status = 'partially_refunded' AND status = 'completed' "
+            "AND refunded_amount IS NULL",
+            ident("refunded_amount__raw"),
+        ),
+        Check(
+            col["Refunded Amount"] or "Refunded Amount",
+            "above the order's Total on a completed order",
+            "status = 'completed' AND refunded_amount > revenue",
+            ident("refunded_amount__raw"),
+        ),
+        Check(
+            col["Refunded Amount"] or "Refunded Amount",
+            "below 0",
+            "refunded_amount < 0",
+            ident("refunded_amount__raw"),
+        ),
     ]
     orders = ctx.validate(
-        source, joined, order_fields, table="orders", stage_name="orders", what="orders"
-    )
+        source, joined, order_fields, table="orders", stage_name="orders", what="orders",
+        extra_checks=refund_checks,
+    )  # fmt: skip
+    kept = con.execute(
+        f"UPDATE {orders.valid} SET revenue = revenue - refunded_amount "
+        f"WHERE status = 'completed' AND refunded_amount > 0"
+    ).fetchone()[0]
+    if kept:
+        ctx.progress(f"{kept:,} completed order(s) counted at Total − Refunded Amount")
+        ctx.note(path, "partially_refunded", int(kept))
     # 4. customers: the latest order's details per pseudonymous id
     people = ctx.name("shopify_customers")
     phone = 'coalesce("Phone", "Billing Phone")'
@@ -183,15 +225,16 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         what="customers",
     )  # fmt: skip
     result = FileResult(path, source.rows + len(source.structural))
-    result.batches.append(Batch("orders", orders.valid, tuple(f.name for f in order_fields)))
+    canonical = tuple(f.name for f in order_fields if f.name not in _HELPERS)
+    result.batches.append(Batch("orders", orders.valid, canonical))
     result.batches.append(
         Batch("customers", customers.valid, tuple(f.name for f in customer_fields))
     )
     for rej in (
         structural_rejects(ctx, source),
-        rejected_from(lines, line_fields, "orders", source.where, "lines"),
-        rejected_from(orders, order_fields, "orders", source.where, "orders"),
-        rejected_from(customers, customer_fields, "customers", source.where, "customers"),
+        rejected_from(lines, line_fields, "orders", source.where, "lines", source),
+        rejected_from(orders, order_fields, "orders", source.where, "orders", source),
+        rejected_from(customers, customer_fields, "customers", source.where, "customers", source),
     ):
         if rej is not None:
             result.rejected.append(rej)

@@ -14,6 +14,12 @@ split (wrong number of fields, unterminated quotes, invalid UTF-8) are caught
 with ``store_rejects`` and reported with their line numbers. Encodings other
 than UTF-8 are transcoded to a temporary UTF-8 copy first (DuckDB's own
 ``encodings`` extension is downloaded at run time, which this project avoids).
+
+Missing values: an empty cell, and a cell whose text is exactly one of
+``ingest.null_values`` (``NA``, ``NULL``, ``None``, ``nan``, ``#N/A`` by
+default; CSV: DuckDB's ``nullstr``, free while parsing), is NULL in every format. A workbook is read sheet
+by sheet (every visible sheet with the first one's header, or the one named);
+a row's ``__line`` is then ``sheet index × SHEET_STRIDE + row``.
 """
 
 from __future__ import annotations
@@ -21,18 +27,25 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from analysis.config import NULL_VALUES
 from analysis.errors import DataError
 
 Progress = Callable[[str], None]
 
 _HEADER_BYTES = 1 << 20
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
+
+SHEET_STRIDE = 10_000_000
+"""``__line`` of a workbook row = sheet index × this + row (a sheet has at most 1,048,576 rows)."""
+ROW_NAMES = "(row names)"
+"""Name given to an unnamed first CSV column (R's ``write.csv`` row numbers); never read."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ class Source:
         What a row's place is called in messages: ``line`` or ``row``.
     structural
         Lines the CSV reader rejected (wrong field count, bad quoting, bad bytes).
+    sheets
+        Workbook only: the sheets read, in order, with their data rows.
     """
 
     path: Path
@@ -70,6 +85,24 @@ class Source:
     rows: int
     where: str = "line"
     structural: list[StructuralReject] = field(default_factory=list)
+    sheets: list[tuple[str, int]] = field(default_factory=list)
+
+    def locate(self, line: int) -> str:
+        """How a person finds ``__line``: ``line 3``, ``row 3``, or ``sheet 'X' row 3``."""
+        if len(self.sheets) > 1:
+            index, row = divmod(int(line), SHEET_STRIDE)
+            return f"sheet {self.sheets[index][0]!r} row {row}"
+        return f"{self.where} {line}"
+
+    def locate_sql(self, line: str) -> list[tuple[str, str]]:
+        """SQL columns (name, expression) placing ``line`` in the file, for rejected-row files."""
+        if len(self.sheets) > 1:
+            names = ", ".join(quote_literal(n) for n, _ in self.sheets)
+            return [
+                ("sheet", f"[{names}][CAST({line} // {SHEET_STRIDE} AS BIGINT) + 1]"),
+                ("row", f"{line} % {SHEET_STRIDE}"),
+            ]
+        return [(self.where, line)]
 
     def column(self, name: str) -> str:
         """SQL name (``c3``) of a source column."""
@@ -89,6 +122,12 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _cleaned(expr: str, alias: str, nulls: tuple[str, ...]) -> str:
+    """``expr`` as text, NULL when it is one of ``nulls`` (exactly, as a CSV's ``nullstr``)."""
+    words = ", ".join(quote_literal(n) for n in nulls)
+    return f"CASE WHEN {expr} IN ({words}) THEN NULL ELSE {expr} END AS {alias}"
+
+
 def read_source(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -98,6 +137,8 @@ def read_source(
     delimiter: str = ",",
     scratch: Path,
     progress: Progress | None = None,
+    null_values: tuple[str, ...] | list[str] = NULL_VALUES,
+    sheet: str | None = None,
 ) -> Source:
     """Read ``path`` (``.csv``/``.txt``/``.tsv``, ``.xlsx``, ``.parquet``) into temp table ``name``.
 
@@ -117,22 +158,31 @@ def read_source(
         Folder for a transcoded copy (non-UTF-8 CSV).
     progress
         Called with one-line status messages.
+    null_values
+        Cell texts (trimmed, compared exactly) that mean "missing"; empty is always missing.
+    sheet
+        Workbook only: read this sheet; default every visible sheet whose header
+        equals the first visible sheet's.
 
     Raises
     ------
     DataError
-        Missing, empty or header-only file, unreadable header, unknown type.
+        Missing, empty or header-only file, unreadable header, unknown type,
+        merged cells in a workbook's data, nested Parquet columns.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    nulls = tuple(dict.fromkeys(("", *null_values)))
+    if sheet is not None and suffix not in (".xlsx", ".xlsm"):
+        raise DataError(f"{path}: --sheet applies to .xlsx workbooks only")
     if suffix in (".parquet", ".pq"):
-        source = _read_parquet(con, path, name)
+        source = _read_parquet(con, path, name, nulls)
     elif suffix in (".xlsx", ".xlsm"):
-        source = _read_excel(con, path, name)
+        source = _read_excel(con, path, name, nulls, sheet, progress)
     elif suffix in (".csv", ".txt", ".tsv", ""):
-        source = _read_csv(con, path, name, encoding, delimiter, scratch, progress)
+        source = _read_csv(con, path, name, encoding, delimiter, scratch, progress, nulls)
     else:
         raise DataError(
             f"{path}: unsupported file type {suffix!r}",
@@ -156,6 +206,7 @@ def _read_csv(
     delimiter: str,
     scratch: Path,
     progress: Progress | None,
+    nulls: tuple[str, ...],
 ) -> Source:
     if path.stat().st_size == 0:
         raise DataError(
@@ -170,7 +221,8 @@ def _read_csv(
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv({quote_literal(str(readable))}, "
         f"header = true, auto_detect = false, delim = {quote}, quote = '\"', escape = '\"', "
-        f"columns = {{{columns}}}, store_rejects = true, "
+        f"columns = {{{columns}}}, nullstr = [{', '.join(map(quote_literal, nulls))}], "
+        f"store_rejects = true, "
         f"rejects_table = '{name}__rej', rejects_scan = '{name}__scan')"
     )
     rejects = con.execute(
@@ -225,6 +277,8 @@ def _read_header(readable: Path, original: Path, delimiter: str, encoding: str) 
         raise DataError(f"{original}: empty file (no header line)")
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [h.strip() for h in header]
+    if len(header) > 1 and not header[0] and all(header[1:]):
+        header[0] = ROW_NAMES  # R's write.csv: an unnamed first column of row numbers
     blank = [str(i + 1) for i, h in enumerate(header) if not h]
     if blank and len(header) > 1:
         raise DataError(
@@ -270,54 +324,76 @@ def _transcode(path: Path, encoding: str, scratch: Path, progress: Progress | No
 
 # --------------------------------------------------------------------------- Excel, Parquet
 
+_MERGE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)"'
+)
 
-def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Source:
-    """First sheet of an .xlsx file; cells become text (dates as ISO ``YYYY-MM-DD HH:MM:SS``)."""
-    import datetime as dt
 
+def _read_excel(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    nulls: tuple[str, ...],
+    wanted: str | None,
+    progress: Progress | None,
+) -> Source:
+    """Visible sheets of an .xlsx file with the first one's header (or the sheet named).
+
+    Cells become text (dates as ISO ``YYYY-MM-DD HH:MM:SS``, whole floats
+    without ``.0``). Hidden sheets, and visible sheets whose header differs, are
+    skipped and named in a status line. A merged range in the data rows is
+    refused: its value sits in its first cell only and the other rows would
+    read as empty.
+    """
     import pyarrow as pa
 
     try:
         from openpyxl import load_workbook
     except ImportError:  # pragma: no cover - declared dependency
         raise DataError("reading .xlsx needs openpyxl", hint="run make setup") from None
+    say = progress or (lambda _m: None)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise DataError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None or all(v is None for v in header_row):
-            raise DataError(f"{path}: empty workbook (no header row)")
-        header = [str(v).strip() if v is not None else "" for v in header_row]
-        while header and not header[-1]:
-            header.pop()
-        doubled = sorted({h for h in header if h and header.count(h) > 1})
-        if doubled:
-            raise DataError(f"{path}: header: column name(s) {doubled} appear more than once")
-
-        def text(value: object) -> str | None:
-            if value is None:
-                return None
-            if isinstance(value, dt.datetime):
-                return value.isoformat(sep=" ")
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            out = str(value)
-            return out if out.strip() else None
-
-        width = len(header)
-        cells: list[list[str | None]] = [[] for _ in range(width)]
+        names = [ws.title for ws in book.worksheets]
+        if wanted is not None:
+            if wanted not in names:
+                raise DataError(
+                    f"{path}: no sheet {wanted!r}",
+                    hint=f"the workbook's sheets: {', '.join(map(repr, names))}",
+                )
+            chosen = [book[wanted]]
+        else:
+            hidden = [ws.title for ws in book.worksheets if ws.sheet_state != "visible"]
+            if hidden:
+                say(f"skipped hidden sheet(s): {', '.join(map(repr, hidden))}")
+            chosen = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+        header: list[str] | None = None
+        cells: list[list[str | None]] = []
         lines: list[int] = []
-        for number, row in enumerate(rows, start=2):
-            values = list(row[:width]) + [None] * (width - len(row))
-            if all(v is None for v in values):
+        sheets: list[tuple[str, int]] = []
+        for sheet in chosen:
+            rows = sheet.iter_rows(values_only=True)
+            first = next(rows, None)
+            if first is None or all(v is None for v in first):
+                say(f"skipped sheet {sheet.title!r}: empty")
                 continue
-            for i, value in enumerate(values):
-                cells[i].append(text(value))
-            lines.append(number)
+            this = _excel_header(path, sheet.title, first)
+            if header is None:
+                header = this
+                cells = [[] for _ in header]
+            elif [h.casefold() for h in this] != [h.casefold() for h in header]:
+                say(f"skipped sheet {sheet.title!r}: its header differs from {sheets[0][0]!r}'s")
+                continue
+            _refuse_merged(path, sheet, header)
+            base = len(sheets) * SHEET_STRIDE
+            n = _excel_rows(rows, len(header), nulls, cells, lines, base)
+            sheets.append((sheet.title, n))
+            say(f"sheet {sheet.title!r}: {n:,} rows")
+        if header is None:
+            raise DataError(f"{path}: empty workbook (no header row)")
     finally:
         book.close()
     arrow = pa.table(
@@ -326,16 +402,111 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Source
     con.register(f"{name}__arrow", arrow)
     con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}__arrow")
     con.unregister(f"{name}__arrow")
-    return Source(path, name, header, len(lines), "row")
+    return Source(path, name, header, len(lines), "row", sheets=sheets)
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Source:
+def _excel_header(path: Path, sheet: str, row: tuple) -> list[str]:
+    header = [str(v).strip() if v is not None else "" for v in row]
+    while header and not header[-1]:
+        header.pop()
+    doubled = sorted({h for h in header if h and header.count(h) > 1})
+    if doubled:
+        raise DataError(
+            f"{path}: sheet {sheet!r}: header: column name(s) {doubled} appear more than once"
+        )
+    return header
+
+
+def _excel_rows(
+    rows: Iterator[tuple],
+    width: int,
+    nulls: tuple[str, ...],
+    cells: list[list[str | None]],
+    lines: list[int],
+    base: int,
+) -> int:
+    """Append a sheet's data rows (as text) to ``cells``; returns how many."""
+    import datetime as dt
+
+    skip = set(nulls)
+
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ")
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        out = str(value)
+        return None if out in skip or not out.strip() else out
+
+    n = 0
+    for number, row in enumerate(rows, start=2):
+        values = list(row[:width]) + [None] * (width - len(row))
+        if all(v is None for v in values):
+            continue
+        for i, value in enumerate(values):
+            cells[i].append(text(value))
+        lines.append(base + number)
+        n += 1
+    return n
+
+
+def _refuse_merged(path: Path, sheet: object, header: list[str]) -> None:
+    """Raise if a merged range covers data cells of the header's columns.
+
+    openpyxl's read-only mode does not report merged cells; they are listed at
+    the end of the sheet's XML (``<mergeCells>`` follows ``<sheetData>``), so
+    the sheet is streamed once more and only that list is matched.
+    """
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    found: list[str] = []
+    tail = b""
+    with sheet._get_source() as src:  # type: ignore[attr-defined]
+        while chunk := src.read(1 << 20):
+            block = tail + chunk
+            found += [m.decode() for m in _MERGE.findall(block)]
+            tail = block[-256:]
+            # a match inside the overlap is found twice; dedupe below
+    bad = []
+    for ref in dict.fromkeys(found):
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if max_row >= 2 and min_col <= len(header) and (max_row > min_row or max_col > min_col):
+            bad.append((ref, header[min_col - 1] or get_column_letter(min_col)))
+    if bad:
+        shown = ", ".join(f"{ref} (column {col!r})" for ref, col in bad[:5])
+        raise DataError(
+            f"{path}: sheet {sheet.title!r}: {len(bad)} merged cell range(s) in the data, "  # type: ignore[attr-defined]
+            f"nothing written — {shown}: a merged range keeps its value in its first cell "
+            f"only, so the other rows would read as empty",
+            hint="unmerge the cells and fill every row (Excel: Home → Merge & Center off, "
+            "then Go To Special → Blanks, =cell above)",
+        )
+
+
+_NESTED = ("STRUCT", "MAP", "UNION", "[]", "LIST", "ARRAY")
+
+
+def _read_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, nulls: tuple[str, ...]
+) -> Source:
     try:
         rel = con.read_parquet(str(path), file_row_number=True)
     except duckdb.Error as exc:
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
+    types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     header = [c for c in rel.columns if c != "file_row_number"]
-    select = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(header))
+    nested = [c for c in header if any(k in types[c].upper() for k in _NESTED)]
+    if nested:
+        raise DataError(
+            f"{path}: nested column(s) {', '.join(f'{c!r} ({types[c]})' for c in nested)}: "
+            f"a list or struct is not one value, and its text would be read as one",
+            hint="flatten the file (one column per field, one row per item) or drop those columns",
+        )
+    select = ", ".join(
+        _cleaned(f"CAST({_ident(c)} AS VARCHAR)", f"c{i}", nulls) for i, c in enumerate(header)
+    )
     con.execute(
         f"CREATE TEMP TABLE {name} AS SELECT {select}, file_row_number + 1 AS __line "
         f"FROM read_parquet({quote_literal(str(path))}, file_row_number = true)"
