@@ -1,8 +1,8 @@
 """Small narwhals expression helpers shared by the metric modules.
 
-They paper over differences between backends measured in DESIGN.md
-(``n_unique`` counts NULL; no ``drop_nulls`` inside aggregations; date
-differences are integers on DuckDB and intervals on Spark).
+They paper over differences between backends, measured on narwhals 2.29 with
+DuckDB and PySpark (``n_unique`` counts NULL; no ``drop_nulls`` inside
+aggregations; date differences are integers on DuckDB and intervals on Spark).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Public API::
     record_headlines(section, values) -> dict      # called at the end of a notebook
     read_headlines(nb) -> {section: {key: value}}
 
-Layout written (see DESIGN.md "Reports")::
+Layout written (reports/README.md)::
 
     reports/<store>/<month>/index.html, <section>.html, executed/<section>.ipynb, manifest.json
     reports/index.html
