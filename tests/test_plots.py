@@ -40,7 +40,8 @@ def test_money_formatting():
     assert plots.format_money(1234567.8) == "฿1,234,568"
     assert plots.format_money(-5.5, "USD", decimals=2) == "-$5.50"
     assert plots.format_money(float("nan")) == "–"
-    assert plots.format_compact_money(1_250_000) == "฿1.2M"
+    assert plots.format_compact_money(1_250_000) == "฿1.25M"  # exact, never rounded away
+    assert plots.format_compact_money(0.25, "BRL") == "BRL 0.25"
     assert plots.format_compact_money(350, "EUR") == "€350"
 
 
@@ -54,7 +55,7 @@ def test_metric_formatting_by_unit():
     assert plots.format_metric(None, "money") == "–"
     assert plots.format_change(0.0958, 1.0, "money") == "+9.6%"
     assert plots.format_change(0.5, -0.0021, "ratio") == "-0.21 pp"
-    assert plots.format_change(None, -1.2, "points") == "-1 pts"
+    assert plots.format_change(None, -1.2, "points") == "-1 point"
 
 
 def test_scorecard_frame_says_what_is_missing():
