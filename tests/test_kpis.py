@@ -766,3 +766,34 @@ def test_findings_decline(findings_wh):
     out = findings(card, previous_month_name="March", max_items=10)
     assert out[0].startswith("Revenue -100% vs March")
     assert "Active customers -100% vs March." in out
+
+
+def test_findings_unchanged_and_small_changes(tmp_path):
+    rows = [
+        ("u1", "u", "2026-01-10 10:00", 100, "completed", 0),  # January: 100
+        ("u2", "v", "2026-02-10 10:00", 100, "completed", 0),  # February: 100 (v new)
+        ("u3", "w", "2026-03-10 10:00", 103, "completed", 0),  # March: 103 (w new)
+    ]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    wh = StoreWarehouse(tmp_path, STORE, TZ)
+    # Feb vs Jan: 100 vs 100 -> "unchanged", never "Revenue +0%" or "-0%"; no year-ago month
+    # (Feb 2025 ends before the first order: no data, so no sentence)
+    out = findings(scorecard(wh, "2026-02", window_days=WINDOW), previous_month_name="January")
+    assert out[0] == "Revenue unchanged vs January."
+    assert not any("last year" in s for s in out)
+    # Mar vs Feb: 103 / 100 - 1 = +3 %: under 10 % it keeps one decimal -> "+3.0%"
+    out = findings(scorecard(wh, "2026-03", window_days=WINDOW), previous_month_name="February")
+    assert out[0] == "Revenue +3.0% vs February."  # new 1 vs 1, returning 0 vs 0: no driver
+
+
+def test_trends_blank_before_each_tables_first_row(tmp_path):
+    rows = [("t1", "a", "2026-02-10 10:00", 50, "completed", 0)]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    spend = pd.DataFrame({"date": [d("2026-03-05")], "channel": ["ads"], "spend": [30.0]})
+    write_table(tmp_path, "marketing_spend", STORE, spend)
+    trends = monthly_trends(StoreWarehouse(tmp_path, STORE, TZ), "2026-03", months=3)
+    # Jan: before the first order -> NaN everywhere; Feb: orders but spend starts in March
+    # -> spend NaN (not 0); Mar: no orders (0, the store existed) and 30 spent
+    assert pd.isna(trends.loc[0, ["revenue", "orders", "new_customers", "spend"]]).all()
+    assert trends.loc[1, "revenue"] == 50.0 and pd.isna(trends.loc[1, "spend"])
+    assert trends.loc[2, "revenue"] == 0.0 and trends.loc[2, "spend"] == 30.0
