@@ -122,7 +122,7 @@ def test_points_singular_and_plural():
 
 def test_money_never_shows_minus_zero():
     assert plots.format_money(-0.4) == "฿0"
-    assert plots.format_compact_money(-0.001, "USD", decimals=2) == "$0.00"
+    assert plots.format_compact_money(-0.001, "USD", decimals=2) == "$0"
 
 
 # --------------------------------------------------------------------------- axes
@@ -153,10 +153,10 @@ def test_money_axis_labels_are_distinct_and_not_rounded_away():
     ax.plot([0, 1], [0, 1.2])
     ax.set_yticks([0.0, 0.4, 0.8, 1.2])
     plots.money_axis(ax, "BRL")
-    assert tick_labels(ax) == ["BRL 0.0", "BRL 0.4", "BRL 0.8", "BRL 1.2"]
+    assert tick_labels(ax) == ["BRL 0", "BRL 0.4", "BRL 0.8", "BRL 1.2"]
     # one suffix for the whole axis, chosen from the largest tick
     ax.set_yticks([0, 500_000, 1_000_000, 1_500_000])
-    assert tick_labels(ax) == ["BRL 0.0M", "BRL 0.5M", "BRL 1.0M", "BRL 1.5M"]
+    assert tick_labels(ax) == ["BRL 0", "BRL 0.5M", "BRL 1.0M", "BRL 1.5M"]
     plt.close(fig)
 
 

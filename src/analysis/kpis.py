@@ -35,6 +35,9 @@ from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_
 
 __all__ = [
     "HEADLINE_METRICS",
+    "NO_DATA",
+    "NOT_ENOUGH_HISTORY",
+    "table_starts",
     "METRICS",
     "Metric",
     "Period",
@@ -103,10 +106,15 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "retention_rate", "Customer retention rate", "ratio",
-        "(E − N) ÷ S: S = customers active in the trailing window ending at the month's start, "
-        "E = the same at its end, N = new customers in the month.",
+        "Share of the customers who bought in the year before the last year (S) who bought "
+        "again in the last year, ending with the month (E): |S ∩ E| ÷ |S| (windows of "
+        "kpis.retention_window_days, 365 days). Not enough history: under two windows of orders.",
     ),
-    Metric("churn_rate", "Churn rate", "ratio", "1 − customer retention rate.", higher_is_better=False),
+    Metric(
+        "churn_rate", "Churn rate", "ratio",
+        "1 − customer retention rate: the share of S with no completed order in the last year.",
+        higher_is_better=False,
+    ),
     Metric(
         "repeat_purchase_rate", "Repeat purchase rate", "ratio",
         "Share of customers (with a completed order up to the month's end) who have 2 or more.",
@@ -857,7 +865,11 @@ class Scorecard:
         One row per metric of :data:`METRICS`: ``metric, label, unit,
         definition, higher_is_better, current, previous, year_ago, change_vs_previous,
         pct_vs_previous, change_vs_year_ago, pct_vs_year_ago, available``
-        (False when the metric's table is missing), ``missing_table``.
+        (False when the metric's table is missing), ``missing_table``,
+        ``current_status, previous_status, year_ago_status`` (None, or
+        :data:`NO_DATA` when the period ends before the data the metric needs
+        starts, or :data:`NOT_ENOUGH_HISTORY` for the retention and churn
+        rates; the value and the changes against it are then None).
     periods
         The three periods compared.
     acquisition

@@ -115,8 +115,9 @@ def _money_scale(magnitude: float) -> tuple[float, str]:
 
 def _money_text(scaled: float, symbol: str, suffix: str, decimals: int) -> str:
     text = f"{abs(scaled):,.{decimals}f}"
-    sign = "-" if scaled < 0 and float(text.replace(",", "")) != 0 else ""
-    return f"{sign}{symbol}{text}{suffix}"
+    if float(text.replace(",", "")) == 0:
+        return f"{symbol}0"  # no sign, suffix or decimals on nothing
+    return f"{'-' if scaled < 0 else ''}{symbol}{text}{suffix}"
 
 
 def _exact_decimals(values: Sequence[float], limit: int = 6) -> int:
