@@ -277,3 +277,16 @@ def test_year_on_year_frame_reads_like_a_report():
     assert frame.iloc[1].tolist() == ["Aug 2026", "Aug 2025", "8.1%", "8.1%", "0 pp"]
     weekly = plots.year_on_year_frame(yoy, str, period="week")
     assert "Week 1, a year earlier" in weekly.columns
+
+
+def test_heatmap_annotations_never_round_a_share_to_nothing():
+    assert plots.share_label(0.004) == "0.4%"  # a marketplace's month-1 retention
+    assert plots.share_label(0.0) == "0%"
+    assert plots.share_label(0.25) == "25%"
+    assert plots.share_label(0.0951) == "10%"  # from 9.5 % whole percents suffice
+    assert plots.share_label(float("nan")) == ""
+    matrix = pd.DataFrame({0: [1.0, 1.0], 1: [0.004, float("nan")]}, index=["Jan", "Feb"])
+    ax = plots.retention_heatmap(matrix, title="t")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["100%", "0.4%", "100%"]  # the unobserved cell has no annotation
+    plt.close(ax.figure)

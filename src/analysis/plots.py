@@ -281,8 +281,20 @@ def trend_chart(
     return ax
 
 
+def share_label(value: float) -> str:
+    """A share for a chart annotation: whole percents, one decimal under 9.5 % (``0.4%``, not ``0%``).
+
+    0 reads ``0%``; a missing value reads ``""``.
+    """
+    if value is None or pd.isna(value):
+        return ""
+    if value == 0 or abs(value) >= 0.095:
+        return f"{value:.0%}"
+    return f"{value:.1%}"
+
+
 def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
-    """Triangular cohort heatmap annotated with percentages.
+    """Triangular cohort heatmap annotated with percentages (:func:`share_label`).
 
     Parameters
     ----------
@@ -298,8 +310,9 @@ def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = Non
     vmax = float(finite.max()) if finite.size else 1.0
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 0.35 * len(shares) + 1.5))
+    values = shares.astype(float)
     sns.heatmap(
-        shares.astype(float), annot=True, fmt=".0%", cmap=PALETTE, vmin=0, vmax=vmax,
+        values, annot=values.map(share_label), fmt="", cmap=PALETTE, vmin=0, vmax=vmax,
         cbar=False, annot_kws={"size": 7}, linewidths=0.5, linecolor="white", ax=ax,
     )  # fmt: skip
     ax.grid(False)
@@ -643,6 +656,7 @@ def spend_vs_new_customers(
         label="new customers",
     )
     ax.set_ylabel("new customers")
+    number_axis(ax)
     ax.tick_params(axis="x", rotation=45)
     right = ax.twinx()
     right.plot(labels, trends["spend"], color=ACCENT, marker="o", label="marketing spend")
