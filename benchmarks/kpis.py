@@ -180,7 +180,8 @@ def plain_pandas(root: Path, month: str) -> dict[str, list[float | None]]:
 
         prior, recent = active_in(end - 2 * window, end - window), active_in(end - window, end)
         history = orders["ordered_at"].min() <= end - 2 * window
-        crr = np.isin(prior, recent).sum() / len(prior) if history and len(prior) else None
+        kept = int(pd.Index(prior).isin(recent).sum())  # hashed (np.isin on ids is quadratic)
+        crr = kept / len(prior) if history and len(prior) else None
         v["retention_rate"], v["churn_rate"] = crr, None if crr is None else 1 - crr
 
         # Repeat purchase rate: customers with 2+ completed orders before the month's end.

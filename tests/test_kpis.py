@@ -20,6 +20,7 @@ from analysis.kpis import (
     report_periods,
     retention_metrics,
     scorecard,
+    table_starts,
 )
 from analysis.warehouse import StoreWarehouse, month_bounds
 
@@ -797,3 +798,27 @@ def test_trends_blank_before_each_tables_first_row(tmp_path):
     assert pd.isna(trends.loc[0, ["revenue", "orders", "new_customers", "spend"]]).all()
     assert trends.loc[1, "revenue"] == 50.0 and pd.isna(trends.loc[1, "spend"])
     assert trends.loc[2, "revenue"] == 0.0 and trends.loc[2, "spend"] == 30.0
+
+
+def test_optional_table_that_starts_later_is_no_data(tmp_path):
+    rows = [
+        ("s1", "a", "2026-01-10 10:00", 100, "completed", 0),
+        ("s2", "b", "2026-02-10 10:00", 100, "completed", 0),
+        ("s3", "c", "2026-03-10 10:00", 100, "completed", 0),
+    ]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    sessions = pd.DataFrame({"date": [d("2026-03-01"), d("2026-03-02")], "sessions": [30, 20]})
+    write_table(tmp_path, "sessions", STORE, sessions)
+    wh = StoreWarehouse(tmp_path, STORE, TZ)
+    starts = table_starts(wh)
+    # a session date is a local day: 1 Mar 00:00 Bangkok = 28 Feb 17:00 UTC
+    assert starts["sessions"] == dt.datetime(2026, 2, 28, 17, tzinfo=dt.UTC)
+    assert starts["orders"] == dt.datetime(2026, 1, 10, 3, tzinfo=dt.UTC)
+    card = scorecard(wh, "2026-03", window_days=WINDOW)
+    # March: 1 order / 50 sessions; February had orders but no sessions data: "no data",
+    # not "0 sessions" (and no change against it); revenue in February is real
+    assert cells(card, "conversion_rate") == approx(1 / 50, None, None)
+    t = card.table
+    assert t.loc["conversion_rate", "previous_status"] == "no data"
+    assert t.loc["revenue", "previous_status"] is None
+    assert pd.isna(t.loc["conversion_rate", "change_vs_previous"])

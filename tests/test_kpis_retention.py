@@ -25,7 +25,13 @@ from analysis.cohorts import (
     label_customers,
 )
 from analysis.demo import write_demo
-from analysis.kpis import headline_values, scorecard
+from analysis.kpis import (
+    customer_base,
+    headline_values,
+    retention_metrics,
+    scorecard,
+    table_starts,
+)
 from analysis.warehouse import StoreWarehouse
 
 TZ = "Asia/Bangkok"
@@ -60,7 +66,8 @@ def test_share_of_the_previous_window_who_bought_again(tmp_path):
         ("r", "2026-02-01", "completed"),
         ("n", "2026-03-10", "completed"),  # n: new in E
     ]
-    card = scorecard(store(tmp_path, rows), "2026-03", window_days=60)
+    wh = store(tmp_path, rows)
+    card = scorecard(wh, "2026-03", window_days=60)
     # S = a, b, c, d = 4; E = a, d, r, n = 4; S ∩ E = a, d = 2 -> 2/4 = 50 %, churn 50 %.
     # (E - new) / S would count r too: (4 - 1) / 4 = 75 %, more than the share of S kept.
     assert card.value("retention_rate") == pytest.approx(0.5)
@@ -68,6 +75,14 @@ def test_share_of_the_previous_window_who_bought_again(tmp_path):
     # previous (Feb): E = [1 Jan, 1 Mar), S = [2 Nov, 1 Jan) = a (15 Dec), b = 2;
     # E = c (5 Jan), d, r = 3; S ∩ E = {} -> 0
     assert card.value("retention_rate", "previous") == 0.0
+    # the counts behind it: r is reactivated (in E, not in S, ordered before E's window)
+    periods = card.periods
+    base = customer_base(wh.table("orders", end=periods[0].end), periods, 60)
+    counts = retention_metrics(base, periods, 60, table_starts(wh)["orders"]).loc["current"]
+    assert counts[["prior_customers", "recent_customers", "retained_customers"]].tolist() == [
+        4, 4, 2,
+    ]  # fmt: skip
+    assert counts["reactivated_customers"] == 1  # r: 1 Jul 2025, then 1 Feb 2026
 
 
 def test_not_enough_history_under_two_windows(tmp_path):
