@@ -822,3 +822,28 @@ def test_optional_table_that_starts_later_is_no_data(tmp_path):
     assert t.loc["conversion_rate", "previous_status"] == "no data"
     assert t.loc["revenue", "previous_status"] is None
     assert pd.isna(t.loc["conversion_rate", "change_vs_previous"])
+
+
+def test_findings_rates_move_in_percentage_points():
+    from analysis.kpis import _scorecard_table
+
+    periods = report_periods("2026-03", TZ)
+    labels = ["current", "previous", "year_ago"]
+    series = lambda *v: pd.Series(dict(zip(labels, v, strict=True)), dtype=object)  # noqa: E731
+    values = {
+        "revenue": series(100.0, 100.0, None),  # unchanged
+        "new_customers": series(1, 1, None),
+        "returning_customers": series(0, 0, None),
+        # conversion 2.53 % vs 2.40 %: +5.4 % relative (a mover), +0.13 pp in the sentence
+        "conversion_rate": series(0.0253, 0.0240, None),
+        # cart abandonment 66 % vs 60 %: +10 % relative, +6.0 pp (one decimal from 10 %)
+        "cart_abandonment_rate": series(0.66, 0.60, None),
+    }
+    table = _scorecard_table(values, periods, [])
+    card = type("Card", (), {"table": table, "value": lambda self, k, p="current": (
+        None if table.loc[k, p] is None else float(table.loc[k, p]))})()  # fmt: skip
+    assert findings(card, previous_month_name="February", max_items=10) == [
+        "Revenue unchanged vs February.",
+        "Cart abandonment rate +6.0 pp vs February (now 66.0%).",
+        "Conversion rate +0.13 pp vs February (now 2.53%).",
+    ]

@@ -1396,8 +1396,9 @@ def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -
 
     Sentences are generated from the scorecard only (no free text), e.g.
     ``"Revenue +12% vs September, driven by returning customers."``; a change
-    that rounds to 0 reads "unchanged", and nothing is compared with a month
-    without data. Plain text (escape it before putting it into Markdown:
+    that rounds to 0 reads "unchanged", a rate's move is in percentage points
+    with its level ("Conversion rate +0.12 pp vs September (now 2.52%)."), and
+    nothing is compared with a month without data. Plain text (escape it before putting it into Markdown:
     :func:`analysis.plots.markdown_escape`).
     """
     t = card.table
@@ -1443,7 +1444,20 @@ def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -
         if change is not None and abs(change) >= 0.05:
             movers.append((abs(change), key, change))
     for _, key, change in sorted(movers, reverse=True):
-        out.append(f"{_METRIC[key].label} {_change_text(change)} vs {previous_month_name}.")
+        metric = _METRIC[key]
+        if metric.unit == "ratio":  # a rate moves in percentage points, with its level
+            from analysis.plots import format_metric, format_pp_change
+
+            now = card.value(key)
+            points = format_pp_change(
+                t.loc[key, "change_vs_previous"], decimals=2 if abs(now) < 0.1 else 1
+            )
+            out.append(
+                f"{metric.label} {points} vs {previous_month_name} "
+                f"(now {format_metric(now, 'ratio')})."
+            )
+        else:
+            out.append(f"{metric.label} {_change_text(change)} vs {previous_month_name}.")
     crr = card.value("retention_rate")
     if crr is not None:
         from analysis.plots import format_metric
