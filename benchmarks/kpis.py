@@ -172,13 +172,16 @@ def plain_pandas(root: Path, month: str) -> dict[str, list[float | None]]:
             v[f"{status}_orders"] = len(rows)
             v[f"{status}_value"] = float(rows["revenue"].sum())
 
-        # Retention (E - N) / S over the trailing window.
-        def active_in(lo: pd.Timestamp, hi: pd.Timestamp) -> int:
+        # Retention |S ∩ E| / |S|: S = customers of the window before the last, E = the last;
+        # None unless the store's first order (any status) is at or before S's start.
+        def active_in(lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
             t = done["ordered_at"]
-            return done.loc[(t >= lo) & (t < hi), "customer_id"].nunique()
+            return done.loc[(t >= lo) & (t < hi), "customer_id"].unique()
 
-        s, e = active_in(start - window, start), active_in(end - window, end)
-        crr = (e - new) / s if s else None
+        prior, recent = active_in(end - 2 * window, end - window), active_in(end - window, end)
+        history = orders["ordered_at"].min() <= end - 2 * window
+        kept = int(pd.Index(prior).isin(recent).sum())  # hashed (np.isin on ids is quadratic)
+        crr = kept / len(prior) if history and len(prior) else None
         v["retention_rate"], v["churn_rate"] = crr, None if crr is None else 1 - crr
 
         # Repeat purchase rate: customers with 2+ completed orders before the month's end.

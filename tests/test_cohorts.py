@@ -16,6 +16,7 @@ from analysis.cohorts import (
     CohortMatrices,
     activity_by,
     cohort_activity,
+    cohort_findings,
     cohort_matrices,
     customer_firsts,
     label_customers,
@@ -738,3 +739,50 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
         uncut[["cohort", "k", "customers", "revenue", "orders"]].reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def _yoy_findings(k1_now: float, k1_then: float) -> list[str]:
+    """Findings for two monthly cohorts a year apart, sizes 100 each, observed at k = 1."""
+    index = pd.to_datetime(["2025-08-01", "2026-08-01"])
+    retention = pd.DataFrame({0: [1.0, 1.0], 1: [k1_then, k1_now]}, index=index)
+    size = pd.Series([100, 100], index=index)
+    m = CohortMatrices(size, retention, retention, retention, retention)
+    yoy = same_cohorts_a_year_earlier(retention, n=1, ks=(1,))
+    return cohort_findings(m, yoy, lambda c: c.strftime("%b %Y"))
+
+
+def test_cohort_findings_in_percentage_points():
+    # Aug 2026 retains 7.2 % in month 1, Aug 2025 5.0 %: +2.2 pp (not "2 points");
+    # the average of both cohorts (size 100 each) is (7.2 + 5.0) / 2 = 6.1 %
+    assert _yoy_findings(0.072, 0.050) == [
+        "Month-1 retention of the Aug 2026 cohort 7.2% (average of all cohorts 6.1%).",
+        "The Aug 2026 cohort retains 2.2 pp better in month 1 than the Aug 2025 cohort a "
+        "year earlier (7.2% vs 5.0%).",
+    ]
+    # 1 point worse reads "1.0 pp", never "1 points"
+    assert _yoy_findings(0.05, 0.06)[1].startswith("The Aug 2026 cohort retains 1.0 pp worse")
+
+
+def test_cohort_findings_no_change_reads_as_well():
+    # 7.02 % vs 6.98 %: +0.04 pp rounds to 0.0 -> no "0 points worse"
+    assert _yoy_findings(0.0702, 0.0698)[1] == (
+        "The Aug 2026 cohort retains as well in month 1 as the Aug 2025 cohort a year "
+        "earlier (7.0%)."
+    )
+
+
+def test_cohort_findings_small_retention_is_not_rounded_to_nothing():
+    # a marketplace: 0.4 % month-1 retention reads 0.4 %, not 0 %
+    assert _yoy_findings(0.004, 0.004)[0].startswith(
+        "Month-1 retention of the Aug 2026 cohort 0.4%"
+    )
+
+
+def test_cohort_findings_without_a_year_earlier_cohort():
+    index = pd.to_datetime(["2026-07-01", "2026-08-01"])
+    retention = pd.DataFrame({0: [1.0, 1.0], 1: [0.1, 0.2]}, index=index)
+    size = pd.Series([10, 10], index=index)
+    m = CohortMatrices(size, retention, retention, retention, retention)
+    yoy = same_cohorts_a_year_earlier(retention, n=1, ks=(1,))
+    out = cohort_findings(m, yoy, lambda c: c.strftime("%b %Y"))
+    assert len(out) == 1  # no year-on-year sentence against a cohort without data

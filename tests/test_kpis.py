@@ -20,6 +20,7 @@ from analysis.kpis import (
     report_periods,
     retention_metrics,
     scorecard,
+    table_starts,
 )
 from analysis.warehouse import StoreWarehouse, month_bounds
 
@@ -316,20 +317,35 @@ def test_purchase_frequency_excludes_guest_orders(core):
 
 
 def test_retention_and_churn(core, core_wh):
-    # current:  S = a (10 Jan, 14 Feb), b (15 Jan), c (10 Feb), k (5 Feb) = 4
-    #              (j's 10 Dec < 31 Dec; h's Feb order is cancelled)
-    #           E = a, c, d, e (23:30 31 Mar), k, m = 6 (b's 15 Jan < 31 Jan), N = 3
-    #           CRR = (6 - 3) / 4 = 0.75, churn 0.25
-    # previous: S = j (10 Dec), a, b = 3; E = a, b, k, c = 4; N = 2 -> (4 - 2) / 3 = 2/3
-    # year ago: S = h (20 Jan 2025) = 1; E = h (10 Mar), i (15 Mar) = 2; N = 1 -> 1/1 = 1
-    assert cells(core, "retention_rate") == approx(0.75, 2 / 3, 1.0)
-    assert cells(core, "churn_rate") == approx(0.25, 1 / 3, 0.0)
+    # Retention = |S ∩ E| / |S|, windows of 60 days ending at the period's end:
+    # current:  E = [31 Jan, 1 Apr), S = [2 Dec 2025, 31 Jan 2026) (31 Jan - 60 d: -31, -29)
+    #           S = j (10 Dec), a (10 Jan), b (15 Jan) = 3
+    #           E = a (14 Feb, 5 Mar), k, c, d, e (23:30 31 Mar), m = 6 (h's Feb is cancelled)
+    #           S ∩ E = a -> 1/3; churn 2/3 (j and b did not come back)
+    # previous: E = [31 Dec, 1 Mar), S = [1 Nov, 31 Dec): S = j; E = a, b, k, c
+    #           S ∩ E = {} -> 0/1 = 0, churn 1
+    # year ago: S = [2 Dec 2024, 31 Jan 2025) starts before the store's first order
+    #           (h, 20 Jan 2025): not enough history -> None, although S = h and h is in E
+    assert cells(core, "retention_rate") == approx(1 / 3, 0.0, None)
+    assert cells(core, "churn_rate") == approx(2 / 3, 1.0, None)
+    t = core.table
+    assert t.loc["retention_rate", "year_ago_status"] == "not enough history"
+    assert t.loc["churn_rate", "year_ago_status"] == "not enough history"
+    assert t.loc["retention_rate", "current_status"] is None
     periods = report_periods("2026-03", TZ)
     base = customer_base(core_wh.table("orders", end=periods[0].end), periods, WINDOW)
-    new = pd.Series({"current": 3, "previous": 2, "year_ago": 1})
-    r = retention_metrics(base, periods, new)
-    assert r["retention_start"].tolist() == [4, 3, 1]  # S
-    assert r["retention_end"].tolist() == [6, 4, 2]  # E
+    first = dt.datetime(2025, 1, 20, 3, tzinfo=dt.UTC)  # h, 10:00 Bangkok
+    r = retention_metrics(base, periods, WINDOW, first)
+    assert r["prior_customers"].tolist() == [3, 1, 1]  # S
+    assert r["recent_customers"].tolist() == [6, 4, 2]  # E
+    assert r["retained_customers"].tolist() == [1, 0, 1]  # S ∩ E
+    assert r["reactivated_customers"].tolist() == [0, 0, 0]
+    assert r["enough_history"].tolist() == [True, True, False]
+    assert r["retention_rate"].tolist()[2] is None
+    # a store without orders has no history at all
+    assert retention_metrics(base, periods, WINDOW, None)["retention_rate"].tolist() == [
+        None, None, None,
+    ]  # fmt: skip
 
 
 def test_repeat_purchase_rate_and_revenue_share(core):
@@ -376,8 +392,10 @@ def test_nps_and_csat(core):
 def test_loyalty_participation(core):
     # current active a, c, d, e, m: members by 1 Apr a, c (d joins 1 Apr 00:30) -> 2/5
     # previous active k, c, a: members by 1 Mar a, k (c joins 31 Mar) -> 2/3
-    # year ago active h, i: h joins June 2025 -> 0/2 = 0
-    assert cells(core, "loyalty_participation") == approx(0.4, 2 / 3, 0.0)
+    # year ago active h, i, but the loyalty_members table starts in June 2025 (h's join):
+    # March 2025 ends before its first row -> no data, not 0
+    assert cells(core, "loyalty_participation") == approx(0.4, 2 / 3, None)
+    assert core.table.loc["loyalty_participation", "year_ago_status"] == "no data"
 
 
 def test_cac_and_acquisition_table(core):
@@ -440,10 +458,10 @@ def test_deltas(core):
     assert rev["change_vs_year_ago"] == pytest.approx(700.0)  # 800 - 100
     assert rev["pct_vs_year_ago"] == pytest.approx(7.0)  # 700 / 100
     crr = t.loc["retention_rate"]
-    assert crr["change_vs_previous"] == pytest.approx(0.75 - 2 / 3)  # +1/12 (points)
-    assert crr["pct_vs_previous"] == pytest.approx((0.75 - 2 / 3) / (2 / 3))  # 0.125
-    assert crr["change_vs_year_ago"] == pytest.approx(-0.25)  # 0.75 - 1
-    assert crr["pct_vs_year_ago"] == pytest.approx(-0.25)  # -0.25 / 1
+    assert crr["change_vs_previous"] == pytest.approx(1 / 3)  # 1/3 - 0 (points)
+    assert pd.isna(crr["pct_vs_previous"])  # relative to 0: undefined
+    # year ago: not enough history, so no delta at all (not 1/3 - 0 or -100 %)
+    assert pd.isna(crr["change_vs_year_ago"]) and pd.isna(crr["pct_vs_year_ago"])
     # loyalty 0.4 vs 2/3: -4/15 points, -40 %
     loy = t.loc["loyalty_participation"]
     assert loy["change_vs_previous"] == pytest.approx(0.4 - 2 / 3)
@@ -539,7 +557,8 @@ def test_store_without_optional_tables(tmp_path):
     assert rest["available"].all() and rest["missing_table"].isna().all()
     # the order-based metrics are unchanged (same numbers as the full store)
     assert cells(card, "revenue") == approx(800.0, 200.0, 100.0)
-    assert cells(card, "retention_rate") == approx(0.75, 2 / 3, 1.0)
+    assert cells(card, "retention_rate") == approx(1 / 3, 0.0, None)
+    assert (t[["current_status", "previous_status"]].isna()).all().all()  # no "no data"
     assert card.missing == [
         "sessions",
         "carts",
@@ -633,27 +652,32 @@ def test_midnight_bangkok(tz_root):
     card = scorecard(StoreWarehouse(tz_root, STORE, TZ), "2026-02", window_days=WINDOW)
     # Feb (Bangkok): t3 40 (00:30 on 1 Feb) + t4 10 = 50; new c2, returning c1
     # Jan (Bangkok): t1 25 (00:30 on 1 Jan) + t2 100 (23:30 on 31 Jan) = 125
-    assert cells(card, "revenue") == approx(50.0, 125.0, 0.0)
-    assert cells(card, "orders") == approx(2, 2, 0)
-    assert cells(card, "new_customers") == approx(1, 2, 0)
-    assert cells(card, "returning_customers") == approx(1, 0, 0)
+    # Feb 2025 ends before the store's first order (t1): no data, not 0
+    assert cells(card, "revenue") == approx(50.0, 125.0, None)
+    assert card.table.loc["revenue", "year_ago_status"] == "no data"
+    assert cells(card, "orders") == approx(2, 2, None)
+    assert cells(card, "new_customers") == approx(1, 2, None)
+    assert cells(card, "returning_customers") == approx(1, 0, None)
     assert cells(card, "cart_abandonment_rate") == approx(1.0, None, None)  # k1 in Feb
 
 
 def test_midnight_utc_changes_the_answer(tz_root):
     card = scorecard(StoreWarehouse(tz_root, STORE, "UTC"), "2026-02", window_days=WINDOW)
     # Feb (UTC): t4 10 only; Jan (UTC): t2 100 + t3 40 = 140 (t1 is 31 Dec in UTC)
-    assert cells(card, "revenue") == approx(10.0, 140.0, 0.0)
-    assert cells(card, "orders") == approx(1, 2, 0)
-    assert cells(card, "new_customers") == approx(0, 2, 0)  # c1, c2 both new in January
-    assert cells(card, "returning_customers") == approx(1, 0, 0)
+    assert cells(card, "revenue") == approx(10.0, 140.0, None)
+    assert cells(card, "orders") == approx(1, 2, None)
+    assert cells(card, "new_customers") == approx(0, 2, None)  # c1, c2 both new in January
+    assert cells(card, "returning_customers") == approx(1, 0, None)
     assert cells(card, "cart_abandonment_rate") == approx(None, 1.0, None)  # k1 in Jan
 
 
 def test_trends_follow_the_store_zone(tz_root):
     bkk_trend = monthly_trends(StoreWarehouse(tz_root, STORE, TZ), "2026-02", months=3)
     utc_trend = monthly_trends(StoreWarehouse(tz_root, STORE, "UTC"), "2026-02", months=3)
-    assert bkk_trend["revenue"].tolist() == [0.0, 125.0, 50.0]  # Dec, Jan, Feb (Bangkok)
+    # Dec, Jan, Feb (Bangkok): December ends before the first order (t1, 00:30 on 1 Jan),
+    # so it is a gap (NaN), not 0
+    assert pd.isna(bkk_trend["revenue"].iloc[0]) and pd.isna(bkk_trend["orders"].iloc[0])
+    assert bkk_trend["revenue"].tolist()[1:] == [125.0, 50.0]
     assert utc_trend["revenue"].tolist() == [25.0, 140.0, 10.0]  # Dec, Jan, Feb (UTC)
 
 
@@ -719,13 +743,12 @@ def test_findings_growth_driven_by_returning(findings_wh):
     card = scorecard(findings_wh, "2026-03", window_days=WINDOW)
     # revenue 400 vs 200 = +100 %; new 2 vs 2 (0), returning 2 vs 0 (+2) -> returning
     # vs 800 a year ago: -50 %; movers >= 5 %: active 4 vs 2 = +100 % (new 0 %, AOV 100 = 100)
-    # retention: S [31 Dec, 1 Mar) = r, p1, p2 = 3; E [31 Jan, 1 Apr) = p1..p4 = 4; N = 2
-    #   -> (4 - 2) / 3 = 67 %, churn 33 %
+    # retention: S [2 Dec, 31 Jan) = r; E [31 Jan, 1 Apr) = p1..p4; S ∩ E = {} -> 0 %
     assert findings(card, previous_month_name="February") == [
         "Revenue +100% vs February, driven by returning customers.",
         "Revenue -50% vs the same month last year.",
         "Active customers +100% vs February.",
-        "Customer retention rate 67% (churn 33%).",
+        "Customer retention rate 0.00% (churn 100.0%).",
     ]
 
 
@@ -744,3 +767,83 @@ def test_findings_decline(findings_wh):
     out = findings(card, previous_month_name="March", max_items=10)
     assert out[0].startswith("Revenue -100% vs March")
     assert "Active customers -100% vs March." in out
+
+
+def test_findings_unchanged_and_small_changes(tmp_path):
+    rows = [
+        ("u1", "u", "2026-01-10 10:00", 100, "completed", 0),  # January: 100
+        ("u2", "v", "2026-02-10 10:00", 100, "completed", 0),  # February: 100 (v new)
+        ("u3", "w", "2026-03-10 10:00", 103, "completed", 0),  # March: 103 (w new)
+    ]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    wh = StoreWarehouse(tmp_path, STORE, TZ)
+    # Feb vs Jan: 100 vs 100 -> "unchanged", never "Revenue +0%" or "-0%"; no year-ago month
+    # (Feb 2025 ends before the first order: no data, so no sentence)
+    out = findings(scorecard(wh, "2026-02", window_days=WINDOW), previous_month_name="January")
+    assert out[0] == "Revenue unchanged vs January."
+    assert not any("last year" in s for s in out)
+    # Mar vs Feb: 103 / 100 - 1 = +3 %: under 10 % it keeps one decimal -> "+3.0%"
+    out = findings(scorecard(wh, "2026-03", window_days=WINDOW), previous_month_name="February")
+    assert out[0] == "Revenue +3.0% vs February."  # new 1 vs 1, returning 0 vs 0: no driver
+
+
+def test_trends_blank_before_each_tables_first_row(tmp_path):
+    rows = [("t1", "a", "2026-02-10 10:00", 50, "completed", 0)]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    spend = pd.DataFrame({"date": [d("2026-03-05")], "channel": ["ads"], "spend": [30.0]})
+    write_table(tmp_path, "marketing_spend", STORE, spend)
+    trends = monthly_trends(StoreWarehouse(tmp_path, STORE, TZ), "2026-03", months=3)
+    # Jan: before the first order -> NaN everywhere; Feb: orders but spend starts in March
+    # -> spend NaN (not 0); Mar: no orders (0, the store existed) and 30 spent
+    assert pd.isna(trends.loc[0, ["revenue", "orders", "new_customers", "spend"]]).all()
+    assert trends.loc[1, "revenue"] == 50.0 and pd.isna(trends.loc[1, "spend"])
+    assert trends.loc[2, "revenue"] == 0.0 and trends.loc[2, "spend"] == 30.0
+
+
+def test_optional_table_that_starts_later_is_no_data(tmp_path):
+    rows = [
+        ("s1", "a", "2026-01-10 10:00", 100, "completed", 0),
+        ("s2", "b", "2026-02-10 10:00", 100, "completed", 0),
+        ("s3", "c", "2026-03-10 10:00", 100, "completed", 0),
+    ]
+    write_table(tmp_path, "orders", STORE, orders_with_discount(rows))
+    sessions = pd.DataFrame({"date": [d("2026-03-01"), d("2026-03-02")], "sessions": [30, 20]})
+    write_table(tmp_path, "sessions", STORE, sessions)
+    wh = StoreWarehouse(tmp_path, STORE, TZ)
+    starts = table_starts(wh)
+    # a session date is a local day: 1 Mar 00:00 Bangkok = 28 Feb 17:00 UTC
+    assert starts["sessions"] == dt.datetime(2026, 2, 28, 17, tzinfo=dt.UTC)
+    assert starts["orders"] == dt.datetime(2026, 1, 10, 3, tzinfo=dt.UTC)
+    card = scorecard(wh, "2026-03", window_days=WINDOW)
+    # March: 1 order / 50 sessions; February had orders but no sessions data: "no data",
+    # not "0 sessions" (and no change against it); revenue in February is real
+    assert cells(card, "conversion_rate") == approx(1 / 50, None, None)
+    t = card.table
+    assert t.loc["conversion_rate", "previous_status"] == "no data"
+    assert t.loc["revenue", "previous_status"] is None
+    assert pd.isna(t.loc["conversion_rate", "change_vs_previous"])
+
+
+def test_findings_rates_move_in_percentage_points():
+    from analysis.kpis import _scorecard_table
+
+    periods = report_periods("2026-03", TZ)
+    labels = ["current", "previous", "year_ago"]
+    series = lambda *v: pd.Series(dict(zip(labels, v, strict=True)), dtype=object)  # noqa: E731
+    values = {
+        "revenue": series(100.0, 100.0, None),  # unchanged
+        "new_customers": series(1, 1, None),
+        "returning_customers": series(0, 0, None),
+        # conversion 2.53 % vs 2.40 %: +5.4 % relative (a mover), +0.13 pp in the sentence
+        "conversion_rate": series(0.0253, 0.0240, None),
+        # cart abandonment 66 % vs 60 %: +10 % relative, +6.0 pp (one decimal from 10 %)
+        "cart_abandonment_rate": series(0.66, 0.60, None),
+    }
+    table = _scorecard_table(values, periods, [])
+    card = type("Card", (), {"table": table, "value": lambda self, k, p="current": (
+        None if table.loc[k, p] is None else float(table.loc[k, p]))})()  # fmt: skip
+    assert findings(card, previous_month_name="February", max_items=10) == [
+        "Revenue unchanged vs February.",
+        "Cart abandonment rate +6.0 pp vs February (now 66.0%).",
+        "Conversion rate +0.13 pp vs February (now 2.53%).",
+    ]

@@ -40,7 +40,8 @@ def test_money_formatting():
     assert plots.format_money(1234567.8) == "฿1,234,568"
     assert plots.format_money(-5.5, "USD", decimals=2) == "-$5.50"
     assert plots.format_money(float("nan")) == "–"
-    assert plots.format_compact_money(1_250_000) == "฿1.2M"
+    assert plots.format_compact_money(1_250_000) == "฿1.25M"  # exact, never rounded away
+    assert plots.format_compact_money(0.25, "BRL") == "BRL 0.25"
     assert plots.format_compact_money(350, "EUR") == "€350"
 
 
@@ -54,7 +55,7 @@ def test_metric_formatting_by_unit():
     assert plots.format_metric(None, "money") == "–"
     assert plots.format_change(0.0958, 1.0, "money") == "+9.6%"
     assert plots.format_change(0.5, -0.0021, "ratio") == "-0.21 pp"
-    assert plots.format_change(None, -1.2, "points") == "-1 pts"
+    assert plots.format_change(None, -1.2, "points") == "-1 point"
 
 
 def test_scorecard_frame_says_what_is_missing():
@@ -76,3 +77,216 @@ def test_scorecard_frame_says_what_is_missing():
     cards = plots.kpi_cards(table, ["revenue", "nps"], "THB")
     assert [c["key"] for c in cards] == ["revenue"]  # no card for a missing metric
     assert cards[0]["direction"] == "up" and cards[0]["good"] is True
+
+
+# --------------------------------------------------------------------------- changes and labels
+
+
+def test_changes_sign_only_when_not_zero_at_the_shown_precision():
+    assert plots.format_pct_change(0.0004) == "0%"  # +0.04 % shows as 0.0: no sign
+    assert plots.format_pct_change(-0.0004) == "0%"  # never "-0.0%"
+    assert plots.format_pct_change(0.0958) == "+9.6%"
+    assert plots.format_pct_change(-0.12, decimals=0) == "-12%"
+    assert plots.format_pct_change(None) == "–"
+    assert plots.format_change(0.0, 0.0, "money") == "0%"
+    assert plots.format_change(None, 0.00004, "ratio") == "0 pp"  # 0.004 pp at 2 decimals
+
+
+def test_minus_100_percent_only_for_a_fall_to_nothing():
+    assert plots.format_pct_change(-1.0) == "-100.0%"
+    assert plots.format_pct_change(-1.0, decimals=0) == "-100%"
+    assert plots.format_pct_change(-0.9996) == "-99.96%"  # not "-100.0%": 0.04 % is left
+    assert plots.format_pct_change(-0.9996, decimals=0) == "-99.96%"
+    assert plots.format_pct_change(-0.999999) == "-99.9999%"
+
+
+def test_rate_differences_in_percentage_points():
+    assert plots.format_pp_change(0.021) == "+2.1 pp"  # 0.021 of a share = 2.1 points
+    assert plots.format_pp_change(-0.0021, decimals=2) == "-0.21 pp"
+    assert plots.format_pp_change(0.0004) == "0 pp"
+    assert plots.format_change(0.5, -0.0021, "ratio") == "-0.21 pp"
+
+
+def test_points_singular_and_plural():
+    assert plots.plural(1, "point") == "1 point"
+    assert plots.plural(2, "point") == "2 points"
+    assert plots.plural(0, "point") == "0 points"
+    assert plots.plural(1.5, "point") == "1.5 points"
+    assert plots.plural(1, "customer") == "1 customer"
+    assert plots.format_points_change(1.2) == "+1 point"
+    assert plots.format_points_change(-12) == "-12 points"
+    assert plots.format_points_change(0.3) == "0 points"
+    assert plots.format_metric(-0.3, "points") == "0"  # NPS that rounds to 0: no "-0"
+    assert plots.format_metric(30.9, "points") == "+31"
+
+
+def test_money_never_shows_minus_zero():
+    assert plots.format_money(-0.4) == "฿0"
+    assert plots.format_compact_money(-0.001, "USD", decimals=2) == "$0"
+
+
+# --------------------------------------------------------------------------- axes
+
+
+def tick_labels(ax, axis: str = "y", minor: bool = False) -> list[str]:
+    ax.figure.canvas.draw()
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    ticks = target.get_minorticklabels() if minor else target.get_ticklabels()
+    return [t.get_text() for t in ticks if t.get_text()]
+
+
+def test_percent_axis_labels_are_exact():
+    # ticks at 0.025, 0.050, 0.075 used to read "2%, 5%, 8%" (rounded): now 2.5%, 5.0%, 7.5%
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0.02, 0.08])
+    ax.set_yticks([0.025, 0.05, 0.075])
+    plots.percent_axis(ax)
+    assert tick_labels(ax) == ["2.5%", "5.0%", "7.5%"]
+    ax.set_yticks([0.0, 0.2, 0.4])
+    assert tick_labels(ax) == ["0%", "20%", "40%"]  # whole percents need no decimals
+    plt.close(fig)
+
+
+def test_money_axis_labels_are_distinct_and_not_rounded_away():
+    # a BRL axis from 0 to 1.2 used to read "BRL 0, BRL 0, BRL 1"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1.2])
+    ax.set_yticks([0.0, 0.4, 0.8, 1.2])
+    plots.money_axis(ax, "BRL")
+    assert tick_labels(ax) == ["BRL 0", "BRL 0.4", "BRL 0.8", "BRL 1.2"]
+    # one suffix for the whole axis, chosen from the largest tick
+    ax.set_yticks([0, 500_000, 1_000_000, 1_500_000])
+    assert tick_labels(ax) == ["BRL 0", "BRL 0.5M", "BRL 1.0M", "BRL 1.5M"]
+    plt.close(fig)
+
+
+def test_money_log_axis_has_no_scientific_notation():
+    # the spend chart's log axis used to label minor ticks "2 × 10¹"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [12, 70])
+    ax.set_yscale("log")
+    plots.money_axis(ax, "USD")
+    labels = tick_labels(ax) + tick_labels(ax, minor=True)
+    assert labels and all(label.startswith("$") for label in labels), labels
+    assert not any("10" in label and "×" in label for label in labels)
+    assert "$20" in labels and "$100" in labels
+    plt.close(fig)
+
+
+def test_number_axis_has_no_offset_or_exponent():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1_000_000, 1_000_040])
+    ax.set_yticks([1_000_000, 1_000_020, 1_000_040])
+    plots.number_axis(ax)
+    assert tick_labels(ax) == ["1,000,000", "1,000,020", "1,000,040"]
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    plt.close(fig)
+
+
+def test_trend_chart_leaves_months_without_data_out():
+    # Jan has no data (NaN: before the store's first order): a gap, not a point at 0
+    data = pd.DataFrame(
+        {"month": pd.date_range("2026-01-01", periods=3, freq="MS"), "orders": [None, 5, 7]}
+    )
+    ax = plots.trend_chart(data, x="month", y="orders", title="Orders")
+    y = ax.lines[0].get_ydata()
+    assert pd.isna(y[0]) and list(y[1:]) == [5, 7]
+    assert len(ax.get_xticks()) == 3  # the month is still on the axis
+    plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def test_markdown_money_keeps_bold(tmp_path):
+    from markdown_it import MarkdownIt
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    def text(money) -> str:
+        return f"Total **{money(265095, 'USD')}**, mean **{money(104, 'USD')}** per customer."
+
+    # unescaped, the notebook renderer (nbconvert's mistune with maths) reads $...$ as a
+    # formula: "$265,095**, mean **$104" ends up inside one <strong>
+    assert "<strong>$265,095</strong>" not in markdown2html_mistune(text(plots.format_money))
+    for render in (markdown2html_mistune, MarkdownIt().render):
+        html = render(text(plots.markdown_money))
+        assert "<strong>$265,095</strong>" in html and "<strong>$104</strong>" in html
+    assert plots.markdown_money(265095) == "฿265,095"  # baht needs no escape
+
+
+def test_markdown_escape_is_literal():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    text = r"a*b_c [x](y) <b> `z` $1 | ~ # \ "
+    html = markdown2html_mistune(plots.markdown_escape(text))
+    assert html.strip() == "<p>a*b_c [x](y) &lt;b&gt; `z` $1 | ~ # \\</p>"
+
+
+# --------------------------------------------------------------------------- no data
+
+
+def _row(metric, unit, current, previous, year_ago, statuses=(None, None, None), **extra):
+    row = {
+        "metric": metric, "label": metric.title(), "unit": unit, "available": True,
+        "missing_table": None, "current": current, "previous": previous, "year_ago": year_ago,
+        "change_vs_previous": None if previous is None or current is None else current - previous,
+        "pct_vs_previous": None, "change_vs_year_ago": None, "pct_vs_year_ago": None,
+        "higher_is_better": True, "current_status": statuses[0],
+        "previous_status": statuses[1], "year_ago_status": statuses[2],
+    }  # fmt: skip
+    row.update(extra)
+    return row
+
+
+def test_scorecard_frame_says_no_data_and_leaves_the_change_blank():
+    table = pd.DataFrame(
+        [
+            _row("revenue", "money", 100.0, 80.0, None, (None, None, "no data"),
+                 pct_vs_previous=0.25),
+            _row("orders", "count", 3, None, None, (None, "no data", "no data")),
+            _row("aov", "money", None, 5.0, None, (None, None, "no data")),
+        ]
+    ).set_index("metric", drop=False)  # fmt: skip
+    frame = plots.scorecard_frame(table, "THB")
+    assert frame.iloc[0].tolist() == ["Revenue", "฿100", "฿80.00", "+25.0%", "no data", ""]
+    assert frame.iloc[1].tolist() == ["Orders", "3", "no data", "", "no data", ""]
+    # a ratio of nothing in a month with data is "–", not "no data"
+    assert frame.iloc[2].tolist()[1] == "–"
+    assert plots.scorecard_frame(table, "THB", "th").iloc[1, 2] == "ไม่มีข้อมูล"
+    cards = plots.kpi_cards(table, ["revenue", "orders"], "THB")
+    assert cards[1]["value"] == "3" and cards[1]["change"] == ""  # vs a month without data
+    assert cards[1]["direction"] == "flat" and cards[1]["good"] is None
+    assert plots.scorecard_value(table, "orders", period="previous") == "no data"
+
+
+def test_year_on_year_frame_reads_like_a_report():
+    yoy = pd.DataFrame(
+        {
+            "cohort": pd.to_datetime(["2026-07-01", "2026-08-01"]),
+            "year_earlier": pd.to_datetime(["2025-07-01", "2025-08-01"]),
+            "k1": [0.072, 0.081], "k1_year_earlier": [float("nan"), 0.0806],
+            "k1_change": [float("nan"), 0.0004],
+        }
+    )  # fmt: skip
+    frame = plots.year_on_year_frame(yoy, plots.month_label)
+    assert list(frame.columns) == [
+        "Cohort", "Cohort a year earlier", "Month 1", "Month 1, a year earlier", "Month 1 change",
+    ]  # fmt: skip
+    assert frame.iloc[0].tolist() == ["Jul 2026", "Jul 2025", "7.2%", "no data", ""]
+    # 8.10 % vs 8.06 %: +0.04 pp is 0.0 at one decimal -> "0 pp", without a sign
+    assert frame.iloc[1].tolist() == ["Aug 2026", "Aug 2025", "8.1%", "8.1%", "0 pp"]
+    weekly = plots.year_on_year_frame(yoy, str, period="week")
+    assert "Week 1, a year earlier" in weekly.columns
+
+
+def test_heatmap_annotations_never_round_a_share_to_nothing():
+    assert plots.share_label(0.004) == "0.4%"  # a marketplace's month-1 retention
+    assert plots.share_label(0.0) == "0%"
+    assert plots.share_label(0.25) == "25%"
+    assert plots.share_label(0.0951) == "10%"  # from 9.5 % whole percents suffice
+    assert plots.share_label(float("nan")) == ""
+    matrix = pd.DataFrame({0: [1.0, 1.0], 1: [0.004, float("nan")]}, index=["Jan", "Feb"])
+    ax = plots.retention_heatmap(matrix, title="t")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["100%", "0.4%", "100%"]  # the unobserved cell has no annotation
+    plt.close(ax.figure)

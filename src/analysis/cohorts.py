@@ -817,6 +817,9 @@ def cohort_findings(
     """One-line findings: latest month-1 retention against the average and a year earlier.
 
     ``label`` turns a cohort start into the text people read (e.g. ``"Sep 2026"``).
+    The year-on-year difference is in percentage points (pp) to one decimal,
+    with both rates; a difference that rounds to 0.0 pp reads "as well". No
+    sentence when the year-earlier cohort has no data.
     """
     unit = "month" if period == "month" else "week"
     out = []
@@ -824,15 +827,24 @@ def cohort_findings(
     pooled = pooled_retention(matrices).get(1)
     if value is not None and pooled is not None and not pd.isna(pooled):
         out.append(
-            f"{unit.capitalize()}-1 retention of the {label(cohort)} cohort {value:.0%} "
-            f"(average of all cohorts {pooled:.0%})."
+            f"{unit.capitalize()}-1 retention of the {label(cohort)} cohort {value:.1%} "
+            f"(average of all cohorts {pooled:.1%})."
         )
     if len(year_on_year) and "k1_change" in year_on_year:
         last = year_on_year.iloc[-1]
         if not pd.isna(last["k1_change"]):
-            direction = "better" if last["k1_change"] > 0 else "worse"
-            out.append(
-                f"The {label(last['cohort'])} cohort retains {abs(last['k1_change']) * 100:.0f} points "
-                f"{direction} in {unit} 1 than the same cohort a year earlier."
-            )
+            now, then = f"{last['k1']:.1%}", f"{last['k1_year_earlier']:.1%}"
+            points = round(100 * float(last["k1_change"]), 1)
+            if points == 0:
+                out.append(
+                    f"The {label(last['cohort'])} cohort retains as well in {unit} 1 as the "
+                    f"{label(last['year_earlier'])} cohort a year earlier ({now})."
+                )
+            else:
+                direction = "better" if points > 0 else "worse"
+                out.append(
+                    f"The {label(last['cohort'])} cohort retains {abs(points):.1f} pp {direction} "
+                    f"in {unit} 1 than the {label(last['year_earlier'])} cohort a year earlier "
+                    f"({now} vs {then})."
+                )
     return out

@@ -31,6 +31,13 @@ class _Strict(BaseModel):
 
 
 class KpiParams(_Strict):
+    """``kpis.*``: the scorecard's retention windows and the trend charts' length.
+
+    ``retention_window_days``: length in days of each of the two windows of the
+    customer retention rate (S, the window before the last; E, the last, ending
+    at the report month's end). ``trend_months``: months shown in trend charts.
+    """
+
     retention_window_days: int = Field(gt=0)
     trend_months: int = Field(gt=1)
 

@@ -35,6 +35,9 @@ from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_
 
 __all__ = [
     "HEADLINE_METRICS",
+    "NO_DATA",
+    "NOT_ENOUGH_HISTORY",
+    "table_starts",
     "METRICS",
     "Metric",
     "Period",
@@ -103,10 +106,15 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "retention_rate", "Customer retention rate", "ratio",
-        "(E − N) ÷ S: S = customers active in the trailing window ending at the month's start, "
-        "E = the same at its end, N = new customers in the month.",
+        "Share of the customers who bought in the year before the last year (S) who bought "
+        "again in the last year, ending with the month (E): |S ∩ E| ÷ |S| (windows of "
+        "kpis.retention_window_days, 365 days). Not enough history: under two windows of orders.",
     ),
-    Metric("churn_rate", "Churn rate", "ratio", "1 − customer retention rate.", higher_is_better=False),
+    Metric(
+        "churn_rate", "Churn rate", "ratio",
+        "1 − customer retention rate: the share of S with no completed order in the last year.",
+        higher_is_better=False,
+    ),
     Metric(
         "repeat_purchase_rate", "Repeat purchase rate", "ratio",
         "Share of customers (with a completed order up to the month's end) who have 2 or more.",
@@ -218,8 +226,10 @@ def customer_base(
         ``customer_id, first_at`` and per period ``i`` (index into ``periods``):
         ``bought_{i}`` (bool: a completed order in the period),
         ``n_orders_{i}`` (completed orders before the period's end),
-        ``active_start_{i}`` / ``active_end_{i}`` (bool: a completed order in
-        the ``window_days`` before the period's start / end),
+        ``active_end_{i}`` (bool: a completed order in the ``window_days``
+        before the period's end: the window E of the retention rate),
+        ``active_prior_{i}`` (bool: a completed order in the ``window_days``
+        before that window: the window S),
         ``spend_{i}`` (revenue in integer satang over the window ending at
         the period's end).
     """
@@ -238,7 +248,7 @@ def customer_base(
     # counts (cheaper than one conditional aggregate per flag, and shared across periods).
     ltv_window = dt.timedelta(days=LTV_DAYS)
     edges = {p.start for p in periods} | {p.end for p in periods}
-    edges |= {e - window for e in list(edges)}
+    edges |= {p.end - k * window for p in periods for k in (1, 2)}
     if window_days != LTV_DAYS:
         edges |= {p.end - ltv_window for p in periods}
     bounds = sorted(edges)
@@ -269,7 +279,7 @@ def customer_base(
         derived += [
             nw.col(count[p.end]).alias(f"n_orders_{i}"),
             between(p.start, p.end).alias(f"bought_{i}"),
-            between(p.start - window, p.start).alias(f"active_start_{i}"),
+            between(p.end - 2 * window, p.end - window).alias(f"active_prior_{i}"),
             between(p.end - window, p.end).alias(f"active_end_{i}"),
             nw.col(f"spend_{i}").fill_null(0),
         ]
@@ -386,46 +396,68 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def retention_metrics(
-    base: nw.LazyFrame, periods: Sequence[Period], new_customers: pd.Series
+    base: nw.LazyFrame,
+    periods: Sequence[Period],
+    window_days: int,
+    history_start: dt.datetime | None,
 ) -> pd.DataFrame:
-    """Customer retention rate (E − N) / S and churn per period.
+    """Customer retention rate and churn per period: the share of last window's customers kept.
+
+    For a period ending at ``end`` and a window of ``w`` days, S = registered
+    customers with a completed order in ``[end − 2w, end − w)`` (the window
+    before the last one) and E = those with one in ``[end − w, end)`` (the
+    last window). The retention rate is |S ∩ E| ÷ |S|: the share of the
+    previous window's customers who bought again in the last window; churn is
+    1 − retention. Equivalently (E − N) ÷ S with N = E's customers not in S
+    (new customers and customers back after a longer gap), so that E − N is a
+    subset of S.
 
     Parameters
     ----------
     base
-        :func:`customer_base` for the same periods.
-    new_customers
-        New customers per period label (from :func:`period_order_metrics`).
+        :func:`customer_base` for the same periods and ``window_days``.
+    window_days
+        Length of each window, days (365: the last 12 months against the 12 before).
+    history_start
+        The store's first order (any status, UTC); None when it has none.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by period label: ``retention_start`` (S), ``retention_end`` (E),
-        ``retention_rate``, ``churn_rate`` (None when S is 0).
+        Indexed by period label: ``prior_customers`` (|S|), ``recent_customers``
+        (|E|), ``retained_customers`` (|S ∩ E|), ``reactivated_customers``
+        (in E, not in S, with an order before E's window),
+        ``enough_history`` (the store's first order is at or before S's
+        start, i.e. both windows lie inside the store's history),
+        ``retention_rate`` and ``churn_rate`` (None without enough history or
+        when S is empty).
     """
-    counts = (
-        base.select(
-            *[
-                nw.col(f"active_start_{i}").cast(nw.Int64).sum().alias(f"s{i}")
-                for i in range(len(periods))
-            ],
-            *[
-                nw.col(f"active_end_{i}").cast(nw.Int64).sum().alias(f"e{i}")
-                for i in range(len(periods))
-            ],
-        )
-        .collect()
-        .row(0)
-    )
-    n = len(periods)
+    window = dt.timedelta(days=window_days)
+    aggs = []
+    for i, p in enumerate(periods):
+        prior, recent = nw.col(f"active_prior_{i}"), nw.col(f"active_end_{i}")
+        before = nw.col("first_at") < p.end - window
+        aggs += [
+            prior.cast(nw.Int64).sum().alias(f"s{i}"),
+            recent.cast(nw.Int64).sum().alias(f"e{i}"),
+            (prior & recent).cast(nw.Int64).sum().alias(f"r{i}"),
+            (~prior & recent & before).cast(nw.Int64).sum().alias(f"b{i}"),
+        ]
+    counts = base.select(*aggs).collect().row(0)
     rows = []
     for i, p in enumerate(periods):
-        s, e = int(counts[i] or 0), int(counts[n + i] or 0)
-        crr = (e - int(new_customers[p.label])) / s if s else None
-        rows.append((p.label, s, e, crr, None if crr is None else 1 - crr))
-    return pd.DataFrame(
-        rows, columns=["period", "retention_start", "retention_end", "retention_rate", "churn_rate"]
-    ).set_index("period")
+        s, e, kept, back = (int(v or 0) for v in counts[4 * i : 4 * i + 4])
+        enough = history_start is not None and history_start <= p.end - 2 * window
+        crr = kept / s if enough and s else None
+        rows.append((p.label, s, e, kept, back, enough, crr, None if crr is None else 1 - crr))
+    columns = [
+        "period", "prior_customers", "recent_customers", "retained_customers",
+        "reactivated_customers", "enough_history", "retention_rate", "churn_rate",
+    ]  # fmt: skip
+    out = pd.DataFrame(rows, columns=columns).set_index("period")
+    rates = out[["retention_rate", "churn_rate"]].astype(object)
+    out[["retention_rate", "churn_rate"]] = rates.where(rates.notna(), None)
+    return out
 
 
 def repeat_ladder(base: nw.LazyFrame, period_index: int = 0, max_k: int = 5) -> pd.DataFrame:
@@ -833,7 +865,11 @@ class Scorecard:
         One row per metric of :data:`METRICS`: ``metric, label, unit,
         definition, higher_is_better, current, previous, year_ago, change_vs_previous,
         pct_vs_previous, change_vs_year_ago, pct_vs_year_ago, available``
-        (False when the metric's table is missing), ``missing_table``.
+        (False when the metric's table is missing), ``missing_table``,
+        ``current_status, previous_status, year_ago_status`` (None, or
+        :data:`NO_DATA` when the period ends before the data the metric needs
+        starts, or :data:`NOT_ENOUGH_HISTORY` for the retention and churn
+        rates; the value and the changes against it are then None).
     periods
         The three periods compared.
     acquisition
@@ -888,7 +924,8 @@ def scorecard(
             "cancelled_orders", "cancelled_value", "refunded_orders", "refunded_value",
         )
     }  # fmt: skip
-    retention = retention_metrics(base, periods, per["new_customers"])
+    starts = table_starts(wh)
+    retention = retention_metrics(base, periods, window_days, starts.get("orders"))
     values["retention_rate"] = retention["retention_rate"]
     values["churn_rate"] = retention["churn_rate"]
     repeat = {}
@@ -957,7 +994,8 @@ def scorecard(
         values["loyalty_participation"] = loyalty_participation(
             wh.table("loyalty_members", end=current.end), base, periods
         )
-    table = _scorecard_table(values, periods, missing)
+    status = _period_status(periods, starts, retention["enough_history"])
+    table = _scorecard_table(values, periods, missing, status)
     return Scorecard(
         table=table,
         periods=periods,
@@ -975,14 +1013,88 @@ def _local_date(instant: dt.datetime, timezone: str) -> dt.date:
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
+NO_DATA = "no data"
+"""Status of a period that ends before the first row of the metric's table(s)."""
+NOT_ENOUGH_HISTORY = "not enough history"
+"""Status of a retention rate whose two windows do not both lie inside the store's history."""
+
+
+def table_starts(wh: StoreWarehouse) -> dict[str, dt.datetime]:
+    """The first row of each table present for the store, as a UTC instant.
+
+    ``orders``: first ``ordered_at`` of any status (guests included);
+    ``sessions`` and ``marketing_spend``: local midnight of the first ``date``;
+    ``carts``, ``surveys``, ``loyalty_members``: the first ``created_at`` /
+    ``responded_at`` / ``joined_at``. Tables without rows are left out. One
+    min() per table, computed on the engine.
+    """
+    from zoneinfo import ZoneInfo
+
+    columns = {
+        "orders": "ordered_at",
+        "sessions": "date",
+        "marketing_spend": "date",
+        "carts": "created_at",
+        "surveys": "responded_at",
+        "loyalty_members": "joined_at",
+    }
+    out: dict[str, dt.datetime] = {}
+    for table, column in columns.items():
+        if not wh.has(table):
+            continue
+        first = wh.table(table).select(nw.col(column).min()).collect().item()
+        if first is None or pd.isna(first):
+            continue
+        if isinstance(first, dt.datetime):
+            out[table] = first.astimezone(dt.UTC)
+        else:  # a local calendar date
+            day = pd.Timestamp(first).date()
+            out[table] = dt.datetime.combine(day, dt.time(), ZoneInfo(wh.timezone)).astimezone(
+                dt.UTC
+            )
+    return out
+
+
+def _period_status(
+    periods: Sequence[Period], starts: dict[str, dt.datetime], enough_history: pd.Series
+) -> dict[str, dict[str, str | None]]:
+    """Per metric and period label: None (a value), :data:`NO_DATA` or :data:`NOT_ENOUGH_HISTORY`.
+
+    A period has no data for a metric when it ends at or before the first row
+    of the orders table or of the metric's own table (a store that did not
+    exist yet sold nothing, but it did not sell 0 either).
+    """
+    out: dict[str, dict[str, str | None]] = {}
+    for m in METRICS:
+        # An absent optional table makes the metric unavailable, not "no data".
+        firsts = [starts.get("orders")] + ([starts[m.table]] if m.table in starts else [])
+        row: dict[str, str | None] = {}
+        for p in periods:
+            if any(first is None or p.end <= first for first in firsts):
+                row[p.label] = NO_DATA
+            elif m.key in ("retention_rate", "churn_rate") and not enough_history[p.label]:
+                row[p.label] = NOT_ENOUGH_HISTORY
+            else:
+                row[p.label] = None
+        out[m.key] = row
+    return out
+
+
 def _scorecard_table(
-    values: dict[str, pd.Series], periods: Sequence[Period], missing: Sequence[str]
+    values: dict[str, pd.Series],
+    periods: Sequence[Period],
+    missing: Sequence[str],
+    status: dict[str, dict[str, str | None]] | None = None,
 ) -> pd.DataFrame:
     rows = []
     labels = [p.label for p in periods]
     for m in METRICS:
         series = values.get(m.key)
-        cells = [None if series is None else _clean(series.get(label)) for label in labels]
+        notes = (status or {}).get(m.key, {})
+        cells = [
+            None if series is None or notes.get(label) else _clean(series.get(label))
+            for label in labels
+        ]
         cur, prev, ago = cells
         rows.append(
             {
@@ -1000,6 +1112,7 @@ def _scorecard_table(
                 "pct_vs_year_ago": _pct(cur, ago),
                 "available": series is not None,
                 "missing_table": m.table if series is None else None,
+                **{f"{label}_status": notes.get(label) for label in labels},
             }
         )
     table = pd.DataFrame(rows).set_index("metric", drop=False)
@@ -1092,7 +1205,8 @@ def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataF
     -------
     pandas.DataFrame
         One row per month (every month present, zeros where nothing
-        happened): ``month`` (Timestamp, first day), ``revenue, orders, aov,
+        happened; NaN in months that end before the store's data starts, see
+        :func:`_blank_months_without_data`): ``month`` (Timestamp, first day), ``revenue, orders, aov,
         active_customers, new_customers, returning_customers``, and where the
         tables exist ``conversion_rate``, ``cart_abandonment_rate``, ``nps``,
         ``spend``.
@@ -1187,7 +1301,43 @@ def monthly_trends(wh: StoreWarehouse, month: str, months: int = 13) -> pd.DataF
     if wh.has("marketing_spend"):
         out = out.join(_monthly_total(wh.table("marketing_spend", start=lo_date, end=end), "spend"))
         out["spend"] = out["spend"].fillna(0.0)
-    return out.reset_index()
+    return _blank_months_without_data(out, table_starts(wh), tz).reset_index()
+
+
+_TREND_TABLES = {
+    "conversion_rate": "sessions",
+    "sessions": "sessions",
+    "cart_abandonment_rate": "carts",
+    "carts": "carts",
+    "nps": "surveys",
+    "spend": "marketing_spend",
+}
+
+
+def _blank_months_without_data(
+    out: pd.DataFrame, starts: dict[str, dt.datetime], timezone: str
+) -> pd.DataFrame:
+    """NaN (a gap, not 0) in months that end before the first row of the column's table.
+
+    Order columns follow the first order of any status; ``conversion_rate``
+    also the first session, ``cart_abandonment_rate`` the first cart, ``nps``
+    the first survey, ``spend`` the first marketing-spend day. Counts become
+    float columns when a month is blank.
+    """
+    ends = pd.Series(
+        [month_bounds(m.strftime("%Y-%m"), timezone)[1] for m in out.index], index=out.index
+    )
+    first_order = starts.get("orders")
+    for column in out.columns:
+        firsts = [first_order] + (
+            [starts[_TREND_TABLES[column]]] if _TREND_TABLES.get(column) in starts else []
+        )
+        blank = pd.Series(False, index=out.index)
+        for first in firsts:
+            blank |= True if first is None else ends <= first
+        if blank.any():
+            out[column] = out[column].astype("float64").mask(blank)
+    return out
 
 
 def _monthly_total(frame: nw.LazyFrame, column: str) -> pd.DataFrame:
@@ -1230,11 +1380,28 @@ def _round(value: float | None, digits: int, as_int: bool = False) -> float | in
     return int(round(value)) if as_int else round(float(value), digits)
 
 
+def _change_text(pct: float) -> str:
+    """A relative change for a sentence: whole percent from 10 %, one decimal below it.
+
+    ``"+12%"``, ``"-3.4%"``, ``"-100%"`` (only for a real fall to nothing: -99.96 %
+    reads ``"-99.96%"``); a change that rounds to 0 returns ``""`` (the sentence
+    then says "unchanged").
+    """
+    from analysis.plots import format_pct_change
+
+    text = format_pct_change(pct, decimals=0 if abs(pct) >= 0.1 else 1)
+    return "" if text == "0%" else text
+
+
 def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -> list[str]:
     """A few one-line findings for the executive summary, largest movements first.
 
     Sentences are generated from the scorecard only (no free text), e.g.
-    ``"Revenue +12% vs September, driven by returning customers."``.
+    ``"Revenue +12% vs September, driven by returning customers."``; a change
+    that rounds to 0 reads "unchanged", a rate's move is in percentage points
+    with its level ("Conversion rate +0.12 pp vs September (now 2.52%)."), and
+    nothing is compared with a month without data. Plain text (escape it before putting it into Markdown:
+    :func:`analysis.plots.markdown_escape`).
     """
     t = card.table
     out: list[str] = []
@@ -1245,18 +1412,27 @@ def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -
 
     rev = pct("revenue")
     if rev is not None:
+        change = _change_text(rev)
         new_d = _diff(card.value("new_customers"), card.value("new_customers", "previous"))
         ret_d = _diff(
             card.value("returning_customers"), card.value("returning_customers", "previous")
         )
         driver = ""
-        if new_d is not None and ret_d is not None and (new_d or ret_d):
+        if change and new_d is not None and ret_d is not None and (new_d or ret_d):
             bigger = "returning customers" if abs(ret_d) >= abs(new_d) else "new customers"
             driver = f", driven by {bigger}"
-        out.append(f"Revenue {rev:+.0%} vs {previous_month_name}{driver}.")
+        if change:
+            out.append(f"Revenue {change} vs {previous_month_name}{driver}.")
+        else:
+            out.append(f"Revenue unchanged vs {previous_month_name}.")
     yoy = pct("revenue", "pct_vs_year_ago")
     if yoy is not None:
-        out.append(f"Revenue {yoy:+.0%} vs the same month last year.")
+        change = _change_text(yoy)
+        out.append(
+            f"Revenue {change} vs the same month last year."
+            if change
+            else "Revenue unchanged vs the same month last year."
+        )
     movers = []
     for key in (
         "active_customers",
@@ -1270,8 +1446,26 @@ def findings(card: Scorecard, *, previous_month_name: str, max_items: int = 4) -
         if change is not None and abs(change) >= 0.05:
             movers.append((abs(change), key, change))
     for _, key, change in sorted(movers, reverse=True):
-        out.append(f"{_METRIC[key].label} {change:+.0%} vs {previous_month_name}.")
+        metric = _METRIC[key]
+        if metric.unit == "ratio":  # a rate moves in percentage points, with its level
+            from analysis.plots import format_metric, format_pp_change
+
+            now = card.value(key)
+            points = format_pp_change(
+                t.loc[key, "change_vs_previous"], decimals=2 if abs(now) < 0.1 else 1
+            )
+            out.append(
+                f"{metric.label} {points} vs {previous_month_name} "
+                f"(now {format_metric(now, 'ratio')})."
+            )
+        else:
+            out.append(f"{metric.label} {_change_text(change)} vs {previous_month_name}.")
     crr = card.value("retention_rate")
     if crr is not None:
-        out.append(f"Customer retention rate {crr:.0%} (churn {1 - crr:.0%}).")
+        from analysis.plots import format_metric
+
+        out.append(
+            f"Customer retention rate {format_metric(crr, 'ratio')} "
+            f"(churn {format_metric(1 - crr, 'ratio')})."
+        )
     return out[:max_items]

@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, LogFormatter
 
 THAI_FONT_FAMILY = "Sarabun"
 PALETTE = "crest"
@@ -66,30 +66,158 @@ def format_money(value: float, currency: str = "THB", *, decimals: int = 0) -> s
     """``1234567.8`` → ``"฿1,234,568"``; large values keep digit grouping, never exponents."""
     if value is None or pd.isna(value):
         return "–"
-    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{abs(value):,.{decimals}f}"
+    return _money_text(value, CURRENCY_SYMBOLS.get(currency, f"{currency} "), "", decimals)
 
 
-def format_compact_money(value: float, currency: str = "THB") -> str:
-    """Axis-friendly money: ``฿1.2M``, ``฿350K``, ``฿900``."""
-    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+MARKDOWN_SPECIALS = "\\`*_[]<>$|~#"
+
+
+def markdown_escape(text: str) -> str:
+    """Text (a number, a name, a sentence) made safe to drop into Markdown.
+
+    Every character that Markdown or the notebook's maths renderer would read
+    as markup (``\\ ` * _ [ ] < > $ | ~ #``) gets a backslash, so that
+    ``**$265,095**`` renders as bold money instead of starting a formula.
+    """
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text))
+
+
+def markdown_money(value: float, currency: str = "THB", *, decimals: int = 0) -> str:
+    """:func:`format_money` escaped for Markdown (``\\$265,095``; Thai baht is unchanged)."""
+    return markdown_escape(format_money(value, currency, decimals=decimals))
+
+
+def format_compact_money(
+    value: float, currency: str = "THB", *, decimals: int | None = None
+) -> str:
+    """Axis-friendly money: ``฿1.2M``, ``฿350K``, ``฿900``, ``฿0.25``.
+
+    The suffix (K, M, B) follows the size of ``value``; ``decimals`` after it
+    defaults to the fewest (at most 2) that show the value exactly, so that
+    ``0.25`` never reads ``฿0``. Axes use :func:`money_axis`, which picks one
+    suffix and one precision for all their ticks.
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    size, suffix = _money_scale(abs(value))
+    scaled = value / size
+    if decimals is None:
+        decimals = _exact_decimals([scaled], limit=2)
+    return _money_text(scaled, CURRENCY_SYMBOLS.get(currency, f"{currency} "), suffix, decimals)
+
+
+def _money_scale(magnitude: float) -> tuple[float, str]:
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{symbol}{value / size:,.1f}{suffix}"
-    return f"{symbol}{value:,.0f}"
+        if magnitude >= size:
+            return size, suffix
+    return 1.0, ""
+
+
+def _money_text(scaled: float, symbol: str, suffix: str, decimals: int) -> str:
+    text = f"{abs(scaled):,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        return f"{symbol}0"  # no sign, suffix or decimals on nothing
+    return f"{'-' if scaled < 0 else ''}{symbol}{text}{suffix}"
+
+
+def _exact_decimals(values: Sequence[float], limit: int = 6) -> int:
+    """Fewest decimals (0..limit) at which every value is shown exactly (to 1e-9 relative).
+
+    Tick values from matplotlib's locators are round numbers (0.025, 2.5, 1500),
+    so this never rounds a tick to a neighbour's label. When no precision up to
+    ``limit`` is exact, the fewest decimals that keep the labels distinct.
+    """
+    finite = [float(v) for v in values if v is not None and pd.notna(v)]
+    for d in range(limit + 1):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in finite):
+            return d
+    for d in range(limit + 1):
+        if len({round(v, d) for v in finite}) == len(set(finite)):
+            return d
+    return limit
+
+
+class TickFormatter(Formatter):
+    """Tick labels that are exact and distinct: one precision for all ticks of an axis.
+
+    ``render(value, decimals)`` turns a tick value into its label; the
+    precision is the fewest decimals (of ``value × scale``) that show every
+    tick exactly (:func:`_exact_decimals`). Never an offset or scientific
+    notation.
+    """
+
+    def __init__(self, render, scale: float = 1.0) -> None:
+        self.render = render
+        self.scale = scale
+        self.decimals = 0
+
+    def format_ticks(self, values) -> list[str]:
+        self.decimals = _exact_decimals([v * self.scale for v in values])
+        return [self.render(v, self.decimals) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.render(x, self.decimals)
+
+
+class _MoneyTicks(TickFormatter):
+    """Compact money with one suffix (K, M, B) chosen from the largest tick."""
+
+    def __init__(self, currency: str) -> None:
+        self.symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+        self.size, self.suffix = 1.0, ""
+        super().__init__(self._render)
+
+    def _render(self, value: float, decimals: int) -> str:
+        return _money_text(value / self.size, self.symbol, self.suffix, decimals)
+
+    def format_ticks(self, values) -> list[str]:
+        self.size, self.suffix = _money_scale(max((abs(v) for v in values), default=0.0))
+        self.scale = 1 / self.size
+        return super().format_ticks(values)
+
+
+class _MoneyLogTicks(LogFormatter):
+    """matplotlib's log-axis labelling (which ticks get a label), with compact money text."""
+
+    def __init__(self, currency: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.currency = currency
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return format_compact_money(x, self.currency)
+
+
+def _axis(ax: Axes, axis: str):
+    return ax.yaxis if axis == "y" else ax.xaxis
 
 
 def money_axis(ax: Axes, currency: str = "THB", axis: str = "y") -> None:
-    """Format an axis's tick labels as compact money in ``currency``."""
-    formatter = FuncFormatter(lambda v, _pos: format_compact_money(v, currency))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    """Format an axis's tick labels as compact money in ``currency``.
+
+    Linear axes: one suffix and the fewest decimals that label every tick
+    exactly (``฿0.5M, ฿1.0M, ฿1.5M``; ``BRL 0.2, BRL 0.4``). Log axes: major
+    and minor ticks labelled as money where matplotlib would label them (no
+    ``2 × 10¹``).
+    """
+    target = _axis(ax, axis)
+    if target.get_scale() == "log":
+        target.set_major_formatter(_MoneyLogTicks(currency, labelOnlyBase=False))
+        target.set_minor_formatter(_MoneyLogTicks(currency, labelOnlyBase=False))
+    else:
+        target.set_major_formatter(_MoneyTicks(currency))
 
 
 def percent_axis(ax: Axes, axis: str = "y") -> None:
-    """Format tick labels of a 0–1 share as percentages."""
-    formatter = FuncFormatter(lambda v, _pos: f"{v:.0%}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    """Format tick labels of a 0–1 share as percentages, as precise as the ticks need.
+
+    Ticks at 0.025, 0.05, 0.075 read ``2.5%, 5.0%, 7.5%`` (never ``2%, 5%, 8%``).
+    """
+    _axis(ax, axis).set_major_formatter(TickFormatter(lambda v, d: f"{100 * v:.{d}f}%", 100))
+
+
+def number_axis(ax: Axes, axis: str = "y") -> None:
+    """Format tick labels as plain numbers with digit grouping (``12,500``), never ``1e4``."""
+    _axis(ax, axis).set_major_formatter(TickFormatter(lambda v, d: f"{v:,.{d}f}"))
 
 
 def month_label(
@@ -128,12 +256,17 @@ def trend_chart(
     currency
         Format the y axis as money in this currency.
     percent
-        Format the y axis as a percentage (values are shares 0–1).
+        Format the y axis as a percentage (values are shares 0–1); otherwise
+        plain numbers (:func:`number_axis`).
+
+    Months whose value is missing (NaN: before the store's data starts) are
+    left out of the line (a gap), not drawn as 0.
     """
     if ax is None:
         _, ax = plt.subplots()
     frame = data.sort_values(x)
-    sns.lineplot(data=frame, x=x, y=y, marker="o", color=ACCENT, ax=ax)
+    # Months without data (NaN) are gaps in the line, never zeros.
+    ax.plot(frame[x], frame[y].astype("float64"), marker="o", color=ACCENT)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -143,11 +276,25 @@ def trend_chart(
         money_axis(ax, currency)
     elif percent:
         percent_axis(ax)
+    else:
+        number_axis(ax)
     return ax
 
 
+def share_label(value: float) -> str:
+    """A share for a chart annotation: whole percents, one decimal under 9.5 % (``0.4%``, not ``0%``).
+
+    0 reads ``0%``; a missing value reads ``""``.
+    """
+    if value is None or pd.isna(value):
+        return ""
+    if value == 0 or abs(value) >= 0.095:
+        return f"{value:.0%}"
+    return f"{value:.1%}"
+
+
 def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
-    """Triangular cohort heatmap annotated with percentages.
+    """Triangular cohort heatmap annotated with percentages (:func:`share_label`).
 
     Parameters
     ----------
@@ -163,8 +310,9 @@ def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = Non
     vmax = float(finite.max()) if finite.size else 1.0
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 0.35 * len(shares) + 1.5))
+    values = shares.astype(float)
     sns.heatmap(
-        shares.astype(float), annot=True, fmt=".0%", cmap=PALETTE, vmin=0, vmax=vmax,
+        values, annot=values.map(share_label), fmt="", cmap=PALETTE, vmin=0, vmax=vmax,
         cbar=False, annot_kws={"size": 7}, linewidths=0.5, linecolor="white", ax=ax,
     )  # fmt: skip
     ax.grid(False)
@@ -226,19 +374,70 @@ def format_metric(value: float | None, unit: str, currency: str = "THB") -> str:
     if unit == "ratio":
         return f"{value:.2%}" if abs(value) < 0.1 else f"{value:.1%}"
     if unit == "points":
-        return f"{value:+.0f}"
+        return _signed(value, 0, "")
     if unit == "days":
         return f"{value:,.1f} days"
     return f"{value:,.2f}"
 
 
+def _signed(value: float, decimals: int, suffix: str) -> str:
+    """``+2.1`` + suffix; a value that rounds to 0 at ``decimals`` reads ``0`` + suffix, no sign."""
+    text = f"{abs(value):,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        return f"0{suffix}"
+    return f"{'+' if value > 0 else '-'}{text}{suffix}"
+
+
+def format_pct_change(pct: float | None, decimals: int = 1) -> str:
+    """A relative change (0.12 = +12 %) with a sign only when it is not 0 at the shown precision.
+
+    ``0.0004`` → ``0%``; ``-1.0`` → ``-100.0%`` but ``-0.9996`` → ``-99.96%``
+    (−100 % only when the value really fell to nothing); None → ``–``.
+    """
+    if pct is None or pd.isna(pct):
+        return "–"
+    for d in range(decimals, decimals + 4):
+        text = _signed(100 * pct, d, "%")
+        if pct == -1 or text != f"-{100:.{d}f}%":
+            return text
+    return "-99.99%"
+
+
+def format_pp_change(change: float | None, decimals: int = 1) -> str:
+    """A difference of two rates (shares 0–1) in percentage points: ``+2.1 pp``, ``0 pp``."""
+    if change is None or pd.isna(change):
+        return "–"
+    return _signed(100 * change, decimals, " pp")
+
+
+def plural(n: float, singular: str, plural_form: str | None = None) -> str:
+    """``"1 point"``, ``"2 points"``, ``"1.5 points"`` (``n`` as shown, with digit grouping)."""
+    text = f"{n:,.0f}" if float(n).is_integer() else f"{n:,g}"
+    word = singular if abs(float(n)) == 1 else (plural_form or f"{singular}s")
+    return f"{text} {word}"
+
+
+def format_points_change(change: float | None) -> str:
+    """A change of a points metric (NPS): ``+1 point``, ``-12 points``, ``0 points``."""
+    if change is None or pd.isna(change):
+        return "–"
+    rounded = round(float(change))
+    if rounded == 0:
+        return "0 points"
+    return ("+" if rounded > 0 else "-") + plural(abs(rounded), "point")
+
+
 def format_change(pct: float | None, change: float | None, unit: str) -> str:
-    """A change as people read it: ratios and points in percentage points, others in %."""
+    """A change as people read it: ratios in percentage points, points in points, others in %.
+
+    Signs only when the change is not 0 at the shown precision (``0 pp``,
+    ``0%``, ``0 points``); ``–`` when there is nothing to compare with.
+    """
     if unit == "ratio":
-        return "–" if change is None or pd.isna(change) else f"{100 * change:+.2f} pp"
+        return format_pp_change(change, decimals=2)
     if unit == "points":
-        return "–" if change is None or pd.isna(change) else f"{change:+.0f} pts"
-    return "–" if pct is None or pd.isna(pct) else f"{pct:+.1%}"
+        return format_points_change(change)
+    return format_pct_change(pct)
 
 
 SCORECARD_COLUMNS = {
@@ -261,13 +460,32 @@ SCORECARD_COLUMNS = {
 }
 
 
+STATUS_TEXT = {
+    "en": {"no data": "no data", "not enough history": "not enough history"},
+    "th": {"no data": "ไม่มีข้อมูล", "not enough history": "ประวัติข้อมูลยังไม่พอ"},
+}
+"""What a cell shows instead of a number when its period has no data (see ``kpis.NO_DATA``)."""
+
+
+def _status(row, period: str, language: str) -> str | None:
+    """The no-data text of one period of a scorecard row (namedtuple or Series), or None."""
+    name = f"{period}_status"
+    status = row.get(name) if isinstance(row, pd.Series) else getattr(row, name, None)
+    if not isinstance(status, str):
+        return None
+    return STATUS_TEXT["th" if language == "th" else "en"].get(status, status)
+
+
 def scorecard_frame(
     table: pd.DataFrame, currency: str, language: str = "en", columns: dict[str, str] | None = None
 ) -> pd.DataFrame:
     """A scorecard table (``kpis.Scorecard.table``) as text, ready to display.
 
     Unavailable metrics read "not available — add <table> to the warehouse"
-    (plain text: table cells do not render Markdown).
+    (plain text: table cells do not render Markdown). A period that ends
+    before the data starts reads "no data" (a retention rate without two full
+    windows of history: "not enough history") and the change against it is
+    blank.
     """
     heads = columns or SCORECARD_COLUMNS["th" if language == "th" else "en"]
     rows = []
@@ -277,17 +495,80 @@ def scorecard_frame(
             missing = f"not available — add {row.missing_table} to the warehouse"
             rows.append([label, missing, "", "", "", ""])
             continue
+        cells = {
+            period: _status(row, period, language)
+            or format_metric(getattr(row, period), row.unit, currency)
+            for period in ("current", "previous", "year_ago")
+        }
+        # no change against (or from) a period without data: blank, not 0 or -100 %
+        changes = {
+            period: ""
+            if _status(row, "current", language) or _status(row, period, language)
+            else format_change(
+                getattr(row, f"pct_vs_{period}"), getattr(row, f"change_vs_{period}"), row.unit
+            )
+            for period in ("previous", "year_ago")
+        }
         rows.append(
             [
                 label,
-                format_metric(row.current, row.unit, currency),
-                format_metric(row.previous, row.unit, currency),
-                format_change(row.pct_vs_previous, row.change_vs_previous, row.unit),
-                format_metric(row.year_ago, row.unit, currency),
-                format_change(row.pct_vs_year_ago, row.change_vs_year_ago, row.unit),
+                cells["current"],
+                cells["previous"],
+                changes["previous"],
+                cells["year_ago"],
+                changes["year_ago"],
             ]
         )
     return pd.DataFrame(rows, columns=list(heads.values()))
+
+
+def scorecard_value(
+    table: pd.DataFrame,
+    key: str,
+    currency: str = "THB",
+    language: str = "en",
+    period: str = "current",
+) -> str:
+    """One scorecard cell as text: the formatted value, or "no data" / "not enough history"."""
+    row = table.loc[key]
+    return _status(row, period, language) or format_metric(row[period], row["unit"], currency)
+
+
+def year_on_year_frame(
+    yoy: pd.DataFrame, label, period: str = "month", language: str = "en"
+) -> pd.DataFrame:
+    """The cohort year-on-year table (``cohorts.same_cohorts_a_year_earlier``) ready to display.
+
+    Columns read "Cohort", "Cohort a year earlier" and per period k "Month k",
+    "Month k, a year earlier", "Month k change" (percentage points). A year-earlier
+    cohort the data does not reach reads "no data" and its change is blank;
+    rates show one decimal (``7.2%``), changes a sign only when not 0.0 pp.
+
+    Parameters
+    ----------
+    label
+        Cohort start → the text people read (e.g. ``"Sep 2026"``).
+    """
+    unit = "Month" if period == "month" else "Week"
+    no_data = STATUS_TEXT["th" if language == "th" else "en"]["no data"]
+    ks = [int(c[1:]) for c in yoy.columns if c[:1] == "k" and c[1:].isdigit()]
+
+    def rate(v: float) -> str:
+        return no_data if v is None or pd.isna(v) else f"{v:.1%}"
+
+    out = pd.DataFrame(
+        {
+            "Cohort": yoy["cohort"].map(label),
+            "Cohort a year earlier": yoy["year_earlier"].map(label),
+        }
+    )
+    for k in ks:
+        out[f"{unit} {k}"] = yoy[f"k{k}"].map(rate)
+        out[f"{unit} {k}, a year earlier"] = yoy[f"k{k}_year_earlier"].map(rate)
+        out[f"{unit} {k} change"] = [
+            "" if pd.isna(c) else format_pp_change(c) for c in yoy[f"k{k}_change"]
+        ]
+    return out
 
 
 def small_multiples(
@@ -323,14 +604,18 @@ def kpi_cards(
     Each card: ``key, label, value`` (formatted), ``change`` (vs the previous
     month), ``direction`` (``up``/``down``/``flat``) and ``good`` (whether the
     move is welcome; None when the metric has no preferred direction).
-    Unavailable metrics get no card.
+    A current value without data reads "no data" or "not enough history"
+    (the retention rate) and has no change; so does a card whose previous
+    month has no data. Unavailable metrics get no card.
     """
     cards = []
     for key in keys:
         if key not in table.index or not table.loc[key, "available"]:
             continue
         row = table.loc[key]
-        change = row["change_vs_previous"]
+        status = _status(row, "current", language)
+        blank = status is not None or _status(row, "previous", language) is not None
+        change = None if blank else row["change_vs_previous"]
         direction = "flat"
         if change is not None and not pd.isna(change) and change != 0:
             direction = "up" if change > 0 else "down"
@@ -342,8 +627,10 @@ def kpi_cards(
             {
                 "key": key,
                 "label": metric_label(key, row["label"], language),
-                "value": format_metric(row["current"], row["unit"], currency),
-                "change": format_change(row["pct_vs_previous"], change, row["unit"]),
+                "value": status or format_metric(row["current"], row["unit"], currency),
+                "change": ""
+                if blank
+                else format_change(row["pct_vs_previous"], change, row["unit"]),
                 "direction": direction,
                 "good": good,
             }
@@ -369,6 +656,7 @@ def spend_vs_new_customers(
         label="new customers",
     )
     ax.set_ylabel("new customers")
+    number_axis(ax)
     ax.tick_params(axis="x", rotation=45)
     right = ax.twinx()
     right.plot(labels, trends["spend"], color=ACCENT, marker="o", label="marketing spend")

@@ -21,7 +21,7 @@ from analysis.clv.models import (
     ModelComparison,
     SpendCorrelation,
 )
-from analysis.plots import ACCENT, PALETTE, format_money, money_axis
+from analysis.plots import ACCENT, PALETTE, format_money, money_axis, number_axis
 
 __all__ = [
     "clv_distribution_chart",
@@ -109,7 +109,7 @@ def tracking_chart(tracking: pd.DataFrame, *, calibration_end: dt.date, model_la
             label=f"expected ({model_label})",
         )  # fmt: skip
         ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":", linewidth=1.2)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        number_axis(ax)  # exact, distinct tick labels (never "0, 0, 1, 1" on a short range)
     top.set_title("Repeat purchase days: actual vs expected (tracking plot)")
     top.set_ylabel("cumulative")
     bottom.set_ylabel("per week")
