@@ -38,8 +38,12 @@ $(STAMP): pyproject.toml
 data: setup
 	$(BIN)/analysis demo-data --if-missing
 
+# Jupyter refuses to start as root ("Running as root is not recommended"), which is
+# what most containers are: allow it there, and only there.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: data
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
 report: setup
 	@$(if $(filter demo-%,$(STORE)),$(BIN)/analysis demo-data --if-missing,true)

@@ -56,6 +56,44 @@ def test_unknown_params_key_exits_2(small_demo, capsys):
     assert "unknown key 'kpis.nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("store", ["[a-z0-9]x", "[/bold]", ":x:"])
+def test_user_text_is_printed_as_is(store, capsys):
+    """No rich markup or emoji in what users and data wrote: '[/bold]' used to crash
+    the error printer, '[a-z0-9]' vanished from the message, ':x:' became an emoji."""
+    assert main(["report", "--store", store]) == 2
+    err = capsys.readouterr().err
+    assert f"error: invalid store name {store!r}: must match [a-z0-9][a-z0-9_-]*" in err
+    assert "Traceback" not in err and "❌" not in err
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("2031-01", "month 2031-01 is outside the orders of store 'demo-bangkok' ("),
+        ("1990-05", "month 1990-05 is outside the orders of store 'demo-bangkok' ("),
+        ("0000-01", "month 0000-01 is outside the orders of store 'demo-bangkok' ("),
+    ],
+)
+def test_month_without_orders_is_one_line_before_any_kernel(small_demo, tmp_path, capsys,
+                                                            month, message):  # fmt: skip
+    code = main(["report", "--store", "demo-bangkok", "--month", month, "--data-dir",
+                 str(small_demo), "--reports-dir", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "local time)" in err
+    assert "hint: choose a month from " in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_unwritable_reports_folder_is_one_line(small_demo, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = main(["report", "--store", "demo-bangkok", "--data-dir", str(small_demo),
+                 "--reports-dir", str(blocker / "reports")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"error: {blocker / 'reports' / 'demo-bangkok'}: cannot write the report there" in err
+
+
 def test_debug_shows_traceback():
     out = run_cli("--debug", "report", "--store", "../etc")
     assert out.returncode != 0 and "Traceback" in out.stderr

@@ -111,3 +111,50 @@ def test_override_that_is_not_yaml_stays_text():
     assert parse_overrides(["ingest.date_format=%d/%m/%Y %H:%M"]) == {
         "ingest": {"date_format": "%d/%m/%Y %H:%M"}
     }
+
+
+BOMB = "\n".join(
+    [
+        'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+        *(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)  # 9 levels of 9 aliases: 9**9 = 387,420,489 leaves once expanded
+
+
+def test_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    import time
+
+    root = make_root(tmp_path, BOMB)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        load_params("shop", root=root)
+    assert time.perf_counter() - started < 5  # expanding it would take minutes and GiB
+    assert err.value.message == (
+        f"{root / 'params' / 'stores' / 'shop.yaml'}: line 1: YAML anchors and aliases "
+        "(&name, *name) are not allowed in params"
+    )
+    with pytest.raises(ConfigError, match=r"--set x: line 1: YAML anchors and aliases"):
+        parse_overrides(["x=[&a [1, 2], *a]"])
+
+
+def test_params_nested_too_deep_or_too_large_are_refused(tmp_path):
+    deep = "a: " + "[" * 40 + "]" * 40 + "\n"
+    with pytest.raises(ConfigError, match=r"shop.yaml: line 1: nested deeper than 16 levels"):
+        load_params("shop", root=make_root(tmp_path, deep))
+    big = "display_name: '" + "x" * (1 << 20) + "'\n"
+    (tmp_path / "params" / "stores" / "shop.yaml").write_text(big, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"shop.yaml: larger than 1024 KiB"):
+        load_params("shop", root=tmp_path)
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime"])
+def test_zone_files_that_are_not_zone_names_are_refused(tmp_path, zone):
+    """Python's zoneinfo opens these files; DuckDB's session zone refuses them."""
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(zone)  # Python knows it...
+    with pytest.raises(ConfigError, match=rf"'{zone}' is not an IANA time zone name"):
+        load_params("shop", {"timezone": zone}, root=make_root(tmp_path))

@@ -2,9 +2,11 @@
 
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,3 +41,37 @@ def test_notebooks_are_thin():
         nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
         source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         assert not re.search(r"^\s*(def|class) ", source, flags=re.M), name
+
+
+@pytest.mark.slow
+def test_make_lab_starts_as_root_where_containers_run_it():
+    """`make lab` adds --allow-root only when run as root; with it the server starts."""
+    import os
+    import shlex
+    import socket
+    import time
+
+    dry = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True)
+    (command,) = [line for line in dry.stdout.splitlines() if "jupyter lab" in line]
+    assert command.startswith(".venv/bin/jupyter lab --notebook-dir=notebooks")
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [*shlex.split(command), "--no-browser", f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0"]  # fmt: skip
+    server = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        seen, deadline = [], time.monotonic() + 60
+        assert server.stderr is not None
+        while time.monotonic() < deadline:
+            line = server.stderr.readline()
+            seen.append(line)
+            if f"127.0.0.1:{port}/lab" in line or server.poll() is not None:
+                break
+        text = "".join(seen)
+        assert f"127.0.0.1:{port}/lab" in text, text[-2000:]
+        assert "Running as root is not recommended" not in text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -6,7 +6,9 @@ plus a hint and exit with code 2; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from analysis.errors import AnalysisError
 
@@ -24,8 +27,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Text from users and data (file names, cell values, store names) is printed as it is:
+# no rich markup ("[/bold]" in a cell must not crash the printer, "[a-z0-9]" must not
+# vanish), no emoji codes (":x:"), no automatic highlighting. Styles are applied with
+# rich.text.Text objects only.
+console = Console(markup=False, emoji=False, highlight=False)
+err_console = Console(stderr=True, markup=False, emoji=False, highlight=False)
 _state = {"debug": False}
 
 StoreOpt = Annotated[str, typer.Option("--store", "-s", help="Store id, e.g. demo-bangkok.")]
@@ -142,13 +149,11 @@ def validate(
     for item in results:
         table.add_row(item.store, item.table, f"{item.rows:,}")
     console.print(table)
-    console.print("[green]all tables match the contract[/green]")
+    console.print(Text("all tables match the contract", style="green"))
 
 
 def _print_progress(message: str) -> None:
     """A report's progress line on stderr; data text is never read as rich markup."""
-    from rich.text import Text
-
     style = "yellow" if ": warning: " in message else "dim"
     err_console.print(Text(message, style=style), highlight=False, soft_wrap=True)
 
@@ -209,7 +214,7 @@ def reports(
     for col in ("store", "month", "result", "seconds"):
         table.add_column(col)
     for r in results:
-        outcome = str(r.path) if r.ok else f"[red]{r.error}[/red]"
+        outcome = Text(str(r.path)) if r.ok else Text(str(r.error), style="red")
         table.add_row(r.store, r.month or "–", outcome, f"{r.seconds:.0f}")
     console.print(table)
     failed = [r for r in results if not r.ok]
@@ -241,7 +246,7 @@ class _IngestProgress:
 
     def message(self, text: str) -> None:
         self.step = text
-        self.out.print(f"[dim]{text}[/dim]", highlight=False)
+        self.out.print(Text(text, style="dim"))
 
     def bar(self, percent: float | None) -> None:
         if percent is None:
@@ -342,7 +347,7 @@ def ingest(
         console.print(f"created {path} for the new store (docs/ingest.md)", highlight=False)
     rejected = sum(int(f["rejected"]) for f in report.files)
     if rejected:
-        console.print(f"[yellow]{rejected:,} row(s) rejected[/yellow], written to:")
+        console.print(Text.assemble((f"{rejected:,} row(s) rejected", "yellow"), ", written to:"))
         for path in report.rejected_files:
             console.print(f"  {path}")
     console.print(f"done in {report.seconds:.1f} s")
@@ -364,30 +369,74 @@ def _print_notes(entry: dict) -> None:
         )
 
 
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (SIGINT): 128 + 2, as shells report it."""
+EXIT_TERMINATED = 143
+"""Exit code after SIGTERM: 128 + 15."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A BaseException like KeyboardInterrupt, so that the clean-up the commands do
+    for Ctrl-C (temporary report folders and warehouse files removed, the ingest
+    lock released) runs for SIGTERM too.
+    """
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _interrupted(code: int) -> int:
+    what = "interrupted (Ctrl-C)" if code == EXIT_INTERRUPTED else "terminated (SIGTERM)"
+    err_console.print(
+        Text(
+            f"{what}: stopped before finishing; a report or warehouse file is only "
+            "replaced once its new version is complete"
+        ),
+        soft_wrap=True,
+    )
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``analysis`` console script."""
+    """Entry point of the ``analysis`` console script.
+
+    Exit codes: 0 done; 2 bad input or params (one line and a hint); 130 after
+    Ctrl-C, 143 after SIGTERM (one line each); 1 a bug (traceback).
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except AnalysisError as exc:
         if _state["debug"]:
             raise
-        err_console.print(
-            f"[bold red]error:[/bold red] {exc.message}", highlight=False, soft_wrap=True
-        )
+        err_console.print(Text.assemble(("error:", "bold red"), " ", exc.message), soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[dim]hint:[/dim] {exc.hint}", highlight=False, soft_wrap=True)
+            err_console.print(Text.assemble(("hint:", "dim"), " ", exc.hint), soft_wrap=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        return 130
+        return _interrupted(EXIT_INTERRUPTED)
+    except Terminated:
+        return _interrupted(EXIT_TERMINATED)
     except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if show is not None:
             show()
         return int(getattr(exc, "exit_code", 2))
-    return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    # Typer turns Ctrl-C inside a command into Exit(130), and without standalone mode
+    # hands back every Exit's code as the return value.
+    if result == EXIT_INTERRUPTED:
+        return _interrupted(EXIT_INTERRUPTED)
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 if __name__ == "__main__":

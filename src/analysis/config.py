@@ -8,8 +8,10 @@ before any file is opened.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -212,6 +214,12 @@ class Params(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        if value not in _report_zones():
+            # Python finds files such as 'posixrules' or 'localtime' in its zone
+            # database that are not zone names; DuckDB (the session zone) refuses them.
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (e.g. Asia/Bangkok, Europe/London)"
+            )
         return value
 
     @property
@@ -259,6 +267,13 @@ def store_params_path(store: str, root: Path | None = None) -> Path:
     return (root or project_root()) / "params" / "stores" / f"{store}.yaml"
 
 
+@functools.cache
+def _report_zones() -> frozenset[str]:
+    """IANA zone names a store may use: Python's list of available zones, less the
+    ones DuckDB's session time zone does not accept (``localtime``)."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
+
+
 def known_stores(root: Path | None = None) -> list[str]:
     """Stores that have a params file."""
     folder = (root or project_root()) / "params" / "stores"
@@ -278,10 +293,10 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             raise ConfigError(
                 f"override {item!r} is not key=value", hint="e.g. --set clv.model=bgnbd"
             )
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:  # '%d/%m/%Y %H:%M' starts like a YAML directive: plain text
-            value = raw.strip()
+        # '%d/%m/%Y %H:%M' starts like a YAML directive: plain text
+        value = (
+            safe_yaml(raw, f"--set {key.strip()}", text_if_invalid=True) if raw.strip() else None
+        )
         _set_dotted(out, key.strip(), value)
     return out
 
@@ -336,11 +351,72 @@ def load_params(
         raise _explain(exc, sources) from None
 
 
+MAX_PARAMS_BYTES = 1 << 20
+"""A params file larger than this (1 MiB) is refused: real ones are a few KB."""
+MAX_PARAMS_DEPTH = 16
+"""Deepest nesting of mappings and lists a params file may have."""
+
+
+def safe_yaml(text: str, source: str, *, text_if_invalid: bool = False) -> Any:
+    """``yaml.safe_load`` of params text, after refusing what no params file needs.
+
+    Anchors and aliases (``&a`` / ``*a``) are refused before anything is built:
+    a few hundred bytes of nested aliases expand to billions of nodes (a
+    "billion laughs" file would hang the tool). Nesting deeper than
+    :data:`MAX_PARAMS_DEPTH` and text above :data:`MAX_PARAMS_BYTES` are refused too.
+
+    With ``text_if_invalid`` (a ``--set`` value), text that is not YAML at all
+    (``%d/%m/%Y %H:%M`` starts like a directive) is returned as it is.
+
+    Raises
+    ------
+    ConfigError
+        One line naming ``source`` (a file path or "--set key") and the line.
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_PARAMS_BYTES:
+        raise ConfigError(
+            f"{source}: larger than {MAX_PARAMS_BYTES // 1024} KiB; a params file is a few "
+            "lines of settings"
+        )
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ConfigError(
+                    f"{source}: line {line}: YAML anchors and aliases (&name, *name) are not "
+                    "allowed in params",
+                    hint="write each value out in full",
+                )
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_PARAMS_DEPTH:
+                    raise ConfigError(
+                        f"{source}: line {line}: nested deeper than {MAX_PARAMS_DEPTH} levels"
+                    )
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        if text_if_invalid:
+            return text.strip()
+        raise ConfigError(f"{source}: not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error in one line (its text quotes the offending source)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())[:200]
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+    data = safe_yaml(text, str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -48,7 +48,10 @@ def test_report_layout(project, built):
         "executed/kpis.ipynb",
         "executed/cohorts.ipynb",
     }
-    assert sorted(p.name for p in (project / "reports" / "shop-a").iterdir()) == [MONTH]
+    assert sorted(p.name for p in (project / "reports" / "shop-a").iterdir()) == [
+        ".publish.lock",
+        MONTH,
+    ]
     assert any("kpis done" in m for m in messages)
     top = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert "ร้านทดสอบ เอ" in top and f'href="shop-a/{MONTH}/index.html"' in top
@@ -137,7 +140,10 @@ def test_failed_notebook_leaves_previous_report_untouched(project, built):
     assert info.value.exit_code == 2
     assert info.value.notebook == "boom" and "planted failure" in info.value.traceback
     assert snapshot(built[0]) == before
-    assert sorted(p.name for p in store_dir.iterdir()) == [MONTH]  # temp folder removed
+    assert sorted(p.name for p in store_dir.iterdir()) == [
+        ".publish.lock",
+        MONTH,
+    ]  # temp folder removed
 
 
 def test_unavailable_section_publishes_with_its_reason(project, tmp_path):
@@ -197,7 +203,10 @@ def test_rebuild_replaces_report_with_identical_metrics(project, built):
     )
     second = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert comparable(second) == comparable(first)
-    assert sorted(p.name for p in (project / "reports" / "shop-a").iterdir()) == [MONTH]
+    assert sorted(p.name for p in (project / "reports" / "shop-a").iterdir()) == [
+        ".publish.lock",
+        MONTH,
+    ]
 
 
 @pytest.mark.parametrize("store", ["../etc", "Shop", "a/b", ".hidden", ""])

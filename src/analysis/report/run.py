@@ -71,6 +71,7 @@ __all__ = [
     "build_report",
     "build_reports",
     "default_kernel_name",
+    "remove_leftovers",
     "stores_with_orders",
 ]
 
@@ -254,7 +255,7 @@ def _kernel_environment(root: Path) -> Iterator[None]:
                     os.environ[key] = value
 
 
-def _kernel_config() -> Any:
+def _kernel_config(connection_file: Path | None = None) -> Any:
     """nbclient config: CurveZMQ-encrypt the kernel's TCP sockets when possible.
 
     ipykernel >= 7 warns on the terminal ("Kernel is running over TCP without
@@ -264,6 +265,14 @@ def _kernel_config() -> Any:
     from traitlets.config import Config
 
     config = Config()
+    if connection_file is not None:
+        # Inside the run's temporary folder, not a random file in the system temp
+        # folder: a killed run leaves nothing behind that the next run cannot remove.
+        config.KernelManager.connection_file = str(connection_file)
+    # The kernel's own log (its stderr, shared with the command's) only speaks when
+    # something is already wrong, e.g. a traceback from its message handler after
+    # Ctrl-C closed the sockets; cell errors reach the run through the notebook.
+    config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
     try:
         import zmq
 
@@ -305,6 +314,7 @@ def _execute(
     kernel_name: str,
     cwd: Path,
     language: str = "en",
+    connection_file: Path | None = None,
 ) -> nbformat.NotebookNode:
     """Run one notebook with papermill; a :class:`SectionUnavailable` raised in a
     cell ends it early as a published page (:func:`_section_unavailable`), any
@@ -321,7 +331,7 @@ def _execute(
             cwd=str(cwd),
             progress_bar=False,
             log_output=False,
-            config=_kernel_config(),
+            config=_kernel_config(connection_file),
         )
     except PapermillExecutionError as exc:
         if exc.ename == UNAVAILABLE:
@@ -427,20 +437,111 @@ def _section_unavailable(target: Path, *, language: str) -> nbformat.NotebookNod
     return nb
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    """Swap ``tmp`` into ``final``; the old report survives until the new one is in place."""
-    old: Path | None = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(final, old)
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where
+    the platform or file system cannot, so the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
     try:
-        os.rename(tmp, final)
-    except BaseException:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(
+        at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), ctypes.c_uint(_RENAME_EXCHANGE)
+    )
+    if result == 0:
+        return True
+    errno_ = ctypes.get_errno()
+    import errno as errno_mod
+
+    if errno_ in (errno_mod.EINVAL, errno_mod.ENOSYS, errno_mod.EPERM, errno_mod.ENOTSUP):
+        return False
+    raise OSError(errno_, os.strerror(errno_), str(a))
+
+
+@contextmanager
+def _publish_lock(store_dir: Path) -> Iterator[None]:
+    """Hold ``<store_dir>/.publish.lock`` (``flock``): two runs of one store publish in turn."""
+    import fcntl
+
+    with open(store_dir / ".publish.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Put the finished folder ``tmp`` in place of ``final``.
+
+    On Linux the two folders are swapped in one atomic step (``renameat2`` with
+    ``RENAME_EXCHANGE``): a reader sees the old report or the new one, never no
+    folder, and the old one (now at ``tmp``) is then deleted. Elsewhere, or on a
+    file system without the call, the old folder is renamed aside and the new
+    one renamed in: between those two renames (microseconds) the path is missing.
+    Runs of the same store publish one at a time (:func:`_publish_lock`), so two
+    concurrent runs of one month leave one complete report, the later one.
+    """
+    with _publish_lock(final.parent):
+        if final.exists() and _exchange(tmp, final):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        old: Path | None = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            os.rename(final, old)
+        try:
+            os.rename(tmp, final)
+        except BaseException:
+            if old is not None:
+                os.rename(old, final)
+            raise
         if old is not None:
-            os.rename(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+
+
+_LEFTOVER = re.compile(r"\.(?P<month>\d{4}-\d{2})\.(?:tmp|old)-(?P<pid>\d+)-")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's live process
+        return True
+    return True
+
+
+def remove_leftovers(store_dir: Path) -> list[Path]:
+    """Delete temporary report folders of runs that died (killed, power cut).
+
+    A run renders into ``.<month>.tmp-<pid>-<random>`` (and sets an old report
+    aside as ``.<month>.old-<pid>-<random>`` while publishing); a folder whose
+    process no longer exists is a leftover. Folders of live runs are kept.
+
+    Returns
+    -------
+    list[pathlib.Path]
+        The folders removed.
+    """
+    removed = []
+    if not store_dir.is_dir():
+        return removed
+    for path in store_dir.iterdir():
+        match = _LEFTOVER.match(path.name)
+        if match and path.is_dir() and not _pid_alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 # --------------------------------------------------------------------------- one store
@@ -470,6 +571,14 @@ def _resolve(
         month = warehouse.last_complete_month()
     if not isinstance(month, str) or not _MONTH.fullmatch(month):
         raise ConfigError(f"invalid month {month!r}", hint="use YYYY-MM, e.g. 2026-10")
+    first, last = (f"{t.year:04d}-{t.month:02d}" for t in span)
+    if not first <= month <= last:
+        raise ConfigError(
+            f"month {month} is outside the orders of store {store!r} "
+            f"({span[0]:%Y-%m-%d} to {span[1]:%Y-%m-%d}, local time)",
+            hint=f"choose a month from {first} to {last}, or leave it out for the last "
+            "complete one",
+        )
     return params, warehouse, month
 
 
@@ -543,12 +652,22 @@ def build_report(
     }
 
     store_dir = reports_dir / store
-    store_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{month}.tmp-", dir=store_dir))
+    try:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        for path in remove_leftovers(store_dir):
+            say(f"{store}: removed {path.name}, left by a run that did not finish")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{month}.tmp-{os.getpid()}-", dir=store_dir))
+    except OSError as exc:
+        raise ConfigError(
+            f"{store_dir}: cannot write the report there ({exc.strerror or exc})",
+            hint="check that the reports folder exists and is writable (--reports-dir)",
+        ) from None
     try:
         os.chmod(tmp, 0o755)
         executed_dir = tmp / "executed"
         executed_dir.mkdir()
+        runtime = tmp / ".runtime"  # kernel connection files; removed before publishing
+        runtime.mkdir(mode=0o700)
         timings: dict[str, float] = {}
         headlines: dict[str, dict[str, Any]] = {}
         summaries: dict[str, dict[str, list[Any]]] = {}
@@ -565,6 +684,7 @@ def build_report(
                     kernel_name=kernel,
                     cwd=notebooks_dir,
                     language=params.language,
+                    connection_file=runtime / f"kernel-{name}.json",
                 )
             timings[name] = time.perf_counter() - t0
             for section, values in read_headlines(nb).items():
@@ -622,6 +742,7 @@ def build_report(
         )
         manifest_mod.write_manifest(tmp / manifest_mod.MANIFEST_NAME, manifest)
 
+        shutil.rmtree(runtime, ignore_errors=True)
         final = store_dir / month
         _publish(tmp, final)
     except BaseException:
@@ -715,7 +836,7 @@ def _default_warehouse(
 ) -> Path:
     if data_dir is not None:
         return Path(data_dir)
-    import yaml
+    from analysis.config import safe_yaml
 
     nested = _nested(overrides)
     if "data_dir" in nested:
@@ -723,9 +844,11 @@ def _default_warehouse(
     else:
         default = root / "params" / "default.yaml"
         try:
-            value = (yaml.safe_load(default.read_text(encoding="utf-8")) or {}).get("data_dir")
-        except (OSError, yaml.YAMLError) as exc:
+            text = default.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{default}: cannot read ({_one_line(exc)})") from None
+        data = safe_yaml(text, str(default))
+        value = data.get("data_dir") if isinstance(data, dict) else None
     path = Path(value or "data/warehouse")
     return path if path.is_absolute() else root / path
 
