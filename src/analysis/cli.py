@@ -388,6 +388,16 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _query_interrupted(exc: BaseException) -> bool:
+    """DuckDB takes Ctrl-C for itself while a query runs and raises its own error
+    (``InterruptException``, or ``RuntimeError('Query interrupted')`` from a cursor)."""
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
+
+
 def _interrupted(code: int) -> int:
     what = "interrupted (Ctrl-C)" if code == EXIT_INTERRUPTED else "terminated (SIGTERM)"
     err_console.print(
@@ -424,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         return _interrupted(EXIT_INTERRUPTED)
     except Terminated:
         return _interrupted(EXIT_TERMINATED)
+    except Exception as exc:
+        if _query_interrupted(exc):  # Ctrl-C while DuckDB ran a query
+            return _interrupted(EXIT_INTERRUPTED)
+        raise
     except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if show is not None:
