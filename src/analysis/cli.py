@@ -434,15 +434,15 @@ def main(argv: list[str] | None = None) -> int:
         return _interrupted(EXIT_INTERRUPTED)
     except Terminated:
         return _interrupted(EXIT_TERMINATED)
-    except Exception as exc:
-        if _query_interrupted(exc):  # Ctrl-C while DuckDB ran a query
-            return _interrupted(EXIT_INTERRUPTED)
-        raise
     except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if show is not None:
             show()
         return int(getattr(exc, "exit_code", 2))
+    except Exception as exc:
+        if _query_interrupted(exc):  # Ctrl-C while DuckDB ran a query
+            return _interrupted(EXIT_INTERRUPTED)
+        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
