@@ -385,6 +385,7 @@ class Terminated(BaseException):
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    _state["terminated"] = True  # DuckDB may turn the exception into its own interrupt
     raise Terminated()
 
 
@@ -440,8 +441,8 @@ def main(argv: list[str] | None = None) -> int:
             show()
         return int(getattr(exc, "exit_code", 2))
     except Exception as exc:
-        if _query_interrupted(exc):  # Ctrl-C while DuckDB ran a query
-            return _interrupted(EXIT_INTERRUPTED)
+        if _query_interrupted(exc):  # a signal while DuckDB ran a query
+            return _interrupted(EXIT_TERMINATED if _state.get("terminated") else EXIT_INTERRUPTED)
         raise
     finally:
         if previous is not None:
