@@ -211,7 +211,8 @@ def test_markdown_money_keeps_bold(tmp_path):
     for render in (markdown2html_mistune, MarkdownIt().render):
         html = render(text(plots.markdown_money))
         assert "<strong>$265,095</strong>" in html and "<strong>$104</strong>" in html
-    assert plots.markdown_money(265095) == "฿265,095"  # baht needs no escape
+    # baht needs no maths escape; the comma's backslash renders as the comma
+    assert markdown2html_mistune(plots.markdown_money(265095)).strip() == "<p>฿265,095</p>"
 
 
 def test_markdown_escape_is_literal():

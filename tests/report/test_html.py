@@ -155,3 +155,21 @@ def test_executable_markup_sees_what_a_browser_runs_and_not_escaped_text():
         "<form> element",
         "<meta http-equiv=refresh>",
     ]
+
+
+def test_notebook_tables_go_through_the_escaping_helper():
+    """A pandas Styler writes cells and labels into the page unescaped: every table a
+    section notebook displays is built with ``plots.html_table`` instead."""
+    import nbformat
+
+    from .helpers import PROJECT
+
+    notebooks = sorted((PROJECT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 5
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            for pattern in (r"\.style\b", r"\.to_html\(", r"\bHTML\("):
+                assert not re.search(pattern, cell.source), (path.name, pattern, cell.source)
