@@ -23,7 +23,8 @@ from analysis.report.html import CSP_META, executable_markup
 
 from .test_thin_data import SECTION_PAGES, page_text, published, report
 
-pytestmark = pytest.mark.slow
+# one worker builds the report once for the three tests (make test runs --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile_report")]
 
 STORE = "demo-chiangmai"
 DISPLAY_NAME = '<script>alert(1)</script>"><img src=x onerror=alert(1)> ร้าน $5 **ทดสอบ** & co'
