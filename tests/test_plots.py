@@ -211,7 +211,8 @@ def test_markdown_money_keeps_bold(tmp_path):
     for render in (markdown2html_mistune, MarkdownIt().render):
         html = render(text(plots.markdown_money))
         assert "<strong>$265,095</strong>" in html and "<strong>$104</strong>" in html
-    assert plots.markdown_money(265095) == "฿265,095"  # baht needs no escape
+    # baht needs no maths escape; the comma's backslash renders as the comma
+    assert markdown2html_mistune(plots.markdown_money(265095)).strip() == "<p>฿265,095</p>"
 
 
 def test_markdown_escape_is_literal():
@@ -290,3 +291,76 @@ def test_heatmap_annotations_never_round_a_share_to_nothing():
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["100%", "0.4%", "100%"]  # the unobserved cell has no annotation
     plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------- escaping
+
+SCRIPT_NAME = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+
+
+def _visible(html: str) -> str:
+    """Text a reader sees in rendered HTML (tags dropped, entities decoded)."""
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_markdown_escape_turns_raw_html_and_entities_into_text():
+    from markdown_it import MarkdownIt
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from analysis.report.html import executable_markup
+
+    names = [
+        SCRIPT_NAME,
+        "AT&T &lt;b&gt; &#60;script&#62;",  # entities read as typed, not decoded
+        r"\(<img src=x onerror=alert(1)>\)",  # maths delimiters do not swallow the escape
+        "[click](javascript:alert(1)) <https://example.com> www.example.com",
+        "1. Variant A\n- ร้าน $5 **ทดสอบ** | ~~x~~",
+    ]
+    for name in names:
+        for render in (markdown2html_mistune, MarkdownIt().render):
+            html = render(f"Store **{plots.markdown_escape(name)}**")
+            assert executable_markup(html) == [], (name, html)
+            assert "<a " not in html and "<img" not in html and "<script" not in html
+            # the name reads exactly as written (line breaks become spaces)
+            assert _visible(html) == "Store " + " ".join(name.splitlines()), html
+
+
+def test_html_table_escapes_cells_labels_and_level_names():
+    from analysis.report.html import executable_markup
+
+    frame = pd.DataFrame(
+        {SCRIPT_NAME: ["<b>bold</b>", "x"], "rate": [0.25, None], "money": [1234.0, 5.0]},
+        index=pd.Index([SCRIPT_NAME, "ok"], name="<i onmouseover=alert(1)>"),
+    )
+    frame.columns.name = "<svg onload=alert(1)>"
+    styler = plots.html_table(
+        frame,
+        {"rate": "{:.0%}", "money": lambda v: f"<{plots.format_money(v)}>"},
+        na_rep="–",
+    )
+    html = styler.to_html()
+    assert executable_markup(html) == []
+    assert "<b>" not in html and "<script" not in html and "<svg" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # a cell without formatter
+    assert "&lt;฿1,234&gt;" in html  # a formatter's output is escaped too
+    assert ">25%<" in html and ">–<" in html  # formats and na_rep still apply
+    text = _visible(html)
+    assert SCRIPT_NAME in text  # as a column label and an index label
+    assert "<i onmouseover=alert(1)>" in text and "<svg onload=alert(1)>" in text
+    assert list(frame.columns) == [SCRIPT_NAME, "rate", "money"]  # the frame is unchanged
+    assert frame.index.name == "<i onmouseover=alert(1)>"
+    # one formatter for every column, and hide() chains as on any Styler
+    one = plots.html_table(frame[["rate"]], "{:.1%}", na_rep="").hide(axis="index").to_html()
+    assert ">25.0%<" in one and SCRIPT_NAME not in one
+
+
+def test_chart_text_keeps_dollars_literal():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label=plots.chart_text("$5 off $\\frac{"))
+    legend = ax.legend()
+    fig.canvas.draw()  # a malformed formula would raise here without the escape
+    assert legend.get_texts()[0].get_text() == r"\$5 off \$\frac{"
+    plt.close(fig)

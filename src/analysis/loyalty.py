@@ -9,14 +9,22 @@ assigned to the arm (buyers and non-buyers alike: intent to treat).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import narwhals as nw
 
 from analysis.errors import SectionUnavailable
 from analysis.frames import completed, count_distinct
+from analysis.report.headlines import headline_key
 from analysis.warehouse import StoreWarehouse
 
-__all__ = ["arm_summary", "experiment_outcomes", "latest_experiment", "report_experiment"]
+__all__ = [
+    "arm_summary",
+    "experiment_outcomes",
+    "latest_experiment",
+    "report_experiment",
+    "variant_headlines",
+]
 
 
 def latest_experiment(experiments: nw.LazyFrame) -> str | None:
@@ -123,3 +131,32 @@ def arm_summary(outcomes: nw.LazyFrame) -> nw.LazyFrame:
         .select("variant", "customers", "buyers", "buyer_rate", "revenue", "revenue_per_customer")
         .sort("variant")
     )
+
+
+def variant_headlines(experiment_id: str, arms: Mapping[str, float]) -> dict[str, str | float]:
+    """Manifest headline values of an experiment: its id and each arm's revenue per customer.
+
+    Parameters
+    ----------
+    experiment_id
+        The experiment the report read.
+    arms
+        Variant name → revenue per assigned customer (store currency), e.g. the
+        ``revenue_per_customer`` column of :func:`arm_summary` indexed by variant.
+
+    Returns
+    -------
+    dict
+        ``experiment_id``, and per variant ``revenue_per_customer_<key>`` rounded to
+        2 decimals, where ``<key>`` is :func:`~analysis.report.headlines.headline_key`
+        of the variant: the name itself when it is a lower-case identifier
+        (``holdout``), else a slug plus a hash (``Variant A`` → ``variant_a_<hash>``),
+        in which case ``variant_<key>`` holds the variant's name as written in the data.
+    """
+    values: dict[str, str | float] = {"experiment_id": str(experiment_id)}
+    for variant, value in arms.items():
+        key = headline_key(variant)
+        if key != variant:
+            values[f"variant_{key}"] = str(variant)
+        values[f"revenue_per_customer_{key}"] = round(float(value), 2)
+    return values

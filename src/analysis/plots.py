@@ -7,7 +7,9 @@ results and return matplotlib objects; they never touch the warehouse.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import html
+import string
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -16,6 +18,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, LogFormatter
+from pandas.io.formats.style import Styler
 
 THAI_FONT_FAMILY = "Sarabun"
 PALETTE = "crest"
@@ -69,17 +72,90 @@ def format_money(value: float, currency: str = "THB", *, decimals: int = 0) -> s
     return _money_text(value, CURRENCY_SYMBOLS.get(currency, f"{currency} "), "", decimals)
 
 
-MARKDOWN_SPECIALS = "\\`*_[]<>$|~#"
+MARKDOWN_SPECIALS = frozenset(string.punctuation)
+"""Every ASCII punctuation character: CommonMark lets each be backslash-escaped."""
 
 
-def markdown_escape(text: str) -> str:
-    """Text (a number, a name, a sentence) made safe to drop into Markdown.
+def markdown_escape(text: object) -> str:
+    """Text (a number, a name, a sentence) made safe to drop into Markdown, read literally.
 
-    Every character that Markdown or the notebook's maths renderer would read
-    as markup (``\\ ` * _ [ ] < > $ | ~ #``) gets a backslash, so that
-    ``**$265,095**`` renders as bold money instead of starting a formula.
+    Every ASCII punctuation character gets a backslash (CommonMark lets any of
+    them be escaped, and the escape renders as the character itself), so that
+    nothing in the text is read as markup: ``**$265,095**`` renders as bold
+    money instead of starting a formula, ``<img onerror=…>`` and ``&lt;`` render
+    as the characters typed (never as HTML or an entity), ``[x](url)`` and bare
+    ``https://`` addresses do not become links, and ``1.`` or ``-`` at the start
+    does not start a list. Line breaks become spaces: the result is inline text.
+    Store names, channels, experiment ids and variant names (data and params)
+    must pass through here wherever they meet Markdown.
     """
-    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text))
+    flat = " ".join(str(text).splitlines())
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in flat)
+
+
+def chart_text(text: object) -> str:
+    """A name from the data made literal for a matplotlib label, legend or tick.
+
+    matplotlib reads text between two ``$`` as a formula (mathtext): a channel
+    called ``$5 off $10`` would turn into maths, and a malformed one would stop
+    the chart from drawing. Every ``$`` gets a backslash.
+    """
+    return str(text).replace("$", r"\$")
+
+
+def _escaped_levels(index: pd.Index) -> pd.Index:
+    """``index`` with its level names HTML-escaped (a Styler prints them as they are)."""
+    names = [None if n is None else html.escape(str(n)) for n in index.names]
+    return index.set_names(names)
+
+
+def html_table(
+    frame: pd.DataFrame,
+    formatter: str | Callable[[object], object] | Mapping[object, object] | None = None,
+    *,
+    na_rep: str | None = None,
+) -> Styler:
+    """``frame.style.format(formatter, na_rep=na_rep)`` with every text HTML-escaped.
+
+    A pandas Styler writes cells, index and column labels and level names into
+    its HTML as they are: a channel named ``<img src=x onerror=…>`` would be a
+    live element in the report. Every table a notebook displays goes through
+    here. Cells without a formatter are escaped by pandas (``escape="html"``);
+    a formatter (a format string like ``"{:.0%}"`` or a callable) gets the raw
+    value and its output is escaped; index and column labels are escaped, and
+    so are the names of their levels.
+
+    Parameters
+    ----------
+    frame
+        A small, already collected result.
+    formatter
+        As :meth:`pandas.io.formats.style.Styler.format`: one format string or
+        callable for every column, or a mapping column → format string or callable.
+    na_rep
+        Text for missing values (default pandas' ``nan``).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Chain ``.hide(axis="index")`` and the like as usual.
+    """
+    shown = frame.copy(deep=False)
+    shown.index = _escaped_levels(shown.index)
+    shown.columns = _escaped_levels(shown.columns)
+    if formatter is None or isinstance(formatter, Mapping):
+        formats = dict(formatter or {})
+    else:
+        formats = dict.fromkeys(shown.columns, formatter)
+    styler = shown.style.format(escape="html", na_rep=na_rep)
+    for column, fmt in formats.items():
+        if fmt is None:
+            continue
+        render = fmt.format if isinstance(fmt, str) else fmt
+        styler = styler.format(
+            lambda v, render=render: html.escape(str(render(v))), subset=[column], na_rep=na_rep
+        )
+    return styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
 def markdown_money(value: float, currency: str = "THB", *, decimals: int = 0) -> str:
@@ -715,7 +791,14 @@ def retention_curves(
     lookup = dict(zip(retention.index, names, strict=True))
     palette = sns.color_palette(PALETTE, max(len(recent), 1))
     for color, (cohort, row) in zip(palette, recent.iterrows(), strict=False):
-        ax.plot(row.index, row.values, marker=".", color=color, alpha=0.9, label=lookup[cohort])
+        ax.plot(
+            row.index,
+            row.values,
+            marker=".",
+            color=color,
+            alpha=0.9,
+            label=chart_text(lookup[cohort]),
+        )
     ax.plot(
         pooled.index, pooled.values, color="black", linewidth=2.5, label="all cohorts (average)"
     )
@@ -745,7 +828,7 @@ def cohort_lines(
     names = list(labels) if labels is not None else [str(i) for i in matrix.index]
     palette = sns.color_palette(PALETTE, max(len(matrix), 1))
     for color, name, (_, row) in zip(palette, names, matrix.iterrows(), strict=False):
-        ax.plot(row.index, row.values, marker=".", color=color, label=name)
+        ax.plot(row.index, row.values, marker=".", color=color, label=chart_text(name))
     if currency:
         money_axis(ax, currency)
     elif percent:

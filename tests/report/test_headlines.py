@@ -108,3 +108,44 @@ def test_bad_cards_are_refused():
         record_headlines(
             "kpis", {}, cards=[{"key": "x", "label": "X", "value": "1", "direction": "left"}]
         )
+
+
+def test_headline_keys_from_names_in_the_data():
+    import hashlib
+
+    from analysis.report.headlines import headline_key
+
+    def digest(name: str) -> str:
+        return hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+
+    assert headline_key("holdout") == "holdout"  # already a key: unchanged
+    assert headline_key("treatment_b2") == "treatment_b2"
+    assert headline_key("treatment-b") == f"treatment_b_{digest('treatment-b')}"
+    assert headline_key("Variant A") == f"variant_a_{digest('Variant A')}"
+    assert headline_key("กลุ่มทดลอง") == digest("กลุ่มทดลอง")  # no ASCII left: the hash alone
+    assert headline_key("Café <b>") == f"cafe_b_{digest('Café <b>')}"
+    names = ["Variant A", "variant-a", "variant_a", "VARIANT A", "กลุ่ม ก", "กลุ่ม ข", "_x", ""]
+    keys = [headline_key(n) for n in names]
+    assert len(set(keys)) == len(names)  # different names, different keys
+    # every key is accepted by record_headlines
+    out = record_headlines("loyalty", {f"revenue_per_customer_{k}": 1.0 for k in keys})
+    assert len(out["values"]) == len(names)
+
+
+def test_variant_headlines_accept_any_variant_name():
+    from analysis.loyalty import variant_headlines
+    from analysis.report.headlines import headline_key
+
+    arms = {"holdout": 10.004, "Variant A": 12.5, "treatment-b": 0.0, "กลุ่มทดลอง": 7.125}
+    values = record_headlines("loyalty", variant_headlines("exp-<1>", arms))["values"]
+    a, b, thai = (headline_key(n) for n in ("Variant A", "treatment-b", "กลุ่มทดลอง"))
+    assert values == {
+        "experiment_id": "exp-<1>",
+        "revenue_per_customer_holdout": 10.0,
+        f"variant_{a}": "Variant A",
+        f"revenue_per_customer_{a}": 12.5,
+        f"variant_{b}": "treatment-b",
+        f"revenue_per_customer_{b}": 0.0,
+        f"variant_{thai}": "กลุ่มทดลอง",
+        f"revenue_per_customer_{thai}": 7.12,  # round half to even of 7.125 (binary 7.125)
+    }

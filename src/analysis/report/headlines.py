@@ -17,9 +17,11 @@ because the manifest must compare byte for byte across runs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +29,7 @@ __all__ = [
     "HEADLINES_MIME",
     "SUMMARY_PARTS",
     "Headlines",
+    "headline_key",
     "read_headlines",
     "read_summaries",
     "record_headlines",
@@ -40,6 +43,26 @@ HEADLINES_MIME = "application/vnd.crm-analytics.headlines+json"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
 Scalar = str | int | float | bool | None
+
+
+def headline_key(name: object) -> str:
+    """A headline key part made from a name found in the data (a variant, a channel).
+
+    A name that is already a key (lower-case letters, digits, ``_``, starting
+    with a letter or digit) is kept as it is, so ``holdout`` stays ``holdout``.
+    Any other name (``treatment-b``, ``Variant A``, Thai text) becomes its ASCII
+    slug plus the first 8 hex digits of the SHA-256 of the exact name:
+    ``Variant A`` → ``variant_a_<hash>``, ``กลุ่มทดลอง`` → ``<hash>``. The key is the
+    same on every run, and two different names never share one (the hash tells
+    ``Variant A`` from ``variant-a``).
+    """
+    text = str(name)
+    if _NAME.fullmatch(text):
+        return text
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")[:40].rstrip("_")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}_{digest}" if slug else digest
 
 
 def _scalar(section: str, key: str, value: Any) -> Scalar:

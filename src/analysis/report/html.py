@@ -6,6 +6,14 @@ MathJax, mermaid or widget scripts from CDNs). Code cells are hidden, prompts
 removed, images inline (matplotlib's inline backend already emits base64 PNG;
 local images referenced from markdown are embedded too).
 
+Every page carries a Content-Security-Policy (:data:`CONTENT_SECURITY_POLICY`,
+as ``<meta http-equiv>`` at the top of ``<head>``): no script at all,
+no network, images and fonts only as ``data:`` URIs, inline styles only. It is
+the second wall behind escaping every data or params string where it meets
+Markdown or HTML (:func:`analysis.plots.markdown_escape`,
+:func:`analysis.plots.html_table`); :func:`executable_markup` finds what would
+run if both failed.
+
 Before rendering, :class:`ReportCleaner` removes what a store manager should not
 read: stderr streams (warnings, logging), error outputs, the headline output of
 :func:`~analysis.report.headlines.record_headlines`, cells tagged
@@ -18,6 +26,7 @@ import base64
 import copy
 import functools
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +37,35 @@ from nbconvert.preprocessors import Preprocessor
 from analysis.report.headlines import HEADLINES_MIME
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "CSP_META",
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
     "ReportCleaner",
     "make_exporter",
     "notebook_to_html",
     "write_html",
+    "executable_markup",
     "external_resources",
     "thai_font_css",
 ]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "offline"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+"""What a report page may load or run: nothing from the network, no script (inline or
+not, event handlers and ``javascript:`` links included), no plugins, frames or forms;
+images (charts are base64 PNG) and the embedded Thai font as ``data:`` URIs; the
+inline ``<style>`` blocks and ``style`` attributes of nbconvert's template and pandas
+tables."""
+
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+"""The policy as a ``<meta>`` right after ``<meta charset>``, before anything it
+governs (a ``<meta>`` policy applies only to what the browser parses after it)."""
 
 REMOVE_CELL_TAGS = frozenset({"remove-cell", "remove_cell", "hide-cell"})
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output"})
@@ -147,7 +173,19 @@ def notebook_to_html(
     if resources_path is not None:
         resources["metadata"]["path"] = str(resources_path)
     body, _ = make_exporter(language).from_notebook_node(nb, resources=resources)
+    body = _with_policy(body)
     return body.replace("</head>", f"<style>{thai_font_css()}</style>\n</head>", 1)
+
+
+_HEAD_START = re.compile(r"<head\b[^>]*>(\s*<meta\s+charset=[^>]*>)?", re.I)
+
+
+def _with_policy(page: str) -> str:
+    """``page`` with :data:`CSP_META` right after ``<head>`` (and its ``<meta charset>``)."""
+    found = _HEAD_START.search(page)
+    if found is None:
+        raise ValueError("report page has no <head>: nowhere to put its Content-Security-Policy")
+    return f"{page[: found.end()]}\n{CSP_META}{page[found.end() :]}"
 
 
 def write_html(path: Path, body: str) -> Path:
@@ -178,3 +216,50 @@ def external_resources(html: str) -> list[str]:
     for pattern in _EXTERNAL:
         found.extend(m.group(1) for m in pattern.finditer(html))
     return sorted(set(found))
+
+
+_RUNNABLE_TAGS = frozenset(
+    {"script", "iframe", "frame", "object", "embed", "applet", "base", "form"}
+)
+_URL_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc", "background", "poster"}
+)
+_SCRIPT_URL = re.compile(r"^(?:javascript|vbscript|data:text/html)", re.I)
+_IGNORED_IN_URL = re.compile(r"[\x00-\x20]")
+
+
+class _Runnable(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _RUNNABLE_TAGS:
+            self.found.append(f"<{tag}> element")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{name}= attribute on <{tag}>")
+            elif name in _URL_ATTRIBUTES and value is not None:
+                # browsers drop ASCII whitespace and control characters inside the scheme
+                if _SCRIPT_URL.match(_IGNORED_IN_URL.sub("", value)):
+                    self.found.append(f"{name}={value[:40]!r} on <{tag}>")
+            elif tag == "meta" and name == "http-equiv" and (value or "").lower() == "refresh":
+                self.found.append("<meta http-equiv=refresh>")
+
+    handle_startendtag = handle_starttag
+
+
+def executable_markup(html: str) -> list[str]:
+    """What in a page could run or navigate by itself, as the browser parses it.
+
+    ``<script>``, ``<iframe>``, ``<object>``, ``<embed>``, ``<base>`` and
+    ``<form>`` elements, event-handler attributes (``onerror=`` …), and
+    ``javascript:``/``vbscript:``/``data:text/html`` URLs in link and source
+    attributes. Escaped text that merely reads like markup
+    (``&lt;img onerror=…&gt;``) is text and is not listed. Report pages must
+    give an empty list.
+    """
+    parser = _Runnable()
+    parser.feed(html)
+    parser.close()
+    return parser.found

@@ -1,7 +1,8 @@
 """Index pages: ``reports/<store>/<month>/index.html`` and ``reports/index.html``.
 
-Both are small, self-contained pages (inline CSS, no scripts) in UTF-8, so
-Thai store names render from a shared drive or an e-mail attachment.
+Both are small, self-contained pages (inline CSS, no scripts, the report pages'
+Content-Security-Policy) in UTF-8, so Thai store names render from a shared drive or
+an e-mail attachment. Every string from params or data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.config import STORE_PATTERN
-from analysis.report.html import thai_font_css
+from analysis.report.html import CSP_META, thai_font_css
 
 __all__ = [
     "SECTION_TITLES",
@@ -120,7 +121,7 @@ def section_title(section: str, language: str = "en") -> str:
 def _page(title: str, body: str, language: str) -> str:
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{escape(_lang(language))}">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{escape(_lang(language))}">\n<head>\n<meta charset="utf-8">\n{CSP_META}\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{thai_font_css()}\n{_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
