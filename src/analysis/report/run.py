@@ -709,6 +709,15 @@ def build_report(
                     f"({len(external)} external resource(s)); reports must work offline",
                     hint="render charts as images (matplotlib) or inline the script",
                 )
+            runnable = html_mod.executable_markup(body)
+            if runnable:  # a third wall after escaping and the CSP: never publish it
+                raise ReportError(
+                    f"{source.name}: the page would contain executable markup "
+                    f"({_one_line(runnable[0], 120)}; {len(runnable)} in all), so the report "
+                    "is not published",
+                    hint="a string from params or data reached HTML unescaped: escape it with "
+                    "plots.markdown_escape or show tables with plots.html_table",
+                )
             html_mod.write_html(tmp / f"{name}.html", body)
             say(f"{store} {month}: {name} done in {timings[name]:.1f} s")
         timings["total"] = time.perf_counter() - started
