@@ -295,3 +295,58 @@ def test_workbook_limits_are_params_with_unknown_keys_still_refused(project: Pro
     project.store_params("shop", "ingest:\n  max_rows: 0\n")
     with pytest.raises(ConfigError, match="max_rows"):
         load_params("shop")
+
+
+def _dead_pid() -> int:
+    """A pid no process has now (the highest ones are free on a test machine)."""
+    for pid in range(4_194_000, 4_000_000, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free pid found")
+
+
+def test_temp_files_of_dead_ingests_are_removed(populated: Project, tmp_path, capsys):
+    dead, live = _dead_pid(), os.getppid()
+    orders = populated.warehouse / "orders"
+    stale = orders / f".shop.parquet.{dead}.tmp"
+    running = orders / f".other.parquet.{live}.tmp"
+    stale_yaml = populated.root / "params" / "stores" / f".shop.yaml.{dead}.tmp"
+    for path in (stale, running, stale_yaml):
+        path.write_bytes(b"PAR1 partial")
+    # readers never take a temp file for data
+    from analysis.warehouse import StoreWarehouse
+
+    store = StoreWarehouse(populated.warehouse, "shop", "Asia/Bangkok")
+    assert store.table("orders").select("order_id").collect().shape[0] == 2
+    good = write(
+        tmp_path / "more.csv", GOOD.replace("1001", "1003").replace("2024-01-05", "2024-02-05")
+    )
+    capsys.readouterr()
+    assert populated.ingest("--store", "shop", good) == 0
+    assert (
+        "removed 2 temporary file(s) left by an ingest that did not finish"
+        in capsys.readouterr().err
+    )
+    assert not stale.exists() and not stale_yaml.exists()
+    assert running.exists()  # its ingest may still be writing
+
+
+def test_scratch_folders_of_dead_ingests_are_removed(project: Project, tmp_path, monkeypatch):
+    import tempfile
+
+    system_tmp = tmp_path / "systmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    dead = system_tmp / f"analysis-ingest-{_dead_pid()}-abc"
+    (dead / "spill").mkdir(parents=True)
+    (dead / "orders.utf8.csv").write_text("x")
+    live = system_tmp / f"analysis-ingest-{os.getppid()}-def"
+    live.mkdir()
+    other = system_tmp / "ingest-123-xyz"  # not ours by name
+    other.mkdir()
+    assert project.ingest("--store", "shop", write(tmp_path / "g.csv", GOOD)) == 0
+    assert sorted(p.name for p in system_tmp.iterdir()) == sorted([live.name, other.name])

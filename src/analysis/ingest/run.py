@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
 import time
@@ -545,7 +546,8 @@ def ingest(
             zones[name] = load_params(name, layered, root=root).timezone
         return zones[name]
 
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
+    sweep_scratch(say)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar goes to stdout
@@ -565,6 +567,7 @@ def ingest(
                 {b.table: _count(con, b.relation) for b in r.batches} for r in results
             ]  # before merge, which drops the batches
             with write_errors(), warehouse_lock(warehouse, say):
+                sweep_temp_files(warehouse, root, say)
                 planned = merge(con, warehouse, batches, timezone_of, say)
                 staged: list[tuple[Path, Path]] = []
                 try:
@@ -797,6 +800,62 @@ def _log_entries(
         }
         for r, rows_written in zip(results, written, strict=True)
     ]
+
+
+SCRATCH_PREFIX = "analysis-ingest-"
+"""System temp folders of a run: ``analysis-ingest-<pid>-<random>`` (transcoded copies, spill)."""
+_TEMP_FILE = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this machine); our own pid counts as alive."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def sweep_temp_files(warehouse: Path, root: Path, say: Progress) -> list[Path]:
+    """Remove ``.<name>.<pid>.tmp`` files of ingests that died (killed, power cut).
+
+    Called while holding the warehouse lock, so no running ingest writes its temp
+    files meanwhile; a file whose pid still runs is kept. Looks in every table
+    folder and in ``params/stores/``. Returns the files removed.
+    """
+    folders = [p for p in warehouse.iterdir() if p.is_dir()] if warehouse.is_dir() else []
+    folders.append(root / "params" / "stores")
+    removed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*.tmp"):
+            found = _TEMP_FILE.fullmatch(path.name)
+            if found and path.is_file() and not _alive(int(found["pid"])):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    if removed:
+        say(f"removed {len(removed)} temporary file(s) left by an ingest that did not finish")
+    return removed
+
+
+def sweep_scratch(say: Progress) -> list[Path]:
+    """Remove system temp folders ``analysis-ingest-<pid>-*`` of ingests that died."""
+    import shutil
+
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and path.is_dir() and not path.is_symlink() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        say(f"removed {len(removed)} temporary folder(s) left by an ingest that did not finish")
+    return removed
 
 
 @contextlib.contextmanager
