@@ -114,6 +114,12 @@ class IngestParams(_Strict):
     null_values: list[str] = Field(default_factory=lambda: list(NULL_VALUES))
     status: IngestStatusValues = Field(default_factory=IngestStatusValues)
     tables: dict[str, IngestTableMapping] = Field(default_factory=dict)
+    max_workbook_mib: int = Field(default=1024, gt=0)
+    """Largest uncompressed size of an .xlsx file's contents, in MiB (declared and read)."""
+    max_rows: int = Field(default=2_000_000, gt=0)
+    """Most data rows read from one .xlsx file (all sheets together)."""
+    max_cell_chars: int = Field(default=32_767, gt=0)
+    """Longest text in one .xlsx cell, in characters (Excel's own limit is 32,767)."""
 
     @field_validator("encoding")
     @classmethod
@@ -152,6 +158,10 @@ class IngestParams(_Strict):
     def _one_character(cls, value: str) -> str:
         if len(value) != 1:
             raise ValueError("the delimiter is one character, e.g. ',' ';' or '\\t'")
+        if value in ('"', "\n", "\r", "\x00"):
+            raise ValueError(
+                f"{value!r} cannot be the delimiter (it is the quote character or ends a line)"
+            )
         return value
 
     @field_validator("timezone")

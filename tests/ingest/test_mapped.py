@@ -159,7 +159,11 @@ def test_quarantine_loads_valid_rows_and_writes_rejected_with_reasons(
     with files[0].open(encoding="utf-8") as fh:
         rejected = list(csv.DictReader(fh))
     assert [(r["line"], r["reason"]) for r in rejected] == [
-        ("3", "customer_id: looks like a spreadsheet formula (starts with = + - @)"),
+        (
+            "3",
+            "customer_id: looks like a spreadsheet formula (starts with = + - @ tab CR, "
+            "not a plain number)",
+        ),
         ("4", "ordered_at: in the future"),
     ]
     # the rejected file stays inert when opened in a spreadsheet

@@ -18,6 +18,7 @@ Nothing here writes to the warehouse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,9 +35,62 @@ EARLIEST = "1970-01-01"
 SAMPLE = 5
 """Offending lines quoted per failing check."""
 
-FORMULA_PATTERN = r"^([=@\t\r]|[+-][^0-9. ])"
-"""Text that a spreadsheet would run as a formula: starts with ``= @ tab CR``, or ``+``/``-``
-followed by something other than a digit, a dot or a space (so ``+66 81 …`` and ``-5`` pass)."""
+FORMULA_START = r"^[=+\-@\t\r]"
+"""Text a spreadsheet may run as a formula starts with one of ``= + - @``, tab or CR (OWASP's
+CSV-injection list)."""
+PLAIN_NUMBER = r"^[+-][0-9.][0-9 .,()/-]*$"
+"""A sign followed only by digits, spaces and ``. , ( ) / -`` (``-5``, ``+66 81 234 5678``,
+``-1,234.50``): no letter, ``|`` or ``!``, so no function, DDE call or reference can run."""
+
+
+def formula_sql(expr: str) -> str:
+    """SQL: true when the text ``expr`` would be a live spreadsheet formula.
+
+    OWASP's guidance (CSV injection) is that no cell may start with ``= + - @``, tab
+    or CR. The one exception kept is a sign before a plain number or phone number
+    (:data:`PLAIN_NUMBER`), which a spreadsheet can only read as arithmetic on
+    digits: ``-1+1+cmd|' /C calc'!A0`` and ``-1+HYPERLINK(…)`` are formulas.
+    """
+    return (
+        f"(regexp_matches({expr}, {quote_literal(FORMULA_START)}) "
+        f"AND NOT regexp_matches({expr}, {quote_literal(PLAIN_NUMBER)}))"
+    )
+
+
+def inert_sql(expr: str) -> str:
+    """SQL: the text ``expr`` made inert for a CSV opened in a spreadsheet (``'`` prefixed)."""
+    return f"CASE WHEN {formula_sql(expr)} THEN chr(39) || {expr} ELSE {expr} END"
+
+
+def inert_text(text: str) -> str:
+    """``text`` (a header, a reason) with ``'`` prefixed when a spreadsheet would run it."""
+    if re.match(FORMULA_START, text) and not re.match(PLAIN_NUMBER, text):
+        return "'" + text
+    return text
+
+
+MAX_STORE_CHARS = 64
+"""Longest store id ingest creates (it becomes file names: ``<table>/<store>.parquet``)."""
+RESERVED_NAMES = r"(con|prn|aux|nul|com[0-9]|lpt[0-9])"
+"""Windows device names: a file called ``con.parquet`` cannot be created or copied there."""
+
+
+def store_id_problems_sql(expr: str) -> list[tuple[str, str]]:
+    """(why, SQL condition) pairs that make the text ``expr`` unusable as a store id."""
+    return [
+        ("not a valid store id ([a-z0-9][a-z0-9_-]*)",
+         f"NOT regexp_full_match({expr}, '[a-z0-9][a-z0-9_-]*')"),
+        (f"a store id longer than {MAX_STORE_CHARS} characters",
+         f"length({expr}) > {MAX_STORE_CHARS}"),
+        ("a reserved device name (CON, NUL, COM1, …) as a store id",
+         f"regexp_full_match({expr}, {quote_literal(RESERVED_NAMES)})"),
+    ]  # fmt: skip
+
+
+ISO_NAIVE = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+"""An ISO 8601 date or date-time without an offset, as exports write it."""
+MAX_OFFSET_MINUTES = 14 * 60
+"""The largest UTC offset in use (Kiribati, +14:00); ``+25:00`` shifts a date by days."""
 
 _OFFSET = (
     r"^(\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
@@ -156,7 +210,11 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
     if f.kind == "date":
         if f.formats:
             return f"CAST(try_strptime({r}, {_fmt_list(f.formats)}) AS DATE)", None
-        return f"TRY_CAST({r} AS DATE)", None
+        return (
+            f"CASE WHEN regexp_full_match({r}, {quote_literal(ISO_NAIVE)}) "
+            f"THEN TRY_CAST({r} AS DATE) END",
+            None,
+        )
     # timestamp
     if f.formats:
         aware = [x for x in f.formats if "%z" in x or "%Z" in x]
@@ -165,7 +223,7 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
         if aware:
             parts.append(f"try_strptime({r}, {_fmt_list(aware)})")
         if naive:
-            parts.append(f"timezone({zone}, try_strptime({r}, {_fmt_list(naive)}))")
+            parts.append(f"timezone({zone}, {local_sql(f)})")
         flag = (
             f"CASE WHEN {r} IS NULL THEN NULL ELSE {parts[0]} IS NOT NULL END"
             if aware
@@ -182,10 +240,49 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
     )
     has_off = f"regexp_full_match({r}, {pattern})"
     value = (
-        f"CASE WHEN {has_off} THEN TRY_CAST(regexp_extract({r}, {pattern}, 1) || {norm} "
-        f"AS TIMESTAMPTZ) ELSE timezone({zone}, TRY_CAST({r} AS TIMESTAMP)) END"
+        f"CASE WHEN {has_off} THEN CASE WHEN {offset_ok_sql(norm)} THEN "
+        f"TRY_CAST(regexp_extract({r}, {pattern}, 1) || {norm} AS TIMESTAMPTZ) END "
+        f"ELSE timezone({zone}, {local_sql(f)}) END"
     )
     return value, f"CASE WHEN {r} IS NULL THEN NULL ELSE {has_off} END"
+
+
+def offset_ok_sql(norm: str) -> str:
+    """SQL: the ``+HH:MM`` offset ``norm`` is a real one (minutes < 60, at most ±14:00)."""
+    hours = f"TRY_CAST(substr({norm}, 2, 2) AS INTEGER)"
+    minutes = f"TRY_CAST(substr({norm}, 5, 2) AS INTEGER)"
+    return f"({minutes} < 60 AND {hours} * 60 + {minutes} <= {MAX_OFFSET_MINUTES})"
+
+
+def bad_offset_sql(f: Field) -> str | None:
+    """SQL: the raw timestamp carries an offset outside ±14:00 (``+25:00``, ``+99:99``)."""
+    if f.kind != "timestamp" or f.formats or f.typed:
+        return None
+    r, pattern = _raw(f), quote_literal(_OFFSET)
+    off = f"regexp_extract({r}, {pattern}, 2)"
+    norm = (
+        f"CASE WHEN {off} IN ('Z','UTC','GMT') THEN '+00:00' "
+        f"WHEN length({off}) = 3 THEN {off} || ':00' "
+        f"WHEN length({off}) = 5 THEN left({off}, 3) || ':' || right({off}, 2) "
+        f"ELSE {off} END"
+    )
+    return f"(regexp_full_match({r}, {pattern}) AND NOT {offset_ok_sql(norm)})"
+
+
+def local_sql(f: Field) -> str:
+    """SQL: the local wall time of a timestamp written without an offset (NULL otherwise).
+
+    ISO values must look like ISO (:data:`ISO_NAIVE`): DuckDB's own parser also takes
+    ``2024-01-05 10:00 BC`` (a year BC) and other forms an export does not mean.
+    """
+    r = _raw(f)
+    if f.formats:
+        naive = [x for x in f.formats if "%z" not in x and "%Z" not in x]
+        return f"try_strptime({r}, {_fmt_list(naive)})" if naive else "CAST(NULL AS TIMESTAMP)"
+    return (
+        f"CASE WHEN regexp_full_match({r}, {quote_literal(ISO_NAIVE)}) "
+        f"THEN TRY_CAST({r} AS TIMESTAMP) END"
+    )
 
 
 def _fmt_list(formats: tuple[str, ...] | list[str]) -> str:
@@ -225,6 +322,9 @@ def build_stage(
         typed_cols.append(f"{value} AS {ident(f.name)}")
         if flag is not None:
             typed_cols.append(f"{flag} AS {ident(f.name + '__off')}")
+            bad = bad_offset_sql(f)
+            typed_cols.append(f"{bad or 'false'} AS {ident(f.name + '__badoff')}")
+            typed_cols.append(f"{local_sql(f)} AS {ident(f.name + '__local')}")
     raws = [_raw(f) for f in fields]
     middle = ", ".join(["__line", *typed_cols, *raws, *[ident(e) for e in extra]])
     dups = ""
@@ -250,8 +350,23 @@ def build_stage(
             "timestamp": "not a date/time"
             + (f" in format {list(f.formats)}" if f.formats else " (ISO 8601)"),
         }.get(f.kind)
+        if f.kind == "timestamp":
+            badoff, local = ident(f.name + "__badoff"), ident(f.name + "__local")
+            checks.append(
+                Check(f.label, "a UTC offset outside ±14:00 (no zone is that far from UTC)",
+                      badoff, r)
+            )  # fmt: skip
+            checks.append(
+                Check(f.label, f"a local time that does not exist in {timezone} "
+                      "(skipped by a daylight-saving change)",
+                      f"{local} IS NOT NULL AND {n} IS NOT NULL "
+                      f"AND timezone({quote_literal(timezone)}, {n}) <> {local}", r)
+            )  # fmt: skip
         if why is not None:
-            checks.append(Check(f.label, why, f"{r} IS NOT NULL AND {n} IS NULL", r))
+            cond = f"{r} IS NOT NULL AND {n} IS NULL"
+            if f.kind == "timestamp":
+                cond += f" AND NOT {ident(f.name + '__badoff')}"
+            checks.append(Check(f.label, why, cond, r))
         if f.kind == "timestamp":
             off = ident(f.name + "__off")
             checks.append(
@@ -299,11 +414,19 @@ def value_checks(stage: Stage, *, now_zone: str) -> list[Check]:
                 )  # fmt: skip
             out.append(Check(f.label, f"before {EARLIEST}", f"{early} AND NOT {short}", r))
         elif f.kind in ("id", "string"):
+            if f.kind == "id":
+                out.append(
+                    Check(f.label, "a control character (NUL byte, tab, line break …) in an id",
+                          f"regexp_matches({n}, '[\\x00-\\x1f\\x7f]')", r)
+                )  # fmt: skip
+            else:
+                out.append(Check(f.label, "a NUL byte in the text", f"contains({n}, chr(0))", r))
             out.append(
                 Check(
                     f.label,
-                    "looks like a spreadsheet formula (starts with = + - @)",
-                    f"regexp_matches({n}, {quote_literal(FORMULA_PATTERN)})",
+                    "looks like a spreadsheet formula (starts with = + - @ tab CR, "
+                    "not a plain number)",
+                    formula_sql(n),
                     r,
                 )
             )
@@ -336,14 +459,8 @@ def contract_checks(stage: Stage, table: str) -> list[Check]:
             out.append(Check(names[c].label, f"above {top}", f"{ident(c)} > {top}", _raw(names[c])))
     if "store_id" in names:
         f = names["store_id"]
-        out.append(
-            Check(
-                f.label,
-                "not a valid store id ([a-z0-9][a-z0-9_-]*)",
-                "NOT regexp_full_match(store_id, '[a-z0-9][a-z0-9_-]*')",
-                _raw(f),
-            )
-        )
+        for why, cond in store_id_problems_sql("store_id"):
+            out.append(Check(f.label, why, cond, _raw(f)))
     if table == "orders" and "revenue" in names:
         rev = names["revenue"]
         cond = "revenue < 0" + (" AND status = 'completed'" if "status" in names else "")
@@ -465,8 +582,21 @@ def _show(value: object, limit: int = 40) -> str:
 
 
 def slug_sql(raw: str) -> str:
-    """SQL turning free text (``United Kingdom``) into a store-id part (``united-kingdom``)."""
+    """SQL turning free text (``United Kingdom``) into a store-id part (``united-kingdom``).
+
+    Text holding a path (``/``, ``\\``, ``..``) or control characters is refused by a
+    check on :func:`slug_refused_sql`, never taken as another store (``../../etc`` is
+    not store ``etc``); ids too long or reserved fail the contract's store id checks.
+    """
     return f"trim(regexp_replace(lower(trim({raw})), '[^a-z0-9]+', '-', 'g'), '-')"
+
+
+def slug_refused_sql(raw: str) -> str:
+    """SQL: true when free text must not become a store id part (a path, control characters)."""
+    return (
+        f"(contains({raw}, '/') OR contains({raw}, '\\') OR contains({raw}, '..') "
+        f"OR regexp_matches({raw}, '[\\x00-\\x1f\\x7f]'))"
+    )
 
 
 def parse_formats(value: str | list[str] | None) -> tuple[str, ...]:

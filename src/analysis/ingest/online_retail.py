@@ -108,6 +108,8 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
               source.column(found["stock_code"]) if found["stock_code"] else "NULL",
               found["stock_code"] or "StockCode"),
     ]  # fmt: skip
+    if ctx.file_store_field is not None:  # the split column's text, for its checks
+        fields.append(ctx.file_store_field)
     for f in fields[1:5]:
         checks.append(
             Check(f.label, "missing (required)", f"{ident(f.name + '__raw')} IS NULL", "NULL")

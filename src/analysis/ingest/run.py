@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
 import time
@@ -29,7 +30,6 @@ from analysis.config import (
 )
 from analysis.errors import ConfigError, DataError
 from analysis.ingest.checks import (
-    FORMULA_PATTERN,
     Check,
     Field,
     Outcome,
@@ -37,12 +37,21 @@ from analysis.ingest.checks import (
     build_stage,
     contract_checks,
     ident,
+    inert_sql,
+    inert_text,
+    slug_refused_sql,
     slug_sql,
     split,
     value_checks,
 )
 from analysis.ingest.dates import infer_formats
-from analysis.ingest.sources import Source, quote_literal, read_source
+from analysis.ingest.sources import (
+    Source,
+    WorkbookLimits,
+    check_regular_file,
+    quote_literal,
+    read_source,
+)
 from analysis.ingest.writer import Batch, StoreWrite, append_log, commit, discard, merge
 from analysis.schema import TABLES
 from analysis.warehouse import file_sha256
@@ -130,6 +139,11 @@ class Context:
             progress=self.progress,
             null_values=self.params.ingest.null_values,
             sheet=self.sheet,
+            limits=WorkbookLimits(
+                self.params.ingest.max_workbook_mib,
+                self.params.ingest.max_rows,
+                self.params.ingest.max_cell_chars,
+            ),
         )
         self.progress(f"read {source.rows:,} rows in {time.perf_counter() - started:.1f} s")
         if source.sheets:
@@ -194,11 +208,19 @@ class Context:
                     f"{source.path}: no column {self.store_from_column!r} to split stores by",
                     hint=f"columns: {', '.join(source.columns)}",
                 )
-            slug = slug_sql(source.column(col))
+            raw = source.column(col)
+            slug = slug_sql(raw)
             expr = f"{quote_literal(self.store + '-')} || {slug}" if self.store else slug
+            self.file_store_field = Field("__file_store", "string", raw, col)
+            given = ident("__file_store__raw")
             checks.append(
                 Check(col, "gives no store id (needs letters a-z or digits)",
-                      f"store_id IS NULL AND {ident('store_id__raw')} IS NULL", "NULL")
+                      f"store_id IS NULL AND {ident('store_id__raw')} IS NULL "
+                      f"AND NOT coalesce({slug_refused_sql(given)}, false)", given)
+            )  # fmt: skip
+            checks.append(
+                Check(col, "a path or control characters, not a store name (not rewritten)",
+                      slug_refused_sql(given), given)
             )  # fmt: skip
             return Field("store_id", "string", f"nullif({expr}, '')", col), checks
         own = source.find("store_id")
@@ -476,7 +498,7 @@ def ingest(
     if fmt == "cdnow" and store is None:
         store = "cdnow"
     if store is not None:
-        validate_store_name(store)
+        check_store_id(store, "--store" if store_from_column is None else "--store (prefix)")
     elif store_from_column is None and fmt != "mapped":
         raise ConfigError("ingest needs --store (or --store-from-column)")
     root = Path(root).resolve() if root is not None else project_root()
@@ -497,7 +519,12 @@ def ingest(
             f"{params.currency}; ingest does not convert currencies",
             hint="convert the file first, or set currency in params/stores/<store>.yaml",
         )
+    check_currency_code(params.currency)
+    for key, zone in (("timezone", params.timezone), ("ingest.timezone", params.ingest.timezone)):
+        if zone is not None:
+            check_zone(zone, key)
     warehouse = params.warehouse_path(root)
+    check_writable(warehouse)
     if if_missing and store is not None and (warehouse / "orders" / f"{store}.parquet").is_file():
         say(f"store {store} already has orders in {warehouse}")
         return IngestReport([], [], [], time.perf_counter() - started, skipped=True)
@@ -509,8 +536,7 @@ def ingest(
 
         paths = [lifetimes_dataset_path("CDNOW_master.txt")]
     for path in paths:
-        if not path.is_file():
-            raise DataError(f"{path}: no such file")
+        check_regular_file(path)
 
     adapter = _adapter(fmt)
     zones: dict[str, str] = {}
@@ -520,7 +546,8 @@ def ingest(
             zones[name] = load_params(name, layered, root=root).timezone
         return zones[name]
 
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
+    sweep_scratch(say)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar goes to stdout
@@ -539,7 +566,8 @@ def ingest(
             written = [
                 {b.table: _count(con, b.relation) for b in r.batches} for r in results
             ]  # before merge, which drops the batches
-            with warehouse_lock(warehouse, say):
+            with write_errors(), warehouse_lock(warehouse, say):
+                sweep_temp_files(warehouse, root, say)
                 planned = merge(con, warehouse, batches, timezone_of, say)
                 staged: list[tuple[Path, Path]] = []
                 try:
@@ -564,6 +592,87 @@ def ingest(
         time.perf_counter() - started,
         created=[t for t, _ in staged],
     )
+
+
+NOT_MONEY = frozenset(
+    ("XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA")
+)
+"""ISO 4217 codes that are not a shop's money: "no currency" (XXX), the test code (XTS),
+precious metals and accounting units. The regional X-currencies (XAF, XCD, XOF, XPF) are money."""
+
+
+def check_store_id(store: str, what: str = "--store") -> str:
+    """Return ``store`` if it can name a store's files, else raise :class:`ConfigError`.
+
+    The store-name rule (``[a-z0-9][a-z0-9_-]*``), at most
+    :data:`~analysis.ingest.checks.MAX_STORE_CHARS` characters, not a Windows
+    device name (``con``, ``nul``, ``com1``, …).
+    """
+    import re
+
+    from analysis.ingest.checks import MAX_STORE_CHARS, RESERVED_NAMES
+
+    if len(store) > MAX_STORE_CHARS:
+        shown = f"{store[:40]}…" if len(store) > 40 else store
+        raise ConfigError(
+            f"{what} {shown!r} ({len(store):,} characters): a store id is at most "
+            f"{MAX_STORE_CHARS} characters",
+            hint="use a short id (it names files: data/warehouse/orders/<store>.parquet); "
+            "the shop's full name goes in display_name",
+        )
+    validate_store_name(store)
+    if re.fullmatch(RESERVED_NAMES, store):
+        raise ConfigError(
+            f"{what} {store!r}: a reserved device name on Windows, cannot name a file",
+            hint="add a word, e.g. con-shop",
+        )
+    return store
+
+
+def check_currency_code(code: str) -> None:
+    """Refuse ISO 4217 codes that are not money (:data:`NOT_MONEY`, e.g. ``XXX``)."""
+    if code in NOT_MONEY:
+        raise ConfigError(
+            f"currency {code} is not a currency a shop sells in (ISO 4217 reserves it for "
+            f"'no currency', tests, metals or accounting units)",
+            hint="give the store's real currency, e.g. --currency THB",
+        )
+
+
+def check_zone(zone: str, key: str) -> None:
+    """Refuse a zone Python knows but DuckDB (ICU) does not, e.g. ``posixrules``."""
+    con = duckdb.connect()
+    try:
+        known = con.execute(
+            "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [zone]
+        ).fetchone()[0]
+    finally:
+        con.close()
+    if not known:
+        raise ConfigError(
+            f"{key} {zone!r} is not a time zone the query engine (DuckDB) knows",
+            hint="use an IANA area/city name, e.g. Asia/Bangkok or Europe/London",
+        )
+
+
+def check_writable(warehouse: Path) -> None:
+    """Refuse a warehouse folder (or a table folder in it) that cannot be written.
+
+    Checked before reading any file, so a read-only warehouse fails fast with
+    nothing changed instead of a traceback at the write.
+    """
+    folders = [warehouse]
+    if warehouse.is_dir():
+        folders += [p for p in warehouse.iterdir() if p.is_dir()]
+    else:
+        parent = next((p for p in warehouse.parents if p.exists()), None)
+        folders = [parent] if parent is not None else []
+    for folder in folders:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DataError(
+                f"{folder}: the warehouse folder is not writable, nothing written",
+                hint="check the folder's permissions (or data_dir in params)",
+            )
 
 
 STORE_FILE_KEYS = ("currency", "timezone")
@@ -693,6 +802,79 @@ def _log_entries(
     ]
 
 
+SCRATCH_PREFIX = "analysis-ingest-"
+"""System temp folders of a run: ``analysis-ingest-<pid>-<random>`` (transcoded copies, spill)."""
+_TEMP_FILE = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this machine); our own pid counts as alive."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def sweep_temp_files(warehouse: Path, root: Path, say: Progress) -> list[Path]:
+    """Remove ``.<name>.<pid>.tmp`` files of ingests that died (killed, power cut).
+
+    Called while holding the warehouse lock, so no running ingest writes its temp
+    files meanwhile; a file whose pid still runs is kept. Looks in every table
+    folder and in ``params/stores/``. Returns the files removed.
+    """
+    folders = [p for p in warehouse.iterdir() if p.is_dir()] if warehouse.is_dir() else []
+    folders.append(root / "params" / "stores")
+    removed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*.tmp"):
+            found = _TEMP_FILE.fullmatch(path.name)
+            if found and path.is_file() and not _alive(int(found["pid"])):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    if removed:
+        say(f"removed {len(removed)} temporary file(s) left by an ingest that did not finish")
+    return removed
+
+
+def sweep_scratch(say: Progress) -> list[Path]:
+    """Remove system temp folders ``analysis-ingest-<pid>-*`` of ingests that died."""
+    import shutil
+
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and path.is_dir() and not path.is_symlink() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        say(f"removed {len(removed)} temporary folder(s) left by an ingest that did not finish")
+    return removed
+
+
+@contextlib.contextmanager
+def write_errors() -> Iterator[None]:
+    """Turn an OS error of the write phase (read-only folder, full disk) into a DataError.
+
+    The run's temporary files are removed by the code that made them before the
+    error gets here; nothing was renamed into place.
+    """
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or "the warehouse"
+        raise DataError(
+            f"{where}: cannot write ({exc.strerror or exc}), nothing written",
+            hint="check the folder's permissions and free space",
+        ) from None
+
+
 @contextlib.contextmanager
 def warehouse_lock(warehouse: Path, say: Progress) -> Iterator[None]:
     """Hold ``<warehouse>/.ingest.lock`` while merging and writing: one ingest at a time.
@@ -740,13 +922,14 @@ def _write_rejected(
             path = folder / f"{stamp}-{r.path.stem}-{rej.stage}.csv"
             place = rej.place or [(rej.where, "__line")]
             where = ", ".join(f"{expr} AS {ident(col)}" for col, expr in place)
+            # every cell and header name inert in a spreadsheet (OWASP CSV injection):
+            # the values, the column names taken from the file and the reasons naming them
             cols = ", ".join(
-                f"CASE WHEN regexp_matches({ident(src)}, {quote_literal(FORMULA_PATTERN)}) "
-                f"THEN '''' || {ident(src)} ELSE {ident(src)} END AS {ident(label)}"
+                f"{inert_sql(ident(src))} AS {ident(inert_text(label))}"
                 for label, src in rej.columns
             )
             con.execute(
-                f"COPY (SELECT {where}, __reason AS reason, {cols} "
+                f"COPY (SELECT {where}, {inert_sql('__reason')} AS reason, {cols} "
                 f"FROM {rej.relation} ORDER BY __line) TO {quote_literal(str(path))} "
                 f"(HEADER, DELIMITER ',')"
             )

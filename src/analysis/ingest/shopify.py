@@ -82,6 +82,8 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         Field("order_id", "id", sql["Name"], col["Name"]),  # type: ignore[arg-type]
         Field("quantity", "integer", sql["Lineitem quantity"], col["Lineitem quantity"]),  # type: ignore[arg-type]
     ]
+    if ctx.file_store_field is not None:  # the split (or own store_id) column's text
+        line_fields.append(ctx.file_store_field)
     checks.append(
         Check(col["Name"], "missing (required)", f"{ident('order_id__raw')} IS NULL", "NULL")  # type: ignore[arg-type]
     )

@@ -42,10 +42,37 @@ Progress = Callable[[str], None]
 _HEADER_BYTES = 1 << 20
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
 
+MAX_HEADER_CHARS = 256
+"""Longest column name accepted (a 2 MB "name" is a broken file, not a header)."""
+
 SHEET_STRIDE = 10_000_000
 """``__line`` of a workbook row = sheet index × this + row (a sheet has at most 1,048,576 rows)."""
 ROW_NAMES = "(row names)"
 """Name given to an unnamed first CSV column (R's ``write.csv`` row numbers); never read."""
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """Caps on what an .xlsx file may unpack to (``ingest.max_*`` params).
+
+    Attributes
+    ----------
+    max_mib
+        Uncompressed size of the workbook's contents, MiB: the sizes the zip declares
+        and the bytes actually unpacked.
+    max_rows
+        Data rows read from the workbook, all sheets together.
+    max_cell_chars
+        Characters in one cell's text.
+    """
+
+    max_mib: int = 1024
+    max_rows: int = 2_000_000
+    max_cell_chars: int = 32_767
+
+
+EXCEL_MAX_ROW = 1_048_576
+"""The last row a worksheet can have; a row number beyond it is not Excel's."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,33 @@ class Source:
         return None
 
 
+def check_regular_file(path: Path) -> None:
+    """Raise unless ``path`` is a regular file (a directory or FIFO is not "no such file").
+
+    Raises
+    ------
+    DataError
+        ``path`` does not exist, or is a directory, FIFO, socket or device.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket or device"
+        )
+        raise DataError(f"{path}: not a regular file ({kind})", hint="give the export file itself")
+
+
 def quote_literal(text: str) -> str:
     """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -139,6 +193,7 @@ def read_source(
     progress: Progress | None = None,
     null_values: tuple[str, ...] | list[str] = NULL_VALUES,
     sheet: str | None = None,
+    limits: WorkbookLimits | None = None,
 ) -> Source:
     """Read ``path`` (``.csv``/``.txt``/``.tsv``, ``.xlsx``, ``.parquet``) into temp table ``name``.
 
@@ -163,6 +218,9 @@ def read_source(
     sheet
         Workbook only: read this sheet; default every visible sheet whose header
         equals the first visible sheet's.
+    limits
+        Workbook only: caps on unpacked size, rows and cell length (defaults:
+        :class:`WorkbookLimits`).
 
     Raises
     ------
@@ -171,8 +229,7 @@ def read_source(
         merged cells in a workbook's data, nested Parquet columns.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    check_regular_file(path)
     suffix = path.suffix.lower()
     nulls = tuple(dict.fromkeys(("", *null_values)))
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
@@ -180,7 +237,7 @@ def read_source(
     if suffix in (".parquet", ".pq"):
         source = _read_parquet(con, path, name, nulls)
     elif suffix in (".xlsx", ".xlsm"):
-        source = _read_excel(con, path, name, nulls, sheet, progress)
+        source = _read_excel(con, path, name, nulls, sheet, progress, limits or WorkbookLimits())
     elif suffix in (".csv", ".txt", ".tsv", ""):
         source = _read_csv(con, path, name, encoding, delimiter, scratch, progress, nulls)
     else:
@@ -263,7 +320,13 @@ def _why_structural(kind: str, message: str, encoding: str) -> str:
 
 def _read_header(readable: Path, original: Path, delimiter: str, encoding: str) -> list[str]:
     with readable.open("rb") as fh:
-        head = fh.read(_HEADER_BYTES)
+        head = fh.read(_HEADER_BYTES + 1)
+    if len(head) > _HEADER_BYTES and b"\n" not in head[:_HEADER_BYTES]:
+        raise DataError(
+            f"{original}: line 1 (header) is longer than {_HEADER_BYTES // 2**20} MiB: "
+            f"not an export's header ({head[:40]!r}…)",
+            hint="check that this is the export file, with one header line of column names",
+        )
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
     try:
         text = first.decode("utf-8-sig")
@@ -284,9 +347,7 @@ def _read_header(readable: Path, original: Path, delimiter: str, encoding: str) 
         raise DataError(
             f"{original}: header: column(s) {', '.join(blank)} have no name", hint=f"header: {text}"
         )
-    doubled = sorted({h for h in header if header.count(h) > 1})
-    if doubled:
-        raise DataError(f"{original}: header: column name(s) {doubled} appear more than once")
+    check_header_names(original, header)
     if len(header) == 1:
         guess = next((d for d in _OTHER_DELIMITERS if d != delimiter and d in text), None)
         if guess is not None:
@@ -296,6 +357,41 @@ def _read_header(readable: Path, original: Path, delimiter: str, encoding: str) 
                 hint=f"set ingest.delimiter: {guess!r} in params/stores/<store>.yaml",
             )
     return header
+
+
+def check_header_names(path: Path | str, header: list[str], where: str = "") -> None:
+    """Refuse column names longer than :data:`MAX_HEADER_CHARS` and names given twice.
+
+    Names are compared as they are matched (trimmed, case-insensitively), so a header
+    with both ``Revenue`` and ``revenue `` is refused instead of the first one silently
+    being taken.
+    """
+    long = [(i + 1, h) for i, h in enumerate(header) if len(h) > MAX_HEADER_CHARS]
+    if long:
+        shown = ", ".join(f"column {i} ({len(h):,} characters, {h[:20]!r}…)" for i, h in long[:3])
+        raise DataError(
+            f"{path}: {where}header: column name(s) longer than {MAX_HEADER_CHARS} "
+            f"characters — {shown}",
+            hint="check that the first line is the header of the export",
+        )
+    seen: dict[str, list[str]] = {}
+    for h in header:
+        if h.strip():
+            seen.setdefault(h.strip().casefold(), []).append(h)
+    doubled = sorted({names[0] for names in seen.values() if len(names) > 1})
+    if doubled:
+        spelled = [names for names in seen.values() if len(names) > 1 and len(set(names)) > 1]
+        also = (
+            " (as "
+            + "; ".join(", ".join(repr(n) for n in names) for names in spelled)
+            + ": names are matched trimmed and case-insensitively)"
+            if spelled
+            else ""
+        )
+        raise DataError(
+            f"{path}: {where}header: column name(s) {doubled} appear more than once{also}",
+            hint="rename or drop the extra column so each name says which one to read",
+        )
 
 
 def _transcode(path: Path, encoding: str, scratch: Path, progress: Progress | None) -> Path:
@@ -336,6 +432,7 @@ def _read_excel(
     nulls: tuple[str, ...],
     wanted: str | None,
     progress: Progress | None,
+    limits: WorkbookLimits,
 ) -> Source:
     """Visible sheets of an .xlsx file with the first one's header (or the sheet named).
 
@@ -352,6 +449,7 @@ def _read_excel(
     except ImportError:  # pragma: no cover - declared dependency
         raise DataError("reading .xlsx needs openpyxl", hint="run make setup") from None
     say = progress or (lambda _m: None)
+    check_workbook(path, limits)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -389,7 +487,10 @@ def _read_excel(
                 continue
             _refuse_merged(path, sheet, header)
             base = len(sheets) * SHEET_STRIDE
-            n = _excel_rows(rows, len(header), nulls, cells, lines, base)
+            n = _excel_rows(
+                rows, len(header), nulls, cells, lines, base,
+                _Place(path, sheet.title, header), limits, len(lines),
+            )  # fmt: skip
             sheets.append((sheet.title, n))
             say(f"sheet {sheet.title!r}: {n:,} rows")
         if header is None:
@@ -409,11 +510,7 @@ def _excel_header(path: Path, sheet: str, row: tuple) -> list[str]:
     header = [str(v).strip() if v is not None else "" for v in row]
     while header and not header[-1]:
         header.pop()
-    doubled = sorted({h for h in header if h and header.count(h) > 1})
-    if doubled:
-        raise DataError(
-            f"{path}: sheet {sheet!r}: header: column name(s) {doubled} appear more than once"
-        )
+    check_header_names(path, header, f"sheet {sheet!r}: ")
     return header
 
 
@@ -424,13 +521,20 @@ def _excel_rows(
     cells: list[list[str | None]],
     lines: list[int],
     base: int,
+    place: _Place,
+    limits: WorkbookLimits,
+    before: int,
 ) -> int:
-    """Append a sheet's data rows (as text) to ``cells``; returns how many."""
+    """Append a sheet's data rows (as text) to ``cells``; returns how many.
+
+    ``before`` rows of earlier sheets count towards ``limits.max_rows``.
+    """
     import datetime as dt
 
     skip = set(nulls)
+    longest = limits.max_cell_chars
 
-    def text(value: object) -> str | None:
+    def text(value: object, number: int, i: int) -> str | None:
         if value is None:
             return None
         if isinstance(value, dt.datetime):
@@ -438,18 +542,148 @@ def _excel_rows(
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         out = str(value)
+        if len(out) > longest:
+            place.refuse_cell(number, i, len(out), longest)
         return None if out in skip or not out.strip() else out
 
     n = 0
     for number, row in enumerate(rows, start=2):
+        if number > EXCEL_MAX_ROW:
+            raise DataError(
+                f"{place.path}: sheet {place.sheet!r}: a row numbered beyond {EXCEL_MAX_ROW:,}, "
+                f"the last row a worksheet has: not a workbook Excel wrote, nothing written",
+                hint="open the file in a spreadsheet and save it again, or export CSV",
+            )
         values = list(row[:width]) + [None] * (width - len(row))
         if all(v is None for v in values):
             continue
+        if before + n >= limits.max_rows:
+            raise DataError(
+                f"{place.path}: more than {limits.max_rows:,} data rows (at sheet "
+                f"{place.sheet!r} row {number:,}), above ingest.max_rows, nothing written",
+                hint="export CSV for files this large (read without this cap), or raise "
+                "ingest.max_rows (rows of a workbook are held in memory while read)",
+            )
         for i, value in enumerate(values):
-            cells[i].append(text(value))
+            cells[i].append(text(value, number, i))
         lines.append(base + number)
         n += 1
     return n
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a workbook's cells come from, for messages."""
+
+    path: Path
+    sheet: str
+    header: list[str]
+
+    def refuse_cell(self, row: int, index: int, length: int, limit: int) -> None:
+        from openpyxl.utils.cell import get_column_letter
+
+        raise DataError(
+            f"{self.path}: sheet {self.sheet!r} row {row:,} column {self.header[index]!r} "
+            f"({get_column_letter(index + 1)}): a cell of {length:,} characters, above "
+            f"ingest.max_cell_chars ({limit:,}), nothing written",
+            hint="no export field is that long; check the file, or raise ingest.max_cell_chars",
+        )
+
+
+_TEXT_RUN_BYTES_PER_CHAR = 6
+"""Most bytes one character of cell text takes in the sheet XML (``&quot;`` is 6)."""
+_ZIP_CHUNK = 1 << 20
+
+
+def check_workbook(path: Path, limits: WorkbookLimits) -> None:
+    """Refuse a workbook that would unpack to more than the limits allow, before opening it.
+
+    A 400 KB .xlsx can hold a 400 MiB cell (zip compresses repeated text ~1000:1) and
+    openpyxl would build it in memory (4.3 GB measured). So the zip's declared
+    uncompressed sizes are checked first, then every part is streamed once, in 1 MiB
+    chunks, counting the bytes really unpacked (a zip may lie about sizes) and looking
+    for a text run longer than ``max_cell_chars`` × 6 bytes (the longest a cell's text
+    can be in XML). Cells under that but over ``max_cell_chars`` characters are caught
+    while reading, with their sheet, row and column.
+
+    Raises
+    ------
+    DataError
+        Not a zip file, contents above ``max_mib``, or a cell's text too long.
+    """
+    import zipfile
+
+    cap = limits.max_mib * 2**20
+    run = limits.max_cell_chars * _TEXT_RUN_BYTES_PER_CHAR
+    hint = (
+        "raise ingest.max_workbook_mib / ingest.max_cell_chars if the file is real, or export CSV"
+    )
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    with archive:
+        infos = archive.infolist()
+        declared = sum(i.file_size for i in infos)
+        if declared > cap:
+            raise DataError(
+                f"{path}: unpacks to {declared / 2**20:,.0f} MiB ({path.stat().st_size:,} bytes "
+                f"packed), above ingest.max_workbook_mib ({limits.max_mib:,} MiB), nothing written",
+                hint=hint,
+            )
+        # cell text sits in the sheets and the shared strings; any other part (properties,
+        # theme, media) may not hold a run over 1 MiB either, as openpyxl parses some of them
+        cell_run = re.compile(rb"<[^<]{%d}" % run)
+        other_run = re.compile(rb"<[^<]{%d}" % max(run, _ZIP_CHUNK))
+        total = 0
+        for info in infos:
+            tail = b""
+            holds_cells = info.filename.startswith("xl/worksheets/") or (
+                info.filename == "xl/sharedStrings.xml"
+            )
+            long_run = cell_run if holds_cells else other_run
+            keep = (run if holds_cells else max(run, _ZIP_CHUNK)) + 1  # a run across chunks
+            try:
+                with archive.open(info) as part:
+                    while chunk := part.read(_ZIP_CHUNK):
+                        total += len(chunk)
+                        if total > cap:
+                            raise DataError(
+                                f"{path}: unpacks to more than {limits.max_mib:,} MiB (the "
+                                f"zip declares {declared / 2**20:,.1f} MiB), above "
+                                f"ingest.max_workbook_mib, nothing written",
+                                hint=hint,
+                            )
+                        block = tail + chunk
+                        found = long_run.search(block)
+                        if found and holds_cells:
+                            _refuse_run(path, info.filename, block, found.start(), limits)
+                        if found:
+                            raise DataError(
+                                f"{path}: part {info.filename} holds a text run over "
+                                f"{max(run, _ZIP_CHUNK) // 2**20:,} MiB: not a workbook an "
+                                f"export wrote, nothing written",
+                                hint=hint,
+                            )
+                        tail = block[-keep:]
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise DataError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+
+
+def _refuse_run(path: Path, part: str, block: bytes, start: int, limits: WorkbookLimits) -> None:
+    """Raise for a text run of over ``max_cell_chars`` × 6 bytes in ``part`` at ``start``."""
+    cell = block.rfind(b"<c ", 0, start)
+    ref = re.search(rb'\br="([A-Z]+[0-9]+)"', block[cell : start + 1]) if cell >= 0 else None
+    where = (
+        f"cell {ref.group(1).decode()} of {part}"
+        if ref is not None and "worksheets" in part
+        else f"a text of {part}"
+    )
+    raise DataError(
+        f"{path}: {where} is longer than {limits.max_cell_chars:,} characters, above "
+        f"ingest.max_cell_chars, nothing written (a workbook bomb, or not an export)",
+        hint="no export field is that long; check the file, or raise ingest.max_cell_chars",
+    )
 
 
 def _refuse_merged(path: Path, sheet: object, header: list[str]) -> None:
@@ -497,6 +731,7 @@ def _read_parquet(
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
     types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     header = [c for c in rel.columns if c != "file_row_number"]
+    check_header_names(path, header)
     nested = [c for c in header if any(k in types[c].upper() for k in _NESTED)]
     if nested:
         raise DataError(

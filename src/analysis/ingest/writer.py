@@ -156,7 +156,7 @@ def _merge_one(
         write.rows_written = write.rows_total = _count(con, rows)
         target.parent.mkdir(parents=True, exist_ok=True)
         say(f"writing {table}/{store}.parquet ({write.rows_total:,} rows)")
-        write_sorted(con, rows, spec.row_order, temp)
+        _write_or_remove(con, rows, spec.row_order, temp)
         return write, temp
     if target.is_file():
         con.execute(
@@ -196,9 +196,20 @@ def _merge_one(
     write.rows_total = int(con.execute(f"SELECT count(*) FROM {state}").fetchone()[0])
     target.parent.mkdir(parents=True, exist_ok=True)
     say(f"writing {table}/{store}.parquet ({write.rows_total:,} rows)")
-    write_sorted(con, state, spec.row_order, temp)
+    _write_or_remove(con, state, spec.row_order, temp)
     con.execute(f"DROP TABLE {state}")
     return write, temp
+
+
+def _write_or_remove(
+    con: duckdb.DuckDBPyConnection, relation: str, order: tuple[str, ...], temp: Path
+) -> None:
+    """:func:`write_sorted` to ``temp``; a failure or Ctrl-C while writing removes ``temp``."""
+    try:
+        write_sorted(con, relation, order, temp)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def write_sorted(
