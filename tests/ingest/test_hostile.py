@@ -133,7 +133,7 @@ def test_currency_xxx_is_not_money(populated: Project, tmp_path, capsys):
 def test_store_zone_duckdb_does_not_know(populated: Project, tmp_path, capsys):
     good = write(tmp_path / "good.csv", GOOD)
     refused(populated, capsys, ["--store", "new", "--timezone", "posixrules", good],
-            ["timezone 'posixrules' is not a time zone the query engine (DuckDB) knows"])  # fmt: skip
+            ["timezone: Value error, 'posixrules' is not an IANA time zone name"])  # fmt: skip
     assert not (populated.root / "params" / "stores" / "new.yaml").exists()
 
 
