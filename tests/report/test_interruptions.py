@@ -129,3 +129,34 @@ def test_publish_swaps_the_folders_in_one_step(tmp_path):
         b.mkdir()
         (a / "x").touch()
         assert _exchange(a, b) and (b / "x").exists() and not (a / "x").exists()
+
+
+def test_two_runs_of_one_month_leave_one_whole_report(sleepy):
+    """Both runs publish (in turn, under the store's lock); the folder left is one
+    run's complete report, never a mixture of two."""
+    env = {**os.environ, "ANALYSIS_ROOT": str(sleepy)}
+    code = (
+        "import sys; from analysis.report import build_report; "
+        f"build_report('shop-a', {MONTH!r}, {{'kpis.trend_months': int(sys.argv[1])}}, "
+        f"sections=('kpis', 'segments'), kernel_name={KERNEL!r})"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, str(n)], cwd=sleepy, env=env) for n in (6, 7)
+    ]
+    assert [r.wait(timeout=300) for r in runs] == [0, 0]
+    store_dir = sleepy / "reports" / "shop-a"
+    assert sorted(p.name for p in store_dir.iterdir()) == [".publish.lock", MONTH]
+    folder = store_dir / MONTH
+    assert sorted(p.name for p in folder.glob("*.html")) == [
+        "index.html", "kpis.html", "segments.html"
+    ]  # fmt: skip
+    import json
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    override = manifest["params"]["kpis"]["trend_months"]
+    assert override in (6, 7)
+    # every executed notebook in the folder is from the same run as the manifest
+    for name in ("kpis", "segments"):
+        nb = nbformat.read(folder / "executed" / f"{name}.ipynb", as_version=4)
+        injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+        assert f'"trend_months": {override}' in injected.source, name
