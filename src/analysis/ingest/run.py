@@ -53,6 +53,7 @@ from analysis.ingest.sources import (
     read_source,
 )
 from analysis.ingest.writer import Batch, StoreWrite, append_log, commit, discard, merge
+from analysis.processes import process_alive
 from analysis.schema import TABLES
 from analysis.warehouse import file_sha256
 
@@ -807,19 +808,6 @@ SCRATCH_PREFIX = "analysis-ingest-"
 _TEMP_FILE = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (on this machine); our own pid counts as alive."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
 def sweep_temp_files(warehouse: Path, root: Path, say: Progress) -> list[Path]:
     """Remove ``.<name>.<pid>.tmp`` files of ingests that died (killed, power cut).
 
@@ -835,7 +823,7 @@ def sweep_temp_files(warehouse: Path, root: Path, say: Progress) -> list[Path]:
             continue
         for path in folder.glob(".*.tmp"):
             found = _TEMP_FILE.fullmatch(path.name)
-            if found and path.is_file() and not _alive(int(found["pid"])):
+            if found and path.is_file() and not process_alive(int(found["pid"])):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     if removed:
@@ -850,7 +838,12 @@ def sweep_scratch(say: Progress) -> list[Path]:
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
         pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and path.is_dir() and not path.is_symlink() and not _alive(int(pid)):
+        if (
+            pid.isdigit()
+            and path.is_dir()
+            and not path.is_symlink()
+            and not process_alive(int(pid))
+        ):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     if removed:

@@ -52,6 +52,7 @@ from analysis.config import (
     validate_store_name,
 )
 from analysis.errors import AnalysisError, ConfigError, ReportError, SectionUnavailable
+from analysis.processes import process_alive
 from analysis.report import html as html_mod
 from analysis.report import index as index_mod
 from analysis.report import manifest as manifest_mod
@@ -511,16 +512,6 @@ def _publish(tmp: Path, final: Path) -> None:
 _LEFTOVER = re.compile(r"\.(?P<month>\d{4}-\d{2})\.(?:tmp|old)-(?P<pid>\d+)-")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody else's live process
-        return True
-    return True
-
-
 def remove_leftovers(store_dir: Path) -> list[Path]:
     """Delete temporary report folders of runs that died (killed, power cut).
 
@@ -538,7 +529,7 @@ def remove_leftovers(store_dir: Path) -> list[Path]:
         return removed
     for path in store_dir.iterdir():
         match = _LEFTOVER.match(path.name)
-        if match and path.is_dir() and not _pid_alive(int(match["pid"])):
+        if match and path.is_dir() and not process_alive(int(match["pid"])):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
