@@ -230,6 +230,20 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
             else (f"CASE WHEN {r} IS NULL THEN NULL ELSE false END")
         )
         return (parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"), flag
+    pattern, norm = _offset_sql(r)
+    has_off = f"regexp_full_match({r}, {pattern})"
+    value = (
+        f"CASE WHEN {has_off} THEN CASE WHEN {offset_ok_sql(norm)} THEN "
+        f"TRY_CAST(regexp_extract({r}, {pattern}, 1) || {norm} AS TIMESTAMPTZ) END "
+        f"ELSE timezone({zone}, {local_sql(f)}) END"
+    )
+    return value, f"CASE WHEN {r} IS NULL THEN NULL ELSE {has_off} END"
+
+
+def _offset_sql(r: str) -> tuple[str, str]:
+    """SQL for the raw text ``r``: the offset pattern literal, and its offset written
+    as ``+HH:MM`` (``Z``/``UTC``/``GMT`` → ``+00:00``, ``+07`` → ``+07:00``, ``+0700`` →
+    ``+07:00``)."""
     pattern = quote_literal(_OFFSET)
     off = f"regexp_extract({r}, {pattern}, 2)"
     norm = (
@@ -238,13 +252,7 @@ def _typed_sql(f: Field, timezone: str) -> tuple[str, str | None]:
         f"WHEN length({off}) = 5 THEN left({off}, 3) || ':' || right({off}, 2) "
         f"ELSE {off} END"
     )
-    has_off = f"regexp_full_match({r}, {pattern})"
-    value = (
-        f"CASE WHEN {has_off} THEN CASE WHEN {offset_ok_sql(norm)} THEN "
-        f"TRY_CAST(regexp_extract({r}, {pattern}, 1) || {norm} AS TIMESTAMPTZ) END "
-        f"ELSE timezone({zone}, {local_sql(f)}) END"
-    )
-    return value, f"CASE WHEN {r} IS NULL THEN NULL ELSE {has_off} END"
+    return pattern, norm
 
 
 def offset_ok_sql(norm: str) -> str:
@@ -258,14 +266,8 @@ def bad_offset_sql(f: Field) -> str | None:
     """SQL: the raw timestamp carries an offset outside ±14:00 (``+25:00``, ``+99:99``)."""
     if f.kind != "timestamp" or f.formats or f.typed:
         return None
-    r, pattern = _raw(f), quote_literal(_OFFSET)
-    off = f"regexp_extract({r}, {pattern}, 2)"
-    norm = (
-        f"CASE WHEN {off} IN ('Z','UTC','GMT') THEN '+00:00' "
-        f"WHEN length({off}) = 3 THEN {off} || ':00' "
-        f"WHEN length({off}) = 5 THEN left({off}, 3) || ':' || right({off}, 2) "
-        f"ELSE {off} END"
-    )
+    r = _raw(f)
+    pattern, norm = _offset_sql(r)
     return f"(regexp_full_match({r}, {pattern}) AND NOT {offset_ok_sql(norm)})"
 
 
