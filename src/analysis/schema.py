@@ -311,10 +311,8 @@ def validate_table(name: str, frame: nw.LazyFrame | nw.DataFrame, *, source: str
                 f"{source}: column {name}.{col.name} has type {schema[col.name]}, "
                 f"expected {col.kind}"
             )
-        naive = (
-            col.kind == "timestamp" and col.name in schema and schema[col.name].time_zone is None
-        )  # type: ignore[attr-defined]
-        if naive:
+        dtype = schema.get(col.name)
+        if col.kind == "timestamp" and isinstance(dtype, nw.Datetime) and dtype.time_zone is None:
             raise DataError(
                 f"{source}: column {name}.{col.name} is a naive timestamp",
                 hint="store instants as timezone-aware UTC (the contract in data/README.md)",
