@@ -9,7 +9,7 @@ offending rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import narwhals as nw
 
@@ -99,7 +99,7 @@ class Table:
         raise KeyError(name)
 
 
-def _c(name: str, kind: Kind, required: bool = False, **kw) -> Column:
+def _c(name: str, kind: Kind, required: bool = False, **kw: Any) -> Column:
     return Column(name, kind, required, **kw)
 
 
