@@ -20,8 +20,10 @@ ALLOWED_WORDS = frozenset(
 )  # fmt: skip
 """Latin words allowed on a Thai page besides names from data."""
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'-]*[A-Za-z0-9]|[A-Za-z]")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.'-]*[A-Za-z0-9]|[A-Za-z]")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+")  # kpis.trend_months, line_oa
+_PSEUDONYM = re.compile(r"C-[0-9a-f]{10}")  # analysis.privacy's customer pseudonyms
+_PART = re.compile(r"[A-Za-z]+")
 
 
 class _Visible(HTMLParser):
@@ -59,16 +61,19 @@ def visible_text(html: str) -> str:
 def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     """Latin-script words in ``text`` that are neither allowed nor identifiers.
 
-    Single letters (``k``, ``S ∩ E``) and identifiers with ``_`` or ``.``
+    Single letters (``k``, ``S ∩ E``), identifiers with ``_`` or ``.``
     (parameter names such as ``kpis.trend_months``, channel codes such as
-    ``line_oa``) are not counted; ``allowed`` adds names from data.
+    ``line_oa``) and customer pseudonyms (``C-3f9a…``) are not counted;
+    ``allowed`` adds names from data. A hyphenated token (``demo-chiangmai``)
+    counts when one of its parts is an English word that is not allowed.
     """
     allow = ALLOWED_WORDS | frozenset(allowed)
     found = []
-    for word in _WORD.findall(text):
-        if len(word) < 2 or _IDENTIFIER.fullmatch(word) or word in allow:
+    for token in _TOKEN.findall(text):
+        if token in allow or _IDENTIFIER.fullmatch(token) or _PSEUDONYM.fullmatch(token):
             continue
-        found.append(word)
+        if any(len(part) > 1 and part not in allow for part in _PART.findall(token)):
+            found.append(token)
     return found
 
 
