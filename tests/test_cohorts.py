@@ -14,20 +14,19 @@ from hypothesis import strategies as st
 
 from analysis.cohorts import (
     CohortMatrices,
+    CohortPage,
     activity_by,
     cohort_activity,
-    cohort_findings,
     cohort_matrices,
-    customer_firsts,
     label_customers,
     pooled_retention,
-    retention_matrix,
     same_cohorts_a_year_earlier,
     second_order_gaps,
     segment_retention,
 )
+from analysis.customers import customer_firsts
 from analysis.demo import write_demo
-from analysis.frames import completed
+from analysis.narrative.cohorts import findings, gap_labels
 from analysis.warehouse import StoreWarehouse
 
 ROWS = [
@@ -76,9 +75,9 @@ def test_retention_matrix_by_hand(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(ROWS))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
     activity = _lazy_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
-    m = retention_matrix(activity)
-    m.index = m.index.strftime("%Y-%m")
-    assert m["size"].to_dict() == {"2026-01": 2, "2026-02": 1, "2026-03": 1}
+    matrices = cohort_matrices(activity)
+    m = matrices.retention.set_axis(matrices.size.index.strftime("%Y-%m"))
+    assert matrices.size.set_axis(m.index).to_dict() == {"2026-01": 2, "2026-02": 1, "2026-03": 1}
     # January cohort {a, d}: a active in Feb and Mar, d never again.
     assert m.loc["2026-01", [0, 1, 2]].tolist() == [1.0, 0.5, 0.5]
     # February cohort {b}: b skips nothing in March (k=1); k=2 is in the future -> NaN.
@@ -94,7 +93,7 @@ def test_cohort_with_gap_month_is_zero_not_missing(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(rows))
     wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
     activity = _lazy_activity(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
-    m = retention_matrix(activity)
+    m = cohort_matrices(activity).retention
     assert m.iloc[0][[0, 1, 2]].tolist() == [1.0, 0.0, 1.0]
     assert isinstance(m.index[0], pd.Timestamp)
 
@@ -423,7 +422,9 @@ def test_second_order_gaps_histogram_and_median(warehouse_dir):
     hist, median = second_order_gaps(customer_firsts(wh.table("orders"), BKK))
     # gaps 7, 7.0000116, 20, 60, 366, 400 -> median (20 + 60) / 2 = 40
     assert median == pytest.approx(40.0)
-    assert hist["bucket"].tolist() == [
+    assert hist["low"].tolist() == [pd.NA, 7, 14, 30, 60, 90, 180, 365]
+    assert hist["high"].tolist() == [7, 14, 30, 60, 90, 180, 365, pd.NA]
+    assert gap_labels(hist) == [
         "≤ 7 days",
         "7–14 days",
         "14–30 days",
@@ -587,7 +588,7 @@ def test_period_index_search_equals_conversion(tz, period, seconds, near):
     import duckdb
 
     from analysis.calendar import period_index, period_start_instant
-    from analysis.cohorts import time_span
+    from analysis.frames import time_span
 
     t0 = pd.Timestamp("2010-01-01", tz="UTC")
     instants = [t0 + pd.Timedelta(seconds=s) for s in seconds]
@@ -624,93 +625,6 @@ def test_period_index_search_equals_conversion(tz, period, seconds, near):
     np.testing.assert_array_equal(got["fast"].to_numpy(), want.to_numpy())
 
 
-FIRSTS_ROWS = [
-    # a: two orders at the same first instant (second == first); the discounted one is at it.
-    ("f1", "a", "2026-01-05 03:00:00", 10.0, "completed", 0.0),
-    ("f2", "a", "2026-01-05 03:00:00", 10.0, "completed", 5.0),
-    ("f3", "a", "2026-01-09 03:00:00", 10.0, "completed", 0.0),
-    # b: a cancelled earlier order is not the first; the second is 2 days later
-    ("f4", "b", "2026-01-01 03:00:00", 10.0, "cancelled", 9.0),
-    ("f5", "b", "2026-01-02 03:00:00", 10.0, "completed", 0.0),
-    ("f6", "b", "2026-01-04 03:00:00", 10.0, "completed", 3.0),
-    # c: one order, no discount value
-    ("f7", "c", "2026-02-01 03:00:00", 10.0, "completed", None),
-    ("f8", None, "2026-01-01 03:00:00", 10.0, "completed", 1.0),  # guest
-]
-
-
-def _firsts_both_ways(root: Path, tz: str = BKK) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from analysis import cohorts
-
-    wh = StoreWarehouse(root, "shop", tz)
-    done = completed(wh.table("orders")).filter(~nw.col("customer_id").is_null())
-    has_discount = "discount" in wh.table("orders").collect_schema()
-    out = []
-    for fn in (cohorts._customer_firsts_duckdb, cohorts._customer_firsts_portable):
-        frame = fn(done, has_discount).collect().to_pandas()
-        out.append(frame.sort_values("customer_id").reset_index(drop=True))
-    wh.connection.close()
-    return out[0], out[1]
-
-
-def test_customer_firsts_by_hand(warehouse_dir):
-    frame = orders_frame([r[:5] for r in FIRSTS_ROWS])
-    frame["discount"] = [r[5] for r in FIRSTS_ROWS]
-    write_table(warehouse_dir, "orders", "shop", frame)
-    fast, portable = _firsts_both_ways(warehouse_dir)
-    for got in (fast, portable):
-        assert got["customer_id"].tolist() == ["a", "b", "c"]
-        first = got["first_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
-        second = got["second_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
-        assert first.tolist() == ["01-05 03", "01-02 03", "02-01 03"]
-        assert second.tolist()[:2] == ["01-05 03", "01-04 03"] and pd.isna(second.iloc[2])
-        assert got["first_discount"].tolist() == [True, False, False]
-        last = got["last_at"].dt.tz_convert("UTC").dt.strftime("%m-%d %H")
-        assert last.tolist() == ["01-09 03", "01-04 03", "02-01 03"]
-        assert got["days_to_second"].tolist()[:2] == [0.0, 2.0]
-        assert pd.isna(got["days_to_second"].iloc[2])
-    wh = StoreWarehouse(warehouse_dir, "shop", BKK)
-    firsts = customer_firsts(wh.table("orders"), BKK)
-    cohort = firsts.collect().to_pandas()
-    assert sorted(cohort["cohort"].tolist()) == [2025 * 12, 2025 * 12, 2025 * 12 + 1]
-    # Activity bitmaps (DuckDB): one per 64 periods from the first month of any order
-    # (2026-01, index 24300); a and b were active in January (bit 0), c in February (bit 1).
-    bits = cohort.set_index("customer_id")["__active_24300"].sort_index()
-    assert bits.tolist() == [1, 1, 2]
-
-
-_firsts_orders = st.lists(
-    st.tuples(
-        st.sampled_from(["a", "b", "c", "d", None]),
-        st.integers(0, 20),  # hours: small range, so ties are common
-        st.sampled_from(["completed", "completed", "cancelled"]),
-        st.sampled_from([0.0, 2.5, None]),
-    ),
-    min_size=1,
-    max_size=40,
-)
-
-
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(rows=_firsts_orders, with_discount=st.booleans())
-def test_customer_firsts_fast_path_equals_portable(rows, with_discount):
-    t0 = pd.Timestamp("2026-03-01", tz="UTC")
-    frame = orders_frame(
-        [
-            (f"o{i}", c, (t0 + pd.Timedelta(hours=h)).isoformat(), 1.0, s)
-            for i, (c, h, s, _) in enumerate(rows)
-        ]
-    )
-    if with_discount:
-        frame["discount"] = [d for *_, d in rows]
-    with tempfile.TemporaryDirectory() as tmp:
-        write_table(Path(tmp), "orders", "shop", frame)
-        fast, portable = _firsts_both_ways(Path(tmp))
-    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
-
-
 def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(EDGE_ROWS))
     wh = StoreWarehouse(warehouse_dir, "shop", BKK)
@@ -742,6 +656,11 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     )
 
 
+def _page(m: CohortMatrices, yoy: pd.DataFrame, grain: str = "month") -> CohortPage:
+    """A cohort page holding only what the findings read."""
+    return CohortPage(grain, None, [], [], m, m, {}, pd.DataFrame(), None, yoy)
+
+
 def _yoy_findings(k1_now: float, k1_then: float) -> list[str]:
     """Findings for two monthly cohorts a year apart, sizes 100 each, observed at k = 1."""
     index = pd.to_datetime(["2025-08-01", "2026-08-01"])
@@ -749,7 +668,7 @@ def _yoy_findings(k1_now: float, k1_then: float) -> list[str]:
     size = pd.Series([100, 100], index=index)
     m = CohortMatrices(size, retention, retention, retention, retention)
     yoy = same_cohorts_a_year_earlier(retention, n=1, ks=(1,))
-    return cohort_findings(m, yoy, lambda c: c.strftime("%b %Y"))
+    return findings(_page(m, yoy))
 
 
 def test_cohort_findings_in_percentage_points():
@@ -785,5 +704,5 @@ def test_cohort_findings_without_a_year_earlier_cohort():
     size = pd.Series([10, 10], index=index)
     m = CohortMatrices(size, retention, retention, retention, retention)
     yoy = same_cohorts_a_year_earlier(retention, n=1, ks=(1,))
-    out = cohort_findings(m, yoy, lambda c: c.strftime("%b %Y"))
+    out = findings(_page(m, yoy))
     assert len(out) == 1  # no year-on-year sentence against a cohort without data

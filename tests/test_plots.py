@@ -216,7 +216,7 @@ def test_heatmap_annotations_never_round_a_share_to_nothing():
     assert plots.share_label(0.0951) == "10%"  # from 9.5 % whole percents suffice
     assert plots.share_label(float("nan")) == ""
     matrix = pd.DataFrame({0: [1.0, 1.0], 1: [0.004, float("nan")]}, index=["Jan", "Feb"])
-    ax = plots.retention_heatmap(matrix, title="t")
+    ax = plots.retention_heatmap(matrix, title="t", xlabel="k")
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["100%", "0.4%", "100%"]  # the unobserved cell has no annotation
     plt.close(ax.figure)

@@ -13,7 +13,7 @@ orders never place a customer in a cohort. Period ``k`` of a cohort is the
 
 Cells for periods after the data ends are missing (NaN), not 0.
 
-Computation runs on the engine: :func:`customer_firsts` aggregates the orders
+Computation runs on the engine: :func:`~analysis.customers.customer_firsts` aggregates the orders
 to one row per customer (persist it: several steps read it), optionally labelled
 by :func:`label_customers`; :func:`cohort_activity` reduces orders and firsts to
 one row per cut label, cohort and ``k``; the small result is collected and
@@ -23,237 +23,49 @@ one row per cut label, cohort and ``k``; the small result is collected and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from analysis.calendar import Grain, index_of, index_of_instant, period_index, period_starts
-from analysis.errors import SectionUnavailable
-from analysis.frames import completed, days_between
+from analysis.calendar import Grain, index_of, period_index, period_starts
+from analysis.customers import ACTIVE_PREFIX, customer_firsts, customer_orders, customer_periods
+from analysis.frames import time_span
 from analysis.warehouse import StoreWarehouse
 
 __all__ = [
     "CohortMatrices",
-    "time_span",
-    "customer_periods",
+    # customers.customer_firsts, re-exported while kpis (and tests/test_kpis_retention.py)
+    # import it from here; removed once they import analysis.customers.
     "customer_firsts",
     "label_customers",
     "cohort_activity",
     "activity_by",
     "cohort_matrices",
+    "CUTS",
+    "MISSING_CUT_REASONS",
     "cohort_cuts",
     "shown_cohorts",
-    "retention_matrix",
     "segment_retention",
     "second_order_gaps",
     "same_cohorts_a_year_earlier",
     "latest_observed",
     "pooled_retention",
-    "cohort_headlines",
-    "cohort_findings",
+    "CohortPage",
+    "cohort_page",
 ]
-
-
-def time_span(frame: nw.LazyFrame, column: str) -> tuple[dt.datetime, dt.datetime] | None:
-    """First and last value of a timezone-aware column (one small query), or None when empty."""
-    row = frame.select(nw.col(column).min().alias("a"), nw.col(column).max().alias("b")).collect()
-    first, last = row.row(0)
-    return None if first is None else (first, last)
-
-
-def customer_periods(orders: nw.LazyFrame, timezone: str, period: Grain = "month") -> nw.LazyFrame:
-    """One row per registered customer and period with a completed order.
-
-    Parameters
-    ----------
-    orders
-        Orders of one store (any status), as the warehouse returns them.
-    timezone
-        Store zone (the engine session must be in it).
-    period
-        ``"month"`` (calendar month) or ``"week"`` (ISO week, Monday first).
-
-    Returns
-    -------
-    narwhals.LazyFrame
-        ``customer_id, index`` (int: the local month or week index of
-        :mod:`analysis.calendar`; :func:`~analysis.calendar.period_starts` turns it into a
-        date), ``revenue`` (store currency), ``orders`` (completed orders).
-
-    Notes
-    -----
-    Runs one small query first (the span of all ``ordered_at``, which DuckDB
-    answers from Parquet statistics) so that :func:`~analysis.calendar.period_index` can
-    classify instants without converting each one.
-    """
-    done = completed(orders).filter(~nw.col("customer_id").is_null())
-    span = time_span(orders, "ordered_at")
-    return (
-        done.with_columns(period_index("ordered_at", timezone, period, span).alias("index"))
-        .group_by("customer_id", "index")
-        .agg(nw.col("revenue").sum().alias("revenue"), nw.len().alias("orders"))
-    )
-
-
-def customer_firsts(
-    orders: nw.LazyFrame, timezone: str | None = None, period: Grain = "month"
-) -> nw.LazyFrame:
-    """Each registered customer's first, second and last completed order, and cohort.
-
-    Parameters
-    ----------
-    orders
-        Orders of one store (any status), as the warehouse returns them.
-    timezone, period
-        Store zone and cohort period, as for :func:`customer_periods`; without
-        ``timezone`` there is no ``cohort`` column.
-
-    Returns
-    -------
-    narwhals.LazyFrame
-        One row per customer with a completed order: ``customer_id``,
-        ``first_at`` and ``second_at`` (the first and second completed orders
-        in time order; two orders at the same instant give ``second_at ==
-        first_at``; null with one order), ``last_at`` (the last completed
-        order), ``days_to_second`` (fractional days from ``first_at`` to
-        ``second_at``, to the microsecond; null with one order),
-        ``first_discount`` (True when an order at the first instant had a
-        discount above 0; null without a ``discount`` column) and ``cohort``
-        (period index of ``first_at``). On DuckDB, with ``timezone``, also
-        activity bitmaps for :func:`cohort_activity`: columns named
-        ``__active_<i>`` (UBIGINT) whose bit ``b`` is set when the customer
-        had a completed order in period ``i + b``.
-
-    Notes
-    -----
-    On DuckDB this is one aggregation (``min(ordered_at, 2)``, ``bit_or`` of
-    the periods); other engines get the portable narwhals form, which joins
-    the orders to each customer's first instant. Tests check that both agree.
-    """
-    done = completed(orders).filter(~nw.col("customer_id").is_null())
-    has_discount = "discount" in orders.collect_schema()
-    if done.implementation is nw.Implementation.DUCKDB:
-        span = time_span(orders, "ordered_at") if timezone is not None else None
-        return _customer_firsts_duckdb(done, has_discount, timezone, period, span)
-    firsts = _customer_firsts_portable(done, has_discount)
-    if timezone is None:
-        return firsts
-    return firsts.with_columns(period_index("first_at", timezone, period).alias("cohort"))
-
-
-_ACTIVE = "__active_"  # prefix of the activity bitmap columns (see customer_firsts)
-_MAX_BITMAPS = 8  # up to 512 periods (42 years of months, 9.8 years of weeks) in bitmaps
-
-
-def _customer_firsts_duckdb(
-    done: nw.LazyFrame,
-    has_discount: bool,
-    timezone: str | None = None,
-    period: Grain = "month",
-    span: tuple[dt.datetime, dt.datetime] | None = None,
-) -> nw.LazyFrame:
-    # One hash aggregation instead of a join of every order to its customer's first one
-    # (about 2x faster at 9.6M orders). A discounted order at the first instant <=> the
-    # first discounted instant is the first instant.
-    discount = (
-        "min(ordered_at) FILTER (WHERE discount > 0)" if has_discount else "NULL::TIMESTAMPTZ"
-    )
-    aggregates = [
-        "customer_id",
-        "min(ordered_at, 2) AS _two",
-        "max(ordered_at) AS last_at",
-        f"{discount} AS _discounted",
-    ]
-    columns = ["customer_id", "ordered_at", *(["discount"] if has_discount else [])]
-    extra: list[str] = []
-    if timezone is not None:
-        done = done.with_columns(period_index("ordered_at", timezone, period, span).alias("_i"))
-        columns.append("_i")
-        aggregates.append("min(_i) AS cohort")
-        extra.append("cohort")
-        if span is not None:
-            low, high = (index_of_instant(x, timezone, period) for x in span)
-            starts = range(low, high + 1, 64)
-            if len(starts) <= _MAX_BITMAPS:
-                for s in starts:
-                    bit = f"1::UBIGINT << (_i - {s})::UBIGINT"
-                    if len(starts) > 1:
-                        bit = f"CASE WHEN _i BETWEEN {s} AND {s + 63} THEN {bit} ELSE 0 END"
-                    aggregates.append(f'bit_or({bit}) AS "{_ACTIVE}{s}"')
-                    extra.append(f'"{_ACTIVE}{s}"')
-    rel = (
-        done.select(*columns)
-        .to_native()
-        .aggregate(", ".join(aggregates), "customer_id")
-        .project(
-            ", ".join(
-                [
-                    "customer_id, _two[1] AS first_at, _two[2] AS second_at, last_at",
-                    # epoch difference: 10x cheaper than DuckDB's interval of two TIMESTAMPTZ
-                    "(epoch_us(_two[2]) - epoch_us(_two[1])) / 86400000000.0 AS days_to_second",
-                    "coalesce(_discounted = _two[1], false) AS first_discount"
-                    if has_discount
-                    else "NULL::BOOLEAN AS first_discount",
-                    *extra,
-                ]
-            )
-        )
-    )
-    return nw.from_native(rel)
-
-
-def _customer_firsts_portable(done: nw.LazyFrame, has_discount: bool) -> nw.LazyFrame:
-    first = done.group_by("customer_id").agg(
-        nw.col("ordered_at").min().alias("first_at"), nw.col("ordered_at").max().alias("last_at")
-    )
-    at_first = nw.col("ordered_at") == nw.col("first_at")
-    discounted = (
-        [(nw.when(at_first & (nw.col("discount") > 0)).then(nw.lit(1)).count() > 0).alias("d")]
-        if has_discount
-        else []
-    )
-    return (
-        done.select("customer_id", "ordered_at", *(["discount"] if has_discount else []))
-        .join(first, on="customer_id")
-        .group_by("customer_id")
-        .agg(
-            nw.col("first_at").min(),
-            nw.col("last_at").max(),
-            nw.when(at_first).then(nw.lit(1)).count().alias("_at_first"),
-            nw.when(~at_first).then(nw.col("ordered_at")).min().alias("_later"),
-            *discounted,
-        )
-        .select(
-            "customer_id",
-            "first_at",
-            nw.when(nw.col("_at_first") > 1)
-            .then(nw.col("first_at"))
-            .otherwise(nw.col("_later"))
-            .alias("second_at"),
-            "last_at",
-            (nw.col("d") if has_discount else nw.lit(None).cast(nw.Boolean)).alias(
-                "first_discount"
-            ),
-        )
-        .with_columns(days_between(nw.col("first_at"), nw.col("second_at")).alias("days_to_second"))
-        .select(
-            "customer_id", "first_at", "second_at", "last_at", "days_to_second", "first_discount"
-        )
-    )
 
 
 def label_customers(
     firsts: nw.LazyFrame, cuts: dict[str, nw.LazyFrame | nw.Expr], unknown: str = "unknown"
 ) -> nw.LazyFrame:
-    """Add one label column per cut to :func:`customer_firsts` (for :func:`cohort_activity`).
+    """Add one label column per cut to :func:`~analysis.customers.customer_firsts` (for :func:`cohort_activity`).
 
     Parameters
     ----------
     firsts
-        :func:`customer_firsts` output.
+        :func:`~analysis.customers.customer_firsts` output.
     cuts
         Column name → either a frame ``customer_id, segment`` with at most one
         row per customer (customers without a row get ``unknown``), or an
@@ -273,55 +85,63 @@ def label_customers(
     return out
 
 
+CUTS: tuple[str, ...] = ("channel", "first_discount", "loyalty")
+"""Cut keys of the cohort page, in page order (their titles are in ``narrative.cohorts``)."""
+
+MISSING_CUT_REASONS: tuple[str, ...] = (
+    "no_customers_table",
+    "no_acquisition_channel",
+    "no_discount",
+    "no_loyalty_members",
+)
+"""Why :func:`cohort_cuts` leaves a cut out (``narrative.cohorts`` words each reason)."""
+
+
 def cohort_cuts(
     wh: StoreWarehouse, orders: nw.LazyFrame, end: dt.datetime
 ) -> tuple[dict[str, nw.LazyFrame | nw.Expr], list[str]]:
     """The cuts of the cohort page (for :func:`label_customers`), and why any is left out.
 
-    - **Acquisition channel**: ``customers.acquisition_channel`` (customers
-      without a row or a value: ``unknown``);
-    - **First order discounted**: the first completed order's ``discount`` > 0;
-    - **Loyalty membership**: a ``loyalty_members`` row joined before ``end``.
+    - ``channel``: ``customers.acquisition_channel`` (customers without a row
+      or a value: ``unknown``);
+    - ``first_discount``: ``discounted`` when the first completed order's
+      ``discount`` > 0, else ``full_price``;
+    - ``loyalty``: ``member`` with a ``loyalty_members`` row joined before
+      ``end`` (everyone else: ``unknown``).
 
-    A cut whose table or column is missing is left out, with a one-line note
-    naming what would enable it; the rest of the page is unaffected.
+    A cut whose table or column is missing is left out; the rest of the page
+    is unaffected.
 
     Returns
     -------
     tuple
-        ``{title: cut}`` in page order, and the notes.
+        ``{cut key: cut}`` in page order (:data:`CUTS`), and the reasons
+        (:data:`MISSING_CUT_REASONS`) of the cuts left out, in page order.
     """
     cuts: dict[str, nw.LazyFrame | nw.Expr] = {}
-    notes: list[str] = []
+    missing: list[str] = []
     if not wh.has("customers"):
-        notes.append(
-            "Acquisition channel: left out, the warehouse has no customers table "
-            "(add one with an acquisition_channel column)."
-        )
+        missing.append("no_customers_table")
     elif "acquisition_channel" not in wh.columns("customers"):
-        notes.append(
-            "Acquisition channel: left out, the customers table has no acquisition_channel column."
-        )
+        missing.append("no_acquisition_channel")
     else:
-        cuts["Acquisition channel"] = wh.table("customers").select(
+        cuts["channel"] = wh.table("customers").select(
             "customer_id", nw.col("acquisition_channel").alias("segment")
         )
     if "discount" in orders.collect_schema():
-        cuts["First order discounted"] = (
+        cuts["first_discount"] = (
             nw.when(nw.col("first_discount"))
-            .then(nw.lit("discounted first order"))
-            .otherwise(nw.lit("full price first order"))
+            .then(nw.lit("discounted"))
+            .otherwise(nw.lit("full_price"))
         )
     else:
-        notes.append("First order discounted: left out, the orders table has no discount column.")
+        missing.append("no_discount")
     if wh.has("loyalty_members"):
         members = wh.table("loyalty_members", end=end).group_by("customer_id").agg(nw.len())
-        cuts["Loyalty membership"] = members.select(
-            "customer_id", nw.lit("member").alias("segment")
-        )
+        cuts["loyalty"] = members.select("customer_id", nw.lit("member").alias("segment"))
     else:
-        notes.append("Loyalty membership: left out, the warehouse has no loyalty_members table.")
-    return cuts, notes
+        missing.append("no_loyalty_members")
+    return cuts, missing
 
 
 def cohort_activity(
@@ -338,11 +158,11 @@ def cohort_activity(
     orders
         Orders of one store (any status), the same frame ``firsts`` came from.
     firsts
-        :func:`customer_firsts` output for ``orders`` with the same
+        :func:`~analysis.customers.customer_firsts` output for ``orders`` with the same
         ``timezone`` and ``period`` (its ``cohort``), optionally with label
         columns from :func:`label_customers`; persist it when it is shared.
     timezone, period
-        As for :func:`customer_periods`.
+        As for :func:`~analysis.customers.customer_periods`.
     by
         Label columns of ``firsts`` to cut by. One pass serves every cut:
         :func:`activity_by` sums the rows over the labels not wanted.
@@ -357,15 +177,15 @@ def cohort_activity(
     Notes
     -----
     Active customers are distinct (customer, period) pairs. With the activity
-    bitmaps of :func:`customer_firsts` (DuckDB) they are counted by summing
+    bitmaps of :func:`~analysis.customers.customer_firsts` (DuckDB) they are counted by summing
     bits per cohort, and revenue and orders come from joining the orders to
     their customer's cohort: no aggregation keyed by (customer, period).
-    Otherwise :func:`customer_periods` is joined to ``firsts``. Tests check
+    Otherwise :func:`~analysis.customers.customer_periods` is joined to ``firsts``. Tests check
     both against an independent pandas computation.
     """
     keys = [*by, "cohort", "k"]
     names = firsts.collect_schema().names()
-    bitmaps = sorted(int(n[len(_ACTIVE) :]) for n in names if n.startswith(_ACTIVE))
+    bitmaps = sorted(int(n[len(ACTIVE_PREFIX) :]) for n in names if n.startswith(ACTIVE_PREFIX))
     if not bitmaps:
         return (
             customer_periods(orders, timezone, period)
@@ -379,7 +199,7 @@ def cohort_activity(
             )
             .sort(*keys)
         )
-    done = completed(orders).filter(~nw.col("customer_id").is_null())
+    done = customer_orders(orders)
     span = time_span(orders, "ordered_at")
     sums = (
         done.select(
@@ -404,7 +224,7 @@ def _active_customers(firsts: nw.LazyFrame, bitmaps: list[int], group: list[str]
     """``*group, k, customers`` from the activity bitmaps (DuckDB): bit sums per group."""
     quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in group)
     bits = ", ".join(
-        f'sum((("{_ACTIVE}{s}" >> {b}::UBIGINT) & 1::UBIGINT)::BIGINT)'
+        f'sum((("{ACTIVE_PREFIX}{s}" >> {b}::UBIGINT) & 1::UBIGINT)::BIGINT)'
         for s in bitmaps
         for b in range(64)
     )
@@ -462,25 +282,11 @@ class CohortMatrices:
 def shown_cohorts(matrices: CohortMatrices, *, min_size: int, n: int) -> CohortMatrices:
     """The ``n`` latest cohorts with at least ``min_size`` customers (the page's matrices).
 
-    Raises
-    ------
-    SectionUnavailable
-        No cohort at all (no registered customer has a completed order), or
-        none with ``min_size`` customers.
+    Empty (no rows) when no cohort has ``min_size`` customers, or there is no
+    cohort at all (no registered customer has a completed order).
     """
     size = matrices.size
     keep = size[size >= min_size].index[-n:]
-    if len(keep) == 0:
-        if len(size) == 0 or size.sum() == 0:
-            raise SectionUnavailable(
-                "no registered customer has a completed order up to the end of the report "
-                "month, so there is no cohort to follow (guest orders carry no customer id)."
-            )
-        raise SectionUnavailable(
-            f"no cohort has {min_size:,} customers or more yet (the largest has "
-            f"{int(size.max()):,}); smaller cohorts are too noisy to show "
-            "(cohorts.min_cohort_size)."
-        )
     return CohortMatrices(*(getattr(matrices, f.name).loc[keep] for f in fields(CohortMatrices)))
 
 
@@ -546,14 +352,6 @@ def cohort_matrices(
     )
 
 
-def retention_matrix(activity: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
-    """Customer retention matrix with the cohort size as its first column (``size``)."""
-    m = cohort_matrices(activity, horizon=horizon)
-    out = m.retention.copy()
-    out.insert(0, "size", m.size)
-    return out
-
-
 def segment_retention(
     activity: pd.DataFrame,
     *,
@@ -597,13 +395,14 @@ def second_order_gaps(
 ) -> tuple[pd.DataFrame, float | None]:
     """Days from each customer's first to second completed order: a histogram and the median.
 
-    ``firsts`` is :func:`customer_firsts` output (customers with one order are skipped).
+    ``firsts`` is :func:`~analysis.customers.customer_firsts` output (customers with one order are skipped).
 
     Returns
     -------
     (pandas.DataFrame, float or None)
-        Histogram rows ``bucket`` (``"≤ 7 days"``, then ``"7–14 days"`` meaning
-        more than 7 and at most 14, ..., ``"> 365 days"``),
+        Histogram rows ``low``, ``high`` (days: more than ``low`` and at most
+        ``high``; the first bucket has no ``low`` (at most 7 days), the last no
+        ``high`` (more than 365 days); Int64 with missing values),
         ``customers``, ``share`` (of customers with a second order); and the
         median in days (None when nobody ordered twice).
     """
@@ -611,11 +410,6 @@ def second_order_gaps(
         nw.col("days_to_second").alias("days")
     )
     # One pass: the median and a count per bucket.
-    edges = [0, *bins]
-    labels = [f"≤ {bins[0]} days"] + [
-        f"{lo}–{hi} days" for lo, hi in zip(edges[1:-1], edges[2:], strict=True)
-    ]
-    labels.append(f"> {bins[-1]} days")
     counts = [nw.when(nw.col("days") <= bins[0]).then(nw.lit(1)).count().alias("b0")]
     counts += [
         nw.when((nw.col("days") > lo) & (nw.col("days") <= hi))
@@ -627,7 +421,13 @@ def second_order_gaps(
     counts.append(nw.when(nw.col("days") > bins[-1]).then(nw.lit(1)).count().alias(f"b{len(bins)}"))
     row = gaps.select(nw.col("days").median().alias("median"), *counts).collect().row(0)
     median = row[0]
-    hist = pd.DataFrame({"bucket": labels, "customers": [int(v or 0) for v in row[1:]]})
+    hist = pd.DataFrame(
+        {
+            "low": pd.array([None, *bins], dtype="Int64"),
+            "high": pd.array([*bins, None], dtype="Int64"),
+            "customers": [int(v or 0) for v in row[1:]],
+        }
+    )
     total = hist["customers"].sum()
     hist["share"] = hist["customers"] / total if total else np.nan
     return hist, None if median is None else float(median)
@@ -684,66 +484,99 @@ def pooled_retention(matrices: CohortMatrices, last_n: int | None = None) -> pd.
     return active / exposed.replace(0, np.nan)
 
 
-def cohort_headlines(
-    matrices: CohortMatrices, median_days_to_second: float | None
-) -> dict[str, float | int | str | None]:
-    """Headline values for the report manifest (``cohorts.*``), rounded for byte-stable runs.
+@dataclass
+class CohortPage:
+    """Every number the cohort page shows (see :func:`cohort_page`).
 
-    ``k1_retention_latest`` / ``k3_retention_latest``: retention of the most
-    recent cohort observed at k = 1 / 3 (and which cohort); ``k1_retention_pooled``
-    and ``k3_retention_pooled``: pooled over the last 12 cohorts observed there.
+    Attributes
+    ----------
+    grain
+        ``"month"`` or ``"week"`` (``cohorts.period``).
+    firsts
+        Persisted :func:`~analysis.customers.customer_firsts` with the cut labels.
+    cuts, missing_cuts
+        Cut keys shown (:data:`CUTS` order) and the reasons of those left out.
+    all_matrices
+        Matrices of every cohort up to the report month (``horizon_months`` wide).
+    matrices
+        The cohorts shown: the ``n_cohorts`` latest with ``min_cohort_size``
+        customers; empty when none qualifies (the page is then unavailable and
+        the fields below are empty).
+    segments
+        Cut key → :func:`segment_retention` (pooled retention per segment, k ≤ 12).
+    gaps, median_days_to_second
+        :func:`second_order_gaps`.
+    year_on_year
+        :func:`same_cohorts_a_year_earlier` of the three latest cohorts.
     """
-    out: dict[str, float | int | str | None] = {"cohorts": int(len(matrices.size))}
-    pooled = pooled_retention(matrices, last_n=12 + 3)
-    for k in (1, 3):
-        cohort, value = latest_observed(matrices.retention, k)
-        out[f"k{k}_retention_latest"] = None if value is None else round(value, 6)
-        out[f"k{k}_latest_cohort"] = None if cohort is None else cohort.strftime("%Y-%m-%d")
-        v = pooled.get(k)
-        out[f"k{k}_retention_pooled"] = None if v is None or pd.isna(v) else round(float(v), 6)
-    out["median_days_to_second_order"] = (
-        None if median_days_to_second is None else round(median_days_to_second, 4)
+
+    grain: Grain
+    firsts: nw.LazyFrame
+    cuts: list[str]
+    missing_cuts: list[str]
+    all_matrices: CohortMatrices
+    matrices: CohortMatrices
+    segments: dict[str, pd.DataFrame]
+    gaps: pd.DataFrame
+    median_days_to_second: float | None
+    year_on_year: pd.DataFrame
+
+
+def cohort_page(
+    wh: StoreWarehouse,
+    end: dt.datetime,
+    last: dt.date,
+    *,
+    grain: Grain,
+    horizon: int,
+    min_size: int,
+    n: int,
+) -> CohortPage:
+    """Compute the cohort page of one store up to the end of the report month.
+
+    Parameters
+    ----------
+    wh
+        The store's warehouse (its zone is the cohorts' calendar).
+    end
+        End of the report month (UTC instant, exclusive): orders before it count.
+    last
+        A day in the last period with data (the report month's first day).
+    grain, horizon, min_size, n
+        ``cohorts.period``, ``cohorts.horizon_months`` (periods k shown),
+        ``cohorts.min_cohort_size`` and ``cohorts.n_cohorts``.
+
+    Notes
+    -----
+    One pass over the orders serves the matrices and every cut
+    (:func:`cohort_activity` with the cut labels); the per-customer base is
+    persisted once and read by the activity and the gap histogram.
+    """
+    orders = wh.table("orders", end=end)
+    firsts = wh.persist(customer_firsts(orders, wh.timezone, grain))
+    cuts, missing = cohort_cuts(wh, orders, end)
+    labelled = wh.persist(label_customers(firsts, cuts))
+    activity = (
+        cohort_activity(orders, labelled, wh.timezone, grain, by=list(cuts)).collect().to_pandas()
     )
-    return out
-
-
-def cohort_findings(
-    matrices: CohortMatrices,
-    year_on_year: pd.DataFrame,
-    label: Callable[[pd.Timestamp], str],
-    period: Grain = "month",
-) -> list[str]:
-    """One-line findings: latest month-1 retention against the average and a year earlier.
-
-    ``label`` turns a cohort start into the text people read (e.g. ``"Sep 2026"``).
-    The year-on-year difference is in percentage points (pp) to one decimal,
-    with both rates; a difference that rounds to 0.0 pp reads "as well". No
-    sentence when the year-earlier cohort has no data.
-    """
-    unit = "month" if period == "month" else "week"
-    out = []
-    cohort, value = latest_observed(matrices.retention, 1)
-    pooled = pooled_retention(matrices).get(1)
-    if value is not None and pooled is not None and not pd.isna(pooled):
-        out.append(
-            f"{unit.capitalize()}-1 retention of the {label(cohort)} cohort {value:.1%} "
-            f"(average of all cohorts {pooled:.1%})."
-        )
-    if len(year_on_year) and "k1_change" in year_on_year:
-        last = year_on_year.iloc[-1]
-        if not pd.isna(last["k1_change"]):
-            now, then = f"{last['k1']:.1%}", f"{last['k1_year_earlier']:.1%}"
-            points = round(100 * float(last["k1_change"]), 1)
-            if points == 0:
-                out.append(
-                    f"The {label(last['cohort'])} cohort retains as well in {unit} 1 as the "
-                    f"{label(last['year_earlier'])} cohort a year earlier ({now})."
-                )
-            else:
-                direction = "better" if points > 0 else "worse"
-                out.append(
-                    f"The {label(last['cohort'])} cohort retains {abs(points):.1f} pp {direction} "
-                    f"in {unit} 1 than the {label(last['year_earlier'])} cohort a year earlier "
-                    f"({now} vs {then})."
-                )
-    return out
+    all_matrices = cohort_matrices(activity_by(activity), horizon=horizon, last=last, period=grain)
+    shown = shown_cohorts(all_matrices, min_size=min_size, n=n)
+    segments: dict[str, pd.DataFrame] = {}
+    gaps, median, year_on_year = pd.DataFrame(), None, pd.DataFrame()
+    if len(shown.size):
+        segments = {
+            cut: segment_retention(
+                activity_by(activity, cut),
+                horizon=min(horizon, 12),
+                last=last,
+                period=grain,
+                min_size=min_size,
+            )
+            for cut in cuts
+        }
+        gaps, median = second_order_gaps(firsts)
+        year_on_year = same_cohorts_a_year_earlier(all_matrices.retention, n=3, period=grain)
+    return CohortPage(
+        grain, labelled, list(cuts), missing, all_matrices, shown, segments, gaps, median,
+        year_on_year,
+    )  # fmt: skip

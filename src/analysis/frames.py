@@ -7,9 +7,11 @@ aggregations; date differences are integers on DuckDB and intervals on Spark).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import narwhals as nw
 
-__all__ = ["completed", "count_distinct", "days_between"]
+__all__ = ["completed", "count_distinct", "days_between", "time_span"]
 
 
 def count_distinct(expr: nw.Expr) -> nw.Expr:
@@ -35,3 +37,10 @@ def completed(orders: nw.LazyFrame, schema: nw.Schema | None = None) -> nw.LazyF
     if "status" not in (orders.collect_schema() if schema is None else schema):
         return orders
     return orders.filter(nw.col("status") == "completed")
+
+
+def time_span(frame: nw.LazyFrame, column: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """First and last value of a timezone-aware column (one small query), or None when empty."""
+    row = frame.select(nw.col(column).min().alias("a"), nw.col(column).max().alias("b")).collect()
+    first, last = row.row(0)
+    return None if first is None else (first, last)

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import narwhals as nw
 
+from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
-from analysis.frames import completed, count_distinct
+from analysis.frames import count_distinct
 from analysis.report.headlines import headline_key
 from analysis.warehouse import StoreWarehouse
 
@@ -88,8 +89,8 @@ def experiment_outcomes(
         "customer_id", "variant", "assigned_at"
     )
     window = (
-        completed(orders)
-        .filter(~nw.col("customer_id").is_null(), nw.col("ordered_at") < end)
+        customer_orders(orders)
+        .filter(nw.col("ordered_at") < end)
         .select("customer_id", "ordered_at", "revenue")
         .join(assigned.select("customer_id", "assigned_at"), on="customer_id")
         .filter(nw.col("ordered_at") >= nw.col("assigned_at"))

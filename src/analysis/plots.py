@@ -27,6 +27,7 @@ from analysis.formats import (
     format_metric,
     format_money,
     format_pct_change,  # noqa: F401 - callers move to analysis.formats (#15)
+    format_percent,
     format_pp_change,
     money_scale,
     money_text,
@@ -300,21 +301,23 @@ def share_label(value: float) -> str:
     """
     if value is None or pd.isna(value):
         return ""
-    if value == 0 or abs(value) >= 0.095:
-        return f"{value:.0%}"
-    return f"{value:.1%}"
+    return format_percent(value, 0 if value == 0 or abs(value) >= 0.095 else 1)
 
 
-def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = None) -> Axes:
+def retention_heatmap(
+    matrix: pd.DataFrame, *, title: str, xlabel: str, ax: Axes | None = None
+) -> Axes:
     """Triangular cohort heatmap annotated with percentages (:func:`share_label`).
 
     Parameters
     ----------
     matrix
-        Rows = cohorts (labels), columns = months since acquisition ``k`` with
+        Rows = cohorts (labels), columns = periods since acquisition ``k`` with
         shares 0–1 (NaN = not yet observed); a ``size`` column is ignored.
-        The colour scale is set by months ``k >= 1`` (month 0 is 100% by
+        The colour scale is set by periods ``k >= 1`` (period 0 is 100% by
         definition and would wash out every other cell).
+    title, xlabel
+        Words from the caller (``narrative.cohorts``), in the report's language.
     """
     shares = matrix.drop(columns=[c for c in ("size",) if c in matrix.columns])
     later = shares.drop(columns=[c for c in shares.columns if c == 0]).to_numpy(dtype=float)
@@ -329,7 +332,7 @@ def retention_heatmap(matrix: pd.DataFrame, *, title: str, ax: Axes | None = Non
     )  # fmt: skip
     ax.grid(False)
     ax.set_title(title)
-    ax.set_xlabel("months since first order")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     return ax
 
@@ -625,13 +628,17 @@ def retention_curves(
     *,
     n: int = 6,
     title: str,
+    xlabel: str,
+    ylabel: str,
+    average_label: str,
     labels: Sequence[str] | None = None,
-    xlabel: str = "months since first order",
     ax: Axes | None = None,
 ) -> Axes:
     """Retention curves of the last ``n`` cohorts (k >= 1 observed) against the pooled average.
 
     The average at each k pools every cohort observed at k, weighted by cohort size.
+    ``title``, ``xlabel``, ``ylabel`` and ``average_label`` (the average's legend
+    entry) are words from the caller; ``labels`` name the cohorts (data).
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.5))
@@ -654,12 +661,12 @@ def retention_curves(
             label=chart_text(lookup[cohort]),
         )
     ax.plot(
-        pooled.index, pooled.values, color="black", linewidth=2.5, label="all cohorts (average)"
+        pooled.index, pooled.values, color="black", linewidth=2.5, label=chart_text(average_label)
     )
     percent_axis(ax)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("share of the cohort active")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8, ncol=2)
     return ax
@@ -669,14 +676,18 @@ def cohort_lines(
     matrix: pd.DataFrame,
     *,
     title: str,
+    xlabel: str,
     ylabel: str,
     currency: str | None = None,
     percent: bool = False,
     labels: Sequence[str] | None = None,
-    xlabel: str = "months since first order",
     ax: Axes | None = None,
 ) -> Axes:
-    """One line per row of a (cohort or segment) × k matrix, e.g. cumulative revenue per customer."""
+    """One line per row of a (cohort or segment) × k matrix, e.g. cumulative revenue per customer.
+
+    ``title`` and the axis labels are words from the caller; ``labels`` name
+    the rows (default: the index); ``currency`` or ``percent`` format the y axis.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.5))
     names = list(labels) if labels is not None else [str(i) for i in matrix.index]
@@ -691,4 +702,31 @@ def cohort_lines(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8, ncol=2)
+    return ax
+
+
+def second_order_chart(
+    shares: Sequence[float],
+    buckets: Sequence[str],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    ax: Axes | None = None,
+) -> Axes:
+    """Bars of the share of repeat customers per time-to-second-order bucket.
+
+    ``shares`` (0–1) and ``buckets`` (their names) come from
+    ``cohorts.second_order_gaps`` and ``narrative.cohorts.gap_labels``; the
+    words are the caller's.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    frame = pd.DataFrame({"bucket": list(buckets), "share": list(shares)})
+    sns.barplot(data=frame, x="bucket", y="share", color=ACCENT, ax=ax)
+    percent_axis(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=30)
     return ax

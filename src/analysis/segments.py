@@ -19,8 +19,8 @@ import datetime as dt
 import narwhals as nw
 import pandas as pd
 
+from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
-from analysis.frames import completed
 
 __all__ = ["rfm_scores", "rfm_table", "ntile"]
 
@@ -65,10 +65,8 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
         ``r_score, f_score, m_score`` (1–5).
     """
     start = as_of - dt.timedelta(days=window_days)
-    in_window = completed(orders).filter(
-        ~nw.col("customer_id").is_null(),
-        nw.col("ordered_at") >= start,
-        nw.col("ordered_at") < as_of,
+    in_window = customer_orders(orders).filter(
+        nw.col("ordered_at") >= start, nw.col("ordered_at") < as_of
     )
     per_customer = in_window.group_by("customer_id").agg(
         nw.col("ordered_at").max().alias("last_order"),
