@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from analysis.config import STORE_PATTERN
+from analysis.config import MONTH_PATTERN, STORE_PATTERN
 from analysis.report.html import CSP_META, thai_font_css
 
 __all__ = [
     "SECTION_TITLES",
-    "MONTH_PATTERN",
     "month_label",
     "section_title",
     "render_report_index",
@@ -29,8 +27,6 @@ __all__ = [
     "write_reports_index",
     "find_reports",
 ]
-
-MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "kpis": {"en": "Key performance indicators", "th": "ตัวชี้วัดหลัก (KPI)"},
