@@ -10,6 +10,7 @@ from conftest import orders_frame, write_table
 
 from analysis.context import resolve_run, section_context
 from analysis.errors import ConfigError
+from analysis.i18n import current_language, set_language
 
 BANGKOK = dt.timezone(dt.timedelta(hours=7))
 
@@ -98,3 +99,18 @@ def test_resolve_run_refuses_unknown_stores_and_months_outside_the_orders(wareho
     assert err.value.hint.startswith("choose a month from 2026-01 to 2026-02")
     with pytest.raises(ConfigError, match="invalid month '2026-13'"):
         resolve_run("shop", "2026-13", {}, warehouse_dir)
+
+
+def test_the_context_speaks_the_store_language(warehouse_dir):
+    counts = {"2026-01": 100, "2026-02": 120, "2026-03": 80, "2026-04": 110, "2026-05": 2}
+    write_table(warehouse_dir, "orders", "shop", _orders_per_month(counts))
+    try:
+        ctx = section_context("shop", None, {"language": "th", "buddhist_era": True}, warehouse_dir)
+        assert current_language() == "th"  # every _() of the notebook from here on
+        assert ctx.month_title == "พ.ค. 2569"
+        assert ctx.data_warnings()[0].startswith(
+            "พ.ค. 2569 มีคำสั่งซื้อเพียง 2 รายการ คิดเป็น 1.9% ของเดือนปกติ (ค่ามัธยฐาน 105 รายการ "
+            "จาก 4 เดือนก่อนหน้าที่มีคำสั่งซื้อ)"
+        )
+    finally:
+        set_language("en")

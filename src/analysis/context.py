@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis import calendar
 from analysis.config import MONTH_PATTERN, Params, load_params, project_root
 from analysis.errors import ConfigError
-from analysis.warehouse import StoreWarehouse, list_stores, month_bounds, parse_month
+from analysis.formats import month_label
+from analysis.i18n import set_language
+from analysis.narrative.report import thin_month_warning
+from analysis.warehouse import StoreWarehouse, list_stores
 
 __all__ = [
     "THIN_MONTH_SHARE",
@@ -109,7 +113,7 @@ def resolve_run(
         month = warehouse.last_complete_month()
     if not isinstance(month, str) or not MONTH_PATTERN.fullmatch(month):
         raise ConfigError(f"invalid month {month!r}", hint="use YYYY-MM, e.g. 2026-10")
-    first, last = (f"{t.year:04d}-{t.month:02d}" for t in span)
+    first, last = (calendar.format_month(t.date()) for t in span)
     if not first <= month <= last:
         raise ConfigError(
             f"month {month} is outside the orders of store {store!r} "
@@ -147,19 +151,16 @@ class SectionContext:
     @property
     def month_start(self) -> dt.date:
         """First local day of the report month."""
-        return parse_month(self.month)
+        return calendar.parse_month(self.month)
 
     @property
     def month_last_day(self) -> dt.date:
         """Last local day of the report month."""
-        nxt = (self.month_start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return nxt - dt.timedelta(days=1)
+        return calendar.month_last_day(self.month)
 
     @property
     def month_title(self) -> str:
-        """The report month as people read it (Thai and B.E. when the store asks)."""
-        from analysis.plots import month_label
-
+        """The report month as people read it (``Oct 2026``; ``ต.ค. 2569`` in Thai with B.E.)."""
         return month_label(self.month, self.params.language, self.params.buddhist_era)
 
     def data_warnings(self) -> list[str]:
@@ -179,13 +180,7 @@ class SectionContext:
         typical = float(earlier.median())
         if now >= THIN_MONTH_SHARE * typical:
             return []
-        return [
-            f"{self.month_title} holds only {now:,} order{'s' if now != 1 else ''}, "
-            f"{now / typical:.1%} of a typical month (median {typical:,.0f} over the previous "
-            f"{len(earlier)} months with orders): the data may end early in the month or the "
-            "store paused, so this month's figures and their changes are not comparable with "
-            "earlier months. Choose an earlier month (MONTH=YYYY-MM) for a full picture."
-        ]
+        return [thin_month_warning(self.month_title, now, typical, len(earlier))]
 
 
 def section_context(
@@ -194,7 +189,10 @@ def section_context(
     overrides: Mapping[str, Any] | None = None,
     data_dir: str | Path | None = None,
 ) -> SectionContext:
-    """Resolve the run (:func:`resolve_run`) and set the chart theme.
+    """Resolve the run (:func:`resolve_run`), speak its language and set the chart theme.
+
+    Every message of the catalogue (``_()`` in the kernel) is in the store's
+    ``language`` from here on (:func:`analysis.i18n.set_language`).
 
     Parameters
     ----------
@@ -210,6 +208,7 @@ def section_context(
     from analysis.plots import set_theme
 
     run = resolve_run(store, month, overrides, data_dir)
-    start, end = month_bounds(run.month, run.params.timezone)
+    set_language(run.params.language)
+    start, end = calendar.month_bounds(run.month, run.params.timezone)
     set_theme()
     return SectionContext(run.params, run.warehouse, run.month, start, end)

@@ -24,7 +24,7 @@ from analysis.context import stores_with_orders
 from analysis.errors import AnalysisError
 from analysis.report import index as index_mod
 from analysis.report.execute import one_line
-from analysis.report.store import Progress, build_report, utc_now
+from analysis.report.store import Progress, build_report, index_language, utc_now
 
 __all__ = ["ReportResult", "build_reports"]
 
@@ -243,5 +243,6 @@ def build_reports(
     index_mod.write_reports_index(
         Path(reports_dir) if reports_dir is not None else root / "reports",
         generated_at=utc_now(),
+        language=index_language(root),
     )
     return [results[s] for s in stores]

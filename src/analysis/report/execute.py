@@ -24,6 +24,8 @@ import nbformat
 
 from analysis.config import ENV_ROOT
 from analysis.errors import ConfigError, ReportError, SectionUnavailable
+from analysis.i18n import _, use_language
+from analysis.narrative import report as text
 from analysis.report.headlines import HEADLINES_MIME
 
 __all__ = [
@@ -287,9 +289,6 @@ def run_notebook(
         raise
 
 
-_UNAVAILABLE_LABEL = {"en": "Not available.", "th": "ยังแสดงผลส่วนนี้ไม่ได้"}
-
-
 def _split_hint(evalue: str) -> tuple[str, str | None]:
     """An :class:`AnalysisError` raised in a notebook prints as ``message`` plus
     ``hint: …`` lines (its ``__str__``): split them so the specific hint survives."""
@@ -326,7 +325,8 @@ def section_unavailable(target: Path, *, language: str) -> nbformat.NotebookNode
             cells.append(cell)
             continue
         reason = one_line(errors[0].get("evalue", ""), limit=1000)
-        label = _UNAVAILABLE_LABEL.get(language, _UNAVAILABLE_LABEL["en"])
+        with use_language(language):
+            label = _(text.NOT_AVAILABLE)
         sentence = reason[:1].upper() + reason[1:]
         kept = [o for o in cell.outputs if o.get("output_type") != "error"]
         kept.append(

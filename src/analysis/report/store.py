@@ -32,9 +32,17 @@ from typing import Any
 
 import nbformat
 
-from analysis.config import Params, nest_overrides, project_root, validate_store_name
+from analysis.config import (
+    Params,
+    default_params,
+    nest_overrides,
+    project_root,
+    validate_store_name,
+)
 from analysis.context import ResolvedRun, resolve_run
-from analysis.errors import ReportError
+from analysis.errors import ConfigError, ReportError
+from analysis.i18n import use_language
+from analysis.narrative import report as text
 from analysis.report import html as html_mod
 from analysis.report import index as index_mod
 from analysis.report import manifest as manifest_mod
@@ -50,7 +58,7 @@ from analysis.report.execute import (
 from analysis.report.headlines import SUMMARY_PARTS, read_headlines, read_summaries
 from analysis.report.publish import publish, staging_folder
 
-__all__ = ["Progress", "build_report", "utc_now"]
+__all__ = ["Progress", "build_report", "index_language", "utc_now"]
 
 Progress = Callable[[str], None]
 """Receives one-line progress messages (a notebook started, finished, a warning)."""
@@ -59,6 +67,18 @@ Progress = Callable[[str], None]
 def utc_now() -> str:
     """The current UTC time to the second, ISO 8601 with ``Z`` (``2026-11-03T08:15:00Z``)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def index_language(root: Path) -> str:
+    """Language of ``reports/index.html``: the project default's (``params/default.yaml``).
+
+    English when the defaults cannot be read (the index lists every store; a
+    broken defaults file has already stopped any report that reads it).
+    """
+    try:
+        return default_params(root=root).language
+    except ConfigError:
+        return "en"
 
 
 @dataclass
@@ -94,9 +114,11 @@ def _render_section(
         executable markup (a third wall after escaping and the CSP).
     """
     name = source.stem
+    with use_language(params.language):
+        section = text.section_title(name)
     body = html_mod.notebook_to_html(
         nb,
-        title=f"{index_mod.section_title(name, params.language)} – {params.title}",
+        title=f"{section} – {params.title}",
         language=params.language,
         resources_path=notebooks_dir,
     )
@@ -299,6 +321,8 @@ def build_report(
         final = store_dir / run.month
         publish(folder, final)
     if update_index:
-        index_mod.write_reports_index(reports_dir, generated_at=generated_at)
+        index_mod.write_reports_index(
+            reports_dir, generated_at=generated_at, language=index_language(root)
+        )
     say(f"{store} {run.month}: report written to {final}")
     return final
