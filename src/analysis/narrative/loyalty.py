@@ -78,7 +78,7 @@ def arm_table(arms: pd.DataFrame, currency: str) -> Styler:
     """The arms of :func:`analysis.loyalty.arm_summary` as the page's table: headers in the
     current language, money in the store's currency, the buyer rate as a percentage."""
     columns = arm_columns()
-    formats = {
+    formats: dict[object, object] = {
         columns["revenue"]: lambda v: format_money(v, currency),
         columns["revenue_per_customer"]: lambda v: format_money(v, currency, decimals=2),
         columns["buyer_rate"]: lambda v: format_percent(v),

@@ -30,6 +30,7 @@ from analysis.report.headlines import HEADLINES_MIME
 
 __all__ = [
     "NOTEBOOK_PARAMETERS",
+    "NotebookError",
     "PROJECT_KERNEL",
     "SECTIONS",
     "UNAVAILABLE",
@@ -53,6 +54,45 @@ PROJECT_KERNEL = "crm-analytics"
 
 UNAVAILABLE = SectionUnavailable.__name__
 """Exception name papermill reports for a section that cannot be computed."""
+
+
+class NotebookError(ReportError):
+    """A cell of a section notebook raised: where, and what it said.
+
+    Attributes
+    ----------
+    notebook
+        Section name (the notebook's stem).
+    cell_index
+        0-based position of the failing cell in the *source* notebook.
+    exec_count
+        Its execution count (``In [n]``), None when unknown.
+    ename, evalue
+        The exception's class name and message as the kernel reported them.
+    traceback
+        The kernel's traceback, without terminal colour codes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        notebook: str,
+        cell_index: int,
+        exec_count: int | None,
+        ename: str,
+        evalue: str,
+        traceback: str,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = traceback
+
 
 _SECTION_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -263,18 +303,17 @@ def run_notebook(
             f"open {source} in JupyterLab with store={parameters['store']!r}, "
             f"month={parameters['month']!r} and run it to see the traceback"
         )
-        err = ReportError(
+        raise NotebookError(
             f"{source.name}: cell {position} (In [{count}]) raised "
             f"{exc.ename}: {one_line(message)}",
             hint=f"{specific}; then {generic}" if specific else generic,
-        )
-        err.notebook = source.stem
-        err.cell_index = position - 1
-        err.exec_count = exc.exec_count
-        err.ename = exc.ename
-        err.evalue = exc.evalue
-        err.traceback = _ANSI.sub("", "\n".join(exc.traceback or []))
-        raise err from None
+            notebook=source.stem,
+            cell_index=position - 1,
+            exec_count=exc.exec_count,
+            ename=exc.ename,
+            evalue=exc.evalue,
+            traceback=_ANSI.sub("", "\n".join(exc.traceback or [])),
+        ) from None
     except Exception as exc:
         if type(exc).__name__ == "NoSuchKernel":
             raise ConfigError(

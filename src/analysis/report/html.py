@@ -167,15 +167,15 @@ def notebook_to_html(
         path = Path(nb)
         name = path.stem
         resources_path = resources_path or path.parent
-        nb = nbformat.read(path, as_version=4)
+        page = nbformat.read(path, as_version=4)
     else:
-        nb = copy.deepcopy(nb)
+        page = copy.deepcopy(nb)
     if title:
-        nb.metadata["title"] = title
+        page.metadata["title"] = title
     resources: dict[str, Any] = {"metadata": {"name": name}}
     if resources_path is not None:
         resources["metadata"]["path"] = str(resources_path)
-    body, _resources = make_exporter(language).from_notebook_node(nb, resources=resources)
+    body, _resources = make_exporter(language).from_notebook_node(page, resources=resources)
     body = _with_policy(_image_alt(body, language))
     return body.replace("</head>", f"<style>{thai_font_css()}</style>\n</head>", 1)
 

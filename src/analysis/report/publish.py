@@ -144,7 +144,7 @@ def remove_leftovers(store_dir: Path) -> list[Path]:
     list[pathlib.Path]
         The folders removed.
     """
-    removed = []
+    removed: list[Path] = []
     if not store_dir.is_dir():
         return removed
     for path in store_dir.iterdir():
