@@ -2,7 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from analysis.config import load_params, parse_overrides, validate_store_name
+from analysis.config import (
+    default_data_dir,
+    default_params,
+    load_defaults,
+    load_params,
+    nest_overrides,
+    parse_overrides,
+    validate_store_name,
+)
 from analysis.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,3 +166,44 @@ def test_zone_files_that_are_not_zone_names_are_refused(tmp_path, zone):
     zoneinfo.ZoneInfo(zone)  # Python knows it...
     with pytest.raises(ConfigError, match=rf"'{zone}' is not an IANA time zone name"):
         load_params("shop", {"timezone": zone}, root=make_root(tmp_path))
+
+
+def test_nest_overrides_expands_dotted_keys_at_every_level_and_merges_sections():
+    assert nest_overrides(
+        {
+            "kpis.trend_months": 24,
+            "kpis": {"retention_window_days": 180},
+            "clv": {"holdout.days": 90},
+            "language": "th",
+        }
+    ) == {
+        "kpis": {"trend_months": 24, "retention_window_days": 180},
+        "clv": {"holdout": {"days": 90}},
+        "language": "th",
+    }
+    assert nest_overrides(None) == {} and nest_overrides({}) == {}
+    with pytest.raises(ConfigError, match="override 'kpis.trend_months': 'kpis' is not a section"):
+        nest_overrides({"kpis": 5, "kpis.trend_months": 24})
+
+
+def test_dotted_and_nested_overrides_of_one_section_both_count(tmp_path):
+    # before one nesting function, a nested section replaced the dotted key given before it
+    params = load_params(
+        "shop",
+        {"kpis.trend_months": 24, "kpis": {"retention_window_days": 180}},
+        root=make_root(tmp_path),
+    )
+    assert params.kpis.trend_months == 24 and params.kpis.retention_window_days == 180
+
+
+def test_defaults_are_read_as_written_and_never_as_a_store(tmp_path):
+    root = make_root(tmp_path, "currency: USD\ndata_dir: elsewhere\n", store="default")
+    assert load_defaults(root)["currency"] == "THB" and load_defaults(root)["seed"] == 20261124
+    params = default_params({"language": "th"}, root=root)
+    # params/stores/default.yaml is a store's file, not the defaults: not read
+    assert (params.store, params.currency, params.language) == ("default", "THB", "th")
+    assert default_data_dir(root=root) == root / "data" / "warehouse"
+    assert default_data_dir({"data_dir": "other"}, root=root) == root / "other"
+    assert default_data_dir({"data_dir": str(tmp_path / "abs")}, root=root) == tmp_path / "abs"
+    with pytest.raises(ConfigError, match="default.yaml: not found"):
+        load_defaults(tmp_path / "nowhere")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from conftest import orders_frame, write_table
 
-from analysis.context import section_context
+from analysis.context import resolve_run, section_context
+from analysis.errors import ConfigError
+from analysis.i18n import current_language, set_language
 
 BANGKOK = dt.timezone(dt.timedelta(hours=7))
 
@@ -66,3 +69,48 @@ def test_a_month_at_the_threshold_is_not_thin(warehouse_dir):
             "Apr 2026 holds only 9 orders, 9.0% of a typical month (median 100 over the previous 3"
         )
     )
+
+
+def test_resolve_run_is_what_section_context_uses(warehouse_dir):
+    counts = {"2026-01": 3, "2026-02": 3, "2026-03": 3}
+    write_table(warehouse_dir, "orders", "shop", _orders_per_month(counts))
+    run = resolve_run("shop", None, {"kpis.trend_months": 6}, warehouse_dir)
+    ctx = section_context("shop", None, {"kpis": {"trend_months": 6}}, warehouse_dir)
+    assert run.month == ctx.month == "2026-03"  # the last order is on 31 March, local time
+    assert run.params == ctx.params and run.params.kpis.trend_months == 6
+    assert run.warehouse.root == ctx.warehouse.root == warehouse_dir.resolve()
+    # 1 March 00:00 and 1 April 00:00 in Bangkok (UTC+7) as UTC instants
+    assert ctx.start == dt.datetime(2026, 2, 28, 17, tzinfo=dt.UTC)
+    assert ctx.end == dt.datetime(2026, 3, 31, 17, tzinfo=dt.UTC)
+    assert ctx.month_last_day == dt.date(2026, 3, 31)
+
+
+def test_resolve_run_refuses_unknown_stores_and_months_outside_the_orders(warehouse_dir):
+    write_table(warehouse_dir, "orders", "shop", _orders_per_month({"2026-01": 2, "2026-02": 2}))
+    with pytest.raises(ConfigError) as err:
+        resolve_run("shope", None, {}, warehouse_dir)
+    assert "unknown store 'shope'" in err.value.message
+    assert err.value.message.endswith("(stores with orders: shop)")
+    with pytest.raises(ConfigError) as err:
+        section_context("shop", "2026-03", {}, warehouse_dir)
+    assert err.value.message == (
+        "month 2026-03 is outside the orders of store 'shop' (2026-01-10 to 2026-02-28, local time)"
+    )
+    assert err.value.hint.startswith("choose a month from 2026-01 to 2026-02")
+    with pytest.raises(ConfigError, match="invalid month '2026-13'"):
+        resolve_run("shop", "2026-13", {}, warehouse_dir)
+
+
+def test_the_context_speaks_the_store_language(warehouse_dir):
+    counts = {"2026-01": 100, "2026-02": 120, "2026-03": 80, "2026-04": 110, "2026-05": 2}
+    write_table(warehouse_dir, "orders", "shop", _orders_per_month(counts))
+    try:
+        ctx = section_context("shop", None, {"language": "th", "buddhist_era": True}, warehouse_dir)
+        assert current_language() == "th"  # every _() of the notebook from here on
+        assert ctx.month_title == "พ.ค. 2569"
+        assert ctx.data_warnings()[0].startswith(
+            "พ.ค. 2569 มีคำสั่งซื้อเพียง 2 รายการ คิดเป็น 1.9% ของเดือนปกติ (ค่ามัธยฐาน 105 รายการ "
+            "จาก 4 เดือนก่อนหน้าที่มีคำสั่งซื้อ)"
+        )
+    finally:
+        set_language("en")

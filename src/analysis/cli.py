@@ -61,9 +61,9 @@ def _main(
 
 
 def _default_data_dir() -> Path:
-    from analysis.config import load_params, project_root
+    from analysis.config import default_data_dir
 
-    return load_params("default").warehouse_path(project_root())
+    return default_data_dir()
 
 
 @app.command("demo-data")

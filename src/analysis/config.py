@@ -25,6 +25,9 @@ from analysis.errors import ConfigError
 STORE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 """Store ids: lower-case ASCII letters, digits, ``_`` and ``-``; no dots, no slashes."""
 
+MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+"""A report month as text: ``YYYY-MM``."""
+
 ENV_ROOT = "ANALYSIS_ROOT"
 
 
@@ -336,20 +339,110 @@ def load_params(
     """
     validate_store_name(store)
     root = root or project_root()
+    return _layered(store, store_params_path(store, root), overrides, root)
+
+
+def default_params(
+    overrides: Mapping[str, Any] | None = None, *, root: Path | None = None
+) -> Params:
+    """Params of no store in particular: ``params/default.yaml`` ← overrides, validated.
+
+    For commands that need settings before (or without) a store, e.g. the
+    warehouse folder of ``analysis stores`` or an ingest that splits rows into
+    stores by a column. ``store`` is :data:`DEFAULTS_NAME`; no store file is read,
+    even if one has that name.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_params`.
+    """
+    return _layered(DEFAULTS_NAME, None, overrides, root or project_root())
+
+
+DEFAULTS_NAME = "default"
+"""``Params.store`` of :func:`default_params` (the defaults, not a store)."""
+
+
+def load_defaults(root: Path | None = None) -> dict[str, Any]:
+    """``params/default.yaml`` as it is written (a mapping, not yet validated).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable, not YAML or not a mapping.
+    """
+    path = (root or project_root()) / "params" / "default.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found", hint="run from the project folder")
+    return _read_yaml(path)
+
+
+def default_data_dir(
+    overrides: Mapping[str, Any] | None = None, *, root: Path | None = None
+) -> Path:
+    """Absolute warehouse folder when no store is named yet.
+
+    ``data_dir`` from the overrides, else from ``params/default.yaml`` (else
+    ``data/warehouse``), relative to the project root.
+    """
+    root = root or project_root()
+    nested = nest_overrides(overrides)
+    value = nested["data_dir"] if "data_dir" in nested else load_defaults(root).get("data_dir")
+    path = Path(value or "data/warehouse")
+    return path if path.is_absolute() else root / path
+
+
+def nest_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Overrides as one nested dict: dotted keys expanded at every level, sections merged.
+
+    ``{"kpis.trend_months": 24, "clv": {"model": "bgnbd"}}`` →
+    ``{"kpis": {"trend_months": 24}, "clv": {"model": "bgnbd"}}``. This is the
+    form :func:`load_params` merges and the notebooks receive as ``overrides``.
+
+    Raises
+    ------
+    ConfigError
+        A dotted key passes through a value that is not a section
+        (``{"kpis": 5, "kpis.trend_months": 24}``).
+    """
+    out: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping):
+            value = nest_overrides(value)
+        *parents, leaf = str(key).split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {key!r}: {part!r} is not a section")
+        if isinstance(value, dict) and isinstance(node.get(leaf), dict):
+            _deep_update(node[leaf], value)
+        else:
+            node[leaf] = value
+    return out
+
+
+def _deep_update(base: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
+def _layered(
+    store: str, store_path: Path | None, overrides: Mapping[str, Any] | None, root: Path
+) -> Params:
+    """default ← ``store_path`` (if it exists) ← overrides, validated as ``store``'s params."""
     default_path = root / "params" / "default.yaml"
-    if not default_path.is_file():
-        raise ConfigError(f"{default_path}: not found", hint="run from the project folder")
     merged: dict[str, Any] = {}
     sources: dict[tuple[str, ...], str] = {}
-    _merge(merged, _read_yaml(default_path), str(default_path), sources)
-    store_path = store_params_path(store, root)
-    if store_path.is_file():
+    _merge(merged, load_defaults(root), str(default_path), sources)
+    if store_path is not None and store_path.is_file():
         _merge(merged, _read_yaml(store_path), str(store_path), sources)
     if overrides:
-        nested: dict[str, Any] = {}
-        for key, value in overrides.items():
-            _set_dotted(nested, key, value)
-        _merge(merged, nested, "command-line overrides", sources)
+        _merge(merged, nest_overrides(overrides), "command-line overrides", sources)
     if "store" in merged:
         raise ConfigError(
             f"{sources[('store',)]}: key 'store' is set by the file name, not inside it"

@@ -1,7 +1,11 @@
-"""What every section notebook sets up first: params, warehouse, month, theme.
+"""One way in: the store, month and warehouse of a run, and what every notebook sets up first.
 
-A notebook calls :func:`section_context` with its four parameters and gets one
-object that holds everything the rest of its cells need.
+:func:`resolve_run` turns a store id, an optional month, params overrides and an
+optional warehouse folder into validated params, the store's warehouse and the
+report month. The report run (:func:`analysis.report.build_report`) and every
+section notebook (through :func:`section_context`) call it, so both resolve
+them the same way. A notebook calls :func:`section_context` with its four
+parameters and gets one object that holds everything the rest of its cells need.
 """
 
 from __future__ import annotations
@@ -12,14 +16,112 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.config import Params, load_params
-from analysis.plots import month_label, set_theme
-from analysis.warehouse import StoreWarehouse, month_bounds, parse_month
+from analysis import calendar
+from analysis.config import MONTH_PATTERN, Params, load_params, project_root
+from analysis.errors import ConfigError
+from analysis.formats import month_label
+from analysis.i18n import set_language
+from analysis.narrative.report import thin_month_warning
+from analysis.warehouse import StoreWarehouse, list_stores
 
-__all__ = ["THIN_MONTH_SHARE", "SectionContext", "section_context"]
+__all__ = [
+    "THIN_MONTH_SHARE",
+    "ResolvedRun",
+    "SectionContext",
+    "resolve_run",
+    "section_context",
+    "stores_with_orders",
+]
 
 THIN_MONTH_SHARE = 0.1
 """A report month with fewer orders than this share of a typical month gets a warning."""
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    """What :func:`resolve_run` found: validated params, the store's warehouse, the month."""
+
+    params: Params
+    warehouse: StoreWarehouse
+    month: str
+    """Report month, ``YYYY-MM``, within the store's orders (local time)."""
+
+
+def stores_with_orders(warehouse: Path) -> list[str]:
+    """Store ids that have at least one order under the warehouse folder."""
+    summary = list_stores(Path(warehouse))
+    if summary.empty:
+        return []
+    return sorted(
+        str(s) for s, n in zip(summary["store_id"], summary["orders"], strict=True) if n > 0
+    )
+
+
+def _known_stores_text(warehouse: Path) -> str:
+    try:
+        stores = stores_with_orders(warehouse)
+    except Exception:  # a broken warehouse must not hide the real error
+        stores = []
+    return ", ".join(stores) if stores else "none"
+
+
+def resolve_run(
+    store: str,
+    month: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    root: Path | None = None,
+) -> ResolvedRun:
+    """Load params, open the store's warehouse and resolve the report month.
+
+    Parameters
+    ----------
+    store
+        Store id; validated before any file is read.
+    month
+        ``YYYY-MM``; None = the last complete month of the store's orders.
+    overrides
+        Params overrides (nested or dotted keys), highest precedence.
+    data_dir
+        Warehouse folder; overrides ``data_dir`` of the params.
+    root
+        Project folder holding ``params/``; default :func:`analysis.config.project_root`.
+
+    Raises
+    ------
+    ConfigError
+        Invalid store name or params, a store without orders in the warehouse
+        (the message names the stores that have some), a month that is not
+        ``YYYY-MM`` or lies outside the store's orders.
+    """
+    root = Path(root).resolve() if root is not None else project_root()
+    layered = dict(overrides or {})
+    if data_dir is not None:
+        layered["data_dir"] = str(Path(data_dir).resolve())
+    params = load_params(store, layered, root=root)
+    warehouse = StoreWarehouse(params.warehouse_path(root), store, params.timezone)
+    span = warehouse.order_span() if warehouse.has("orders") else None
+    if span is None:
+        where = warehouse.root
+        raise ConfigError(
+            f"unknown store {store!r}: no orders for it under {where} "
+            f"(stores with orders: {_known_stores_text(where)})",
+            hint=f"check the spelling, or add {where / 'orders' / (store + '.parquet')}",
+        )
+    if month is None:
+        month = warehouse.last_complete_month()
+    if not isinstance(month, str) or not MONTH_PATTERN.fullmatch(month):
+        raise ConfigError(f"invalid month {month!r}", hint="use YYYY-MM, e.g. 2026-10")
+    first, last = (calendar.format_month(t.date()) for t in span)
+    if not first <= month <= last:
+        raise ConfigError(
+            f"month {month} is outside the orders of store {store!r} "
+            f"({span[0]:%Y-%m-%d} to {span[1]:%Y-%m-%d}, local time)",
+            hint=f"choose a month from {first} to {last}, or leave it out for the last "
+            "complete one",
+        )
+    return ResolvedRun(params, warehouse, month)
 
 
 @dataclass
@@ -49,17 +151,16 @@ class SectionContext:
     @property
     def month_start(self) -> dt.date:
         """First local day of the report month."""
-        return parse_month(self.month)
+        return calendar.parse_month(self.month)
 
     @property
     def month_last_day(self) -> dt.date:
         """Last local day of the report month."""
-        nxt = (self.month_start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return nxt - dt.timedelta(days=1)
+        return calendar.month_last_day(self.month)
 
     @property
     def month_title(self) -> str:
-        """The report month as people read it (Thai and B.E. when the store asks)."""
+        """The report month as people read it (``Oct 2026``; ``ต.ค. 2569`` in Thai with B.E.)."""
         return month_label(self.month, self.params.language, self.params.buddhist_era)
 
     def data_warnings(self) -> list[str]:
@@ -79,19 +180,7 @@ class SectionContext:
         typical = float(earlier.median())
         if now >= THIN_MONTH_SHARE * typical:
             return []
-        return [
-            f"{self.month_title} holds only {now:,} order{'s' if now != 1 else ''}, "
-            f"{now / typical:.1%} of a typical month (median {typical:,.0f} over the previous "
-            f"{len(earlier)} months with orders): the data may end early in the month or the "
-            "store paused, so this month's figures and their changes are not comparable with "
-            "earlier months. Choose an earlier month (MONTH=YYYY-MM) for a full picture."
-        ]
-
-    def months_back(self, n: int) -> str:
-        """The month ``n`` months before the report month, as ``YYYY-MM``."""
-        first = self.month_start
-        index = first.year * 12 + first.month - 1 - n
-        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+        return [thin_month_warning(self.month_title, now, typical, len(earlier))]
 
 
 def section_context(
@@ -100,20 +189,26 @@ def section_context(
     overrides: Mapping[str, Any] | None = None,
     data_dir: str | Path | None = None,
 ) -> SectionContext:
-    """Load params, open the store's warehouse, resolve the month and set the chart theme.
+    """Resolve the run (:func:`resolve_run`), speak its language and set the chart theme.
+
+    Every message of the catalogue (``_()`` in the kernel) is in the store's
+    ``language`` from here on (:func:`analysis.i18n.set_language`).
 
     Parameters
     ----------
     store, month, overrides, data_dir
         The notebook's parameters (``month`` None = last complete month in
         the data; ``data_dir`` None = ``data_dir`` from params).
+
+    Raises
+    ------
+    ConfigError
+        As :func:`resolve_run`.
     """
-    extra = dict(overrides or {})
-    if data_dir is not None:
-        extra["data_dir"] = str(data_dir)
-    params = load_params(store, extra)
-    warehouse = StoreWarehouse(params.warehouse_path(), params.store, params.timezone)
-    month = month or warehouse.last_complete_month()
-    start, end = month_bounds(month, params.timezone)
+    from analysis.plots import set_theme
+
+    run = resolve_run(store, month, overrides, data_dir)
+    set_language(run.params.language)
+    start, end = calendar.month_bounds(run.month, run.params.timezone)
     set_theme()
-    return SectionContext(params, warehouse, month, start, end)
+    return SectionContext(run.params, run.warehouse, run.month, start, end)

@@ -16,6 +16,7 @@ import narwhals as nw
 from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
 from analysis.frames import count_distinct
+from analysis.narrative import loyalty as text
 from analysis.report.headlines import headline_key
 from analysis.warehouse import StoreWarehouse
 
@@ -55,23 +56,15 @@ def report_experiment(
         experiment has none.
     """
     if not wh.has("experiments"):
-        raise SectionUnavailable(
-            "no experiment data: add an experiments table (one row per customer assigned "
-            "to a variant: experiment_id, customer_id, variant, assigned_at) to compare arms."
-        )
+        raise SectionUnavailable(text.no_experiment_data())
     experiments = wh.table("experiments", end=end)
     chosen = experiment_id or latest_experiment(experiments)
     if chosen is None:
-        raise SectionUnavailable(
-            "no customer was assigned to an experiment before the end of the report month."
-        )
+        raise SectionUnavailable(text.no_assignment())
     if experiment_id is not None:
         found = experiments.filter(nw.col("experiment_id") == experiment_id).head(1).collect()
         if len(found) == 0:
-            raise SectionUnavailable(
-                f"experiment {experiment_id!r} (loyalty.experiment_id) has no assignment "
-                "before the end of the report month."
-            )
+            raise SectionUnavailable(text.experiment_not_found(experiment_id))
     return experiments, chosen
 
 

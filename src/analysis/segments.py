@@ -21,8 +21,9 @@ import pandas as pd
 
 from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
+from analysis.narrative.segments import no_customers_to_score
 
-__all__ = ["rfm_scores", "rfm_table", "ntile"]
+__all__ = ["rf_counts", "rfm_headlines", "rfm_scores", "rfm_table", "ntile"]
 
 
 def ntile(key: str, n: int, tie_break: str = "customer_id") -> nw.Expr:
@@ -110,9 +111,34 @@ def rfm_scores(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365)
     """
     rfm = rfm_table(orders, as_of, window_days).collect().to_pandas()
     if rfm.empty:
-        raise SectionUnavailable(
-            f"no registered customer has a completed order in the {window_days:,} days up to "
-            "the end of the report month, so there is nobody to score (guest orders carry no "
-            "customer id)."
-        )
+        raise SectionUnavailable(no_customers_to_score(window_days))
     return rfm
+
+
+def rf_counts(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Customers per (recency score, frequency score) cell of :func:`rfm_scores`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``r_score`` (1–5 present in the data), columns ``f_score``, values
+        customer counts (0 for an empty cell).
+    """
+    return rfm.groupby(["r_score", "f_score"]).size().unstack(fill_value=0)
+
+
+def rfm_headlines(rfm: pd.DataFrame) -> dict[str, int | float | None]:
+    """Manifest headline values of the segments section.
+
+    Returns
+    -------
+    dict
+        ``customers_scored`` (customers with an RFM score) and ``top_rf_share``:
+        the share (0–1, 4 decimals) of them with both recency and frequency
+        scores of 4 or 5; None without customers.
+    """
+    top = ((rfm["r_score"] >= 4) & (rfm["f_score"] >= 4)).mean()
+    return {
+        "customers_scored": int(len(rfm)),
+        "top_rf_share": round(float(top), 4) if len(rfm) else None,
+    }

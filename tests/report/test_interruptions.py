@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.report import build_report
-from analysis.report.run import SECTIONS, _exchange, _publish, remove_leftovers
+from analysis.report import SECTIONS, build_report
+from analysis.report.publish import exchange, publish, remove_leftovers
 
 from .helpers import KERNEL, MONTH, section_notebook, snapshot
 
@@ -120,7 +120,7 @@ def test_publish_swaps_the_folders_in_one_step(tmp_path):
     (final / "index.html").write_text("old")
     new.mkdir()
     (new / "index.html").write_text("new")
-    _publish(new, final)
+    publish(new, final)
     assert (final / "index.html").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".publish.lock", MONTH]
     if sys.platform.startswith("linux"):  # renameat2(RENAME_EXCHANGE), no missing moment
@@ -128,7 +128,7 @@ def test_publish_swaps_the_folders_in_one_step(tmp_path):
         a.mkdir()
         b.mkdir()
         (a / "x").touch()
-        assert _exchange(a, b) and (b / "x").exists() and not (a / "x").exists()
+        assert exchange(a, b) and (b / "x").exists() and not (a / "x").exists()
 
 
 def test_two_runs_of_one_month_leave_one_whole_report(sleepy):

@@ -48,12 +48,6 @@ def test_git_info(tmp_path):
     assert manifest.git_info(tmp_path)["dirty"] is True
 
 
-def test_month_label():
-    assert index.month_label("2026-10") == "October 2026"
-    assert index.month_label("2026-10", "th", buddhist_era=True) == "ตุลาคม 2569"
-    assert index.month_label("2026-10", "th") == "ตุลาคม 2026"
-
-
 def test_reports_index_lists_finished_reports_only(tmp_path):
     for store, month in [("shop-a", "2026-02"), ("shop-a", "2026-03"), ("shop-b", "2026-03")]:
         folder = tmp_path / store / month

@@ -12,6 +12,12 @@ Layout written (reports/README.md)::
     reports/<store>/<month>/index.html, <section>.html, executed/<section>.ipynb, manifest.json
     reports/index.html
 
+Modules: :mod:`~analysis.report.store` (one store's report), :mod:`~analysis.report.batch`
+(several stores in worker processes), :mod:`~analysis.report.execute` (papermill, kernel,
+unavailable sections), :mod:`~analysis.report.publish` (staging folder, atomic exchange,
+lock, leftovers), :mod:`~analysis.report.html` and :mod:`~analysis.report.index` (pages),
+:mod:`~analysis.report.manifest`, :mod:`~analysis.report.headlines`.
+
 Only :mod:`~analysis.report.headlines` is imported eagerly: notebooks call
 ``record_headlines`` and should not pay for importing papermill and nbconvert.
 """
@@ -24,17 +30,13 @@ from typing import TYPE_CHECKING, Any
 from analysis.report.headlines import HEADLINES_MIME, read_headlines, record_headlines
 
 if TYPE_CHECKING:
+    from analysis.context import stores_with_orders
+    from analysis.report.batch import ReportResult, build_reports
+    from analysis.report.execute import SECTIONS, default_kernel_name
     from analysis.report.html import external_resources, notebook_to_html
     from analysis.report.index import write_reports_index
     from analysis.report.manifest import comparable, read_manifest
-    from analysis.report.run import (
-        SECTIONS,
-        ReportResult,
-        build_report,
-        build_reports,
-        default_kernel_name,
-        stores_with_orders,
-    )
+    from analysis.report.store import build_report
 
 _LAZY = {
     "external_resources": "analysis.report.html",
@@ -42,12 +44,12 @@ _LAZY = {
     "write_reports_index": "analysis.report.index",
     "comparable": "analysis.report.manifest",
     "read_manifest": "analysis.report.manifest",
-    "SECTIONS": "analysis.report.run",
-    "ReportResult": "analysis.report.run",
-    "build_report": "analysis.report.run",
-    "build_reports": "analysis.report.run",
-    "default_kernel_name": "analysis.report.run",
-    "stores_with_orders": "analysis.report.run",
+    "SECTIONS": "analysis.report.execute",
+    "ReportResult": "analysis.report.batch",
+    "build_report": "analysis.report.store",
+    "build_reports": "analysis.report.batch",
+    "default_kernel_name": "analysis.report.execute",
+    "stores_with_orders": "analysis.context",
 }
 
 __all__ = [

@@ -26,6 +26,7 @@ import base64
 import copy
 import functools
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ import nbformat
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
+from analysis.i18n import LANGUAGES, _, use_language
+from analysis.narrative import report as text
 from analysis.report.headlines import HEADLINES_MIME
 
 __all__ = [
@@ -164,17 +167,28 @@ def notebook_to_html(
         path = Path(nb)
         name = path.stem
         resources_path = resources_path or path.parent
-        nb = nbformat.read(path, as_version=4)
+        page = nbformat.read(path, as_version=4)
     else:
-        nb = copy.deepcopy(nb)
+        page = copy.deepcopy(nb)
     if title:
-        nb.metadata["title"] = title
+        page.metadata["title"] = title
     resources: dict[str, Any] = {"metadata": {"name": name}}
     if resources_path is not None:
         resources["metadata"]["path"] = str(resources_path)
-    body, _ = make_exporter(language).from_notebook_node(nb, resources=resources)
-    body = _with_policy(body)
+    body, _resources = make_exporter(language).from_notebook_node(page, resources=resources)
+    body = _with_policy(_image_alt(body, language))
     return body.replace("</head>", f"<style>{thai_font_css()}</style>\n</head>", 1)
+
+
+_NBCONVERT_ALT = 'alt="No description has been provided for this image"'
+
+
+def _image_alt(page: str, language: str) -> str:
+    """nbconvert gives every chart without alternative text its own English words:
+    the same words from the catalogue, in the page's language."""
+    with use_language(language if language in LANGUAGES else "en"):
+        alt = escape(_(text.IMAGE_ALT), quote=True)
+    return page.replace(_NBCONVERT_ALT, f'alt="{alt}"')
 
 
 _HEAD_START = re.compile(r"<head\b[^>]*>(\s*<meta\s+charset=[^>]*>)?", re.I)

@@ -2,81 +2,32 @@
 
 Both are small, self-contained pages (inline CSS, no scripts, the report pages'
 Content-Security-Policy) in UTF-8, so Thai store names render from a shared drive or
-an e-mail attachment. Every string from params or data is HTML-escaped.
+an e-mail attachment. Every string from params or data is HTML-escaped. Their
+words come from the catalogue (:mod:`analysis.narrative.report`): a report's
+index speaks its store's language, ``reports/index.html`` the project default's.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from analysis.config import STORE_PATTERN
+from analysis.config import MONTH_PATTERN, STORE_PATTERN
+from analysis.i18n import LANGUAGES, _, use_language
+from analysis.narrative import report as text
 from analysis.report.html import CSP_META, thai_font_css
 
 __all__ = [
-    "SECTION_TITLES",
-    "MONTH_PATTERN",
-    "month_label",
-    "section_title",
     "render_report_index",
     "render_reports_index",
     "write_reports_index",
     "find_reports",
 ]
-
-MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-SECTION_TITLES: dict[str, dict[str, str]] = {
-    "kpis": {"en": "Key performance indicators", "th": "ตัวชี้วัดหลัก (KPI)"},
-    "cohorts": {"en": "Cohorts and retention", "th": "กลุ่มลูกค้าตามเดือนที่ซื้อครั้งแรกและการรักษาลูกค้า"},
-    "clv": {"en": "Customer lifetime value", "th": "มูลค่าตลอดช่วงชีวิตของลูกค้า (CLV)"},
-    "segments": {"en": "Customer segments", "th": "การแบ่งกลุ่มลูกค้า"},
-    "loyalty_ab": {"en": "Loyalty programme and A/B tests", "th": "โปรแกรมสมาชิกและการทดสอบ A/B"},
-}
-
-_MONTHS = {
-    "en": [
-        "January", "February", "March", "April", "May", "June", "July",
-        "August", "September", "October", "November", "December",
-    ],
-    "th": [
-        "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
-        "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
-    ],
-}  # fmt: skip
-
-_LABELS = {
-    "en": {
-        "report": "Monthly CRM report",
-        "sections": "Sections",
-        "generated": "Generated",
-        "reports": "CRM reports",
-        "store": "Store",
-        "months": "Months",
-        "none": "No reports yet.",
-        "all": "All reports",
-        "summary": "Executive summary",
-        "warnings": "Warnings: read before trusting these numbers",
-    },
-    "th": {
-        "report": "รายงาน CRM ประจำเดือน",
-        "sections": "หัวข้อรายงาน",
-        "generated": "สร้างเมื่อ",
-        "reports": "รายงาน CRM",
-        "store": "ร้านค้า",
-        "months": "เดือน",
-        "none": "ยังไม่มีรายงาน",
-        "all": "รายงานทั้งหมด",
-        "summary": "สรุปสำหรับผู้บริหาร",
-        "warnings": "ข้อควรระวังก่อนใช้ตัวเลขในรายงานนี้",
-    },
-}
 
 _CSS = """
 body { font-family: "Sarabun", "Noto Sans Thai", "Leelawadee UI", Tahoma, system-ui, sans-serif;
@@ -100,22 +51,7 @@ section.warnings { border-color: #f0b429; background: #fffbea; }
 
 
 def _lang(language: str) -> str:
-    return language if language in _LABELS else "en"
-
-
-def month_label(month: str, language: str = "en", buddhist_era: bool = False) -> str:
-    """``"2026-10"`` → ``"October 2026"``, or ``"ตุลาคม 2569"`` in Thai with B.E."""
-    lang = _lang(language)
-    year, mon = (int(p) for p in month.split("-"))
-    if lang == "th" and buddhist_era:
-        year += 543
-    return f"{_MONTHS[lang][mon - 1]} {year}"
-
-
-def section_title(section: str, language: str = "en") -> str:
-    """Human title of a section notebook (its name when unknown)."""
-    titles = SECTION_TITLES.get(section)
-    return titles[_lang(language)] if titles else section.replace("_", " ").capitalize()
+    return language if language in LANGUAGES else "en"
 
 
 def _page(title: str, body: str, language: str) -> str:
@@ -149,53 +85,74 @@ def render_report_index(
     record are for machines: they go to ``manifest.json``, not onto this page,
     whose reader gets formatted, labelled numbers only.
     """
-    lab = _LABELS[_lang(language)]
-    when = month_label(month, language, buddhist_era)
-    parts = [
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="sub">{escape(lab["report"])} · {escape(when)} · <code>{escape(store)}</code></p>',
-    ]
-    summaries = summaries or {}
+    with use_language(_lang(language)):
+        when = text.report_month(month, buddhist_era)
+        parts = [
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="sub">{escape(_(text.MONTHLY_REPORT))} · {escape(when)} · '
+            f"<code>{escape(store)}</code></p>",
+        ]
+        summaries = summaries or {}
+        parts += _warnings_box(sections, summaries)
+        parts += _executive_summary(sections, summaries)
+        parts.append(f"<section><h2>{escape(_(text.SECTIONS))}</h2><ol>")
+        for name in sections:
+            parts.append(
+                f'<li><a href="{escape(name)}.html">{escape(text.section_title(name))}</a></li>'
+            )
+        parts.append("</ol></section>")
+        parts.append(
+            f"<footer>{escape(_(text.GENERATED))} "
+            f"{escape(text.generated_time(generated_at, buddhist_era))} · "
+            f'<a href="../../index.html">{escape(_(text.ALL_REPORTS))}</a></footer>'
+        )
+    return _page(f"{title} – {when}", "\n".join(parts), language)
+
+
+def _warnings_box(
+    sections: Sequence[str], summaries: Mapping[str, Mapping[str, Sequence[Any]]]
+) -> list[str]:
+    """HTML of the warnings box (nothing without warnings), each linking to its section."""
+    warned = [(name, w) for name in sections for w in summaries.get(name, {}).get("warnings", [])]
+    if not warned:
+        return []
+    parts = [f'<section class="warnings"><h2>{escape(_(text.WARNINGS))}</h2><ul>']
+    for name, warning in warned:
+        parts.append(
+            f'<li><a href="{escape(name)}.html">{escape(text.section_title(name))}</a>: '
+            f"{escape(str(warning))}</li>"
+        )
+    parts.append("</ul></section>")
+    return parts
+
+
+def _executive_summary(
+    sections: Sequence[str], summaries: Mapping[str, Mapping[str, Sequence[Any]]]
+) -> list[str]:
+    """HTML of the executive summary: the sections' cards, then their findings."""
     cards = [c for name in sections for c in summaries.get(name, {}).get("cards", [])]
     found = [f for name in sections for f in summaries.get(name, {}).get("findings", [])]
-    warned = [(name, w) for name in sections for w in summaries.get(name, {}).get("warnings", [])]
-    if warned:
-        parts.append(f'<section class="warnings"><h2>{escape(lab["warnings"])}</h2><ul>')
-        for name, warning in warned:
+    if not (cards or found):
+        return []
+    parts = [f"<section><h2>{escape(_(text.EXECUTIVE_SUMMARY))}</h2>"]
+    if cards:
+        parts.append('<div class="cards">')
+        for card in cards:
+            tone = {True: "good", False: "bad"}.get(card.get("good"), "neutral")
+            arrow = {"up": "▲", "down": "▼"}.get(card.get("direction") or "", "")
             parts.append(
-                f'<li><a href="{escape(name)}.html">{escape(section_title(name, language))}</a>: '
-                f"{escape(str(warning))}</li>"
+                f'<div class="card"><div class="label">{escape(str(card["label"]))}</div>'
+                f'<div class="value">{escape(str(card["value"]))}</div>'
+                f'<div class="change {tone}">{arrow} {escape(str(card.get("change") or ""))}'
+                "</div></div>"
             )
-        parts.append("</ul></section>")
-    if cards or found:
-        parts.append(f"<section><h2>{escape(lab['summary'])}</h2>")
-        if cards:
-            parts.append('<div class="cards">')
-            for card in cards:
-                tone = {True: "good", False: "bad"}.get(card.get("good"), "neutral")
-                arrow = {"up": "▲", "down": "▼"}.get(card.get("direction") or "", "")
-                parts.append(
-                    f'<div class="card"><div class="label">{escape(str(card["label"]))}</div>'
-                    f'<div class="value">{escape(str(card["value"]))}</div>'
-                    f'<div class="change {tone}">{arrow} {escape(str(card.get("change") or ""))}</div></div>'
-                )
-            parts.append("</div>")
-        if found:
-            parts.append(
-                '<ul class="findings">' + "".join(f"<li>{escape(f)}</li>" for f in found) + "</ul>"
-            )
-        parts.append("</section>")
-    parts.append(f"<section><h2>{escape(lab['sections'])}</h2><ol>")
-    for name in sections:
+        parts.append("</div>")
+    if found:
         parts.append(
-            f'<li><a href="{escape(name)}.html">{escape(section_title(name, language))}</a></li>'
+            '<ul class="findings">' + "".join(f"<li>{escape(f)}</li>" for f in found) + "</ul>"
         )
-    parts.append("</ol></section>")
-    parts.append(
-        f"<footer>{escape(lab['generated'])} {escape(generated_at)} · "
-        f'<a href="../../index.html">{escape(lab["all"])}</a></footer>'
-    )
-    return _page(f"{title} – {when}", "\n".join(parts), language)
+    parts.append("</section>")
+    return parts
 
 
 def find_reports(reports_dir: Path) -> dict[str, list[str]]:
@@ -231,43 +188,58 @@ def _manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def render_reports_index(reports_dir: Path, *, generated_at: str | None = None) -> str:
-    """HTML of ``reports/index.html``: every store and month found under ``reports_dir``."""
+def render_reports_index(
+    reports_dir: Path, *, generated_at: str | None = None, language: str = "en"
+) -> str:
+    """HTML of ``reports/index.html``: every store and month found under ``reports_dir``.
+
+    The page speaks ``language`` (the project's default, ``params/default.yaml``);
+    each store's months read in that store's own language and era, from its
+    latest manifest.
+    """
     reports_dir = Path(reports_dir)
     found = find_reports(reports_dir)
-    lab = _LABELS["en"]
-    parts = [f"<h1>{escape(lab['reports'])}</h1>"]
-    if not found:
-        parts.append(f"<p>{escape(lab['none'])}</p>")
-    for store, months in found.items():
-        latest = _manifest(reports_dir / store / months[0] / "manifest.json")
-        title = latest.get("title") or store
-        language = (latest.get("params") or {}).get("language", "en")
-        be = bool((latest.get("params") or {}).get("buddhist_era", False))
-        links = "".join(
-            f'<li><a href="{escape(store)}/{escape(m)}/index.html">'
-            f"{escape(month_label(m, language, be))}</a> <small>({escape(m)})</small></li>"
-            for m in months
-        )
-        parts.append(
-            f"<section><h2>{escape(title)}</h2>"
-            f'<p class="sub"><code>{escape(store)}</code></p><ul>{links}</ul></section>'
-        )
-    if generated_at:
-        parts.append(f"<footer>{escape(lab['generated'])} {escape(generated_at)}</footer>")
-    return _page(lab["reports"], "\n".join(parts), "en")
+    with use_language(_lang(language)):
+        heading = _(text.REPORTS)
+        parts = [f"<h1>{escape(heading)}</h1>"]
+        if not found:
+            parts.append(f"<p>{escape(_(text.NO_REPORTS))}</p>")
+        for store, months in found.items():
+            latest = _manifest(reports_dir / store / months[0] / "manifest.json")
+            params = latest.get("params") or {}
+            with use_language(_lang(params.get("language", "en"))):
+                labels = [
+                    text.report_month(m, bool(params.get("buddhist_era", False))) for m in months
+                ]
+            links = "".join(
+                f'<li><a href="{escape(store)}/{escape(m)}/index.html">'
+                f"{escape(label)}</a> <small>({escape(m)})</small></li>"
+                for m, label in zip(months, labels, strict=True)
+            )
+            parts.append(
+                f"<section><h2>{escape(latest.get('title') or store)}</h2>"
+                f'<p class="sub"><code>{escape(store)}</code></p><ul>{links}</ul></section>'
+            )
+        if generated_at:
+            parts.append(
+                f"<footer>{escape(_(text.GENERATED))} "
+                f"{escape(text.generated_time(generated_at))}</footer>"
+            )
+    return _page(heading, "\n".join(parts), language)
 
 
-def write_reports_index(reports_dir: Path, *, generated_at: str | None = None) -> Path:
-    """(Re)write ``reports_dir/index.html`` atomically; returns its path."""
+def write_reports_index(
+    reports_dir: Path, *, generated_at: str | None = None, language: str = "en"
+) -> Path:
+    """(Re)write ``reports_dir/index.html`` atomically (in ``language``); returns its path."""
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / "index.html"
-    text = render_reports_index(reports_dir, generated_at=generated_at)
+    page = render_reports_index(reports_dir, generated_at=generated_at, language=language)
     fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=reports_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(page)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
