@@ -1,0 +1,84 @@
+"""The store's monthly scorecard across the customer lifecycle, computed on the engine.
+
+Every metric is defined once, in :mod:`analysis.kpis.catalogue` (``METRICS``;
+``docs/metrics.md`` holds the same definitions). The scorecard compares the
+report month with the previous month and the same month a year earlier.
+Orders are never collected: each function aggregates on the engine and hands
+back a few rows.
+
+Modules, one concern each
+-------------------------
+- :mod:`~analysis.kpis.catalogue` — :class:`Metric`, :data:`METRICS`,
+  :data:`HEADLINE_METRICS`: keys, labels, units, definitions;
+- :mod:`~analysis.kpis.periods` — the three compared months
+  (:func:`report_periods`) and where each table's data starts
+  (:func:`table_starts`, :data:`NO_DATA`, :data:`NOT_ENOUGH_HISTORY`);
+- :mod:`~analysis.kpis.base` — :func:`customer_base`, one row per customer,
+  persisted once and shared by the customer metrics;
+- :mod:`~analysis.kpis.orders` — :func:`period_order_metrics`: revenue, orders,
+  customers per period;
+- :mod:`~analysis.kpis.retention` — :func:`retention_metrics`,
+  :func:`repeat_ladder`, :func:`hero_multiplier`;
+- :mod:`~analysis.kpis.touchpoints` — optional tables: :func:`conversion_metrics`,
+  :func:`cart_metrics`, :func:`survey_metrics`, :func:`loyalty_participation`;
+- :mod:`~analysis.kpis.acquisition` — :func:`acquisition_metrics` (CAC by
+  channel), :func:`historical_ltv`, :func:`onboarding_metrics`;
+- :mod:`~analysis.kpis.assemble` — :func:`scorecard`: all of the above for the
+  three periods as one table, and :func:`headline_values` for the manifest;
+- :mod:`~analysis.kpis.trends` — :func:`monthly_trends`: headline KPIs for the
+  trailing months;
+- :mod:`~analysis.kpis.sentences` — :func:`findings`: one-line sentences for
+  the executive summary.
+"""
+
+from analysis.kpis.acquisition import acquisition_metrics, historical_ltv, onboarding_metrics
+from analysis.kpis.assemble import Scorecard, headline_values, scorecard
+from analysis.kpis.base import LTV_DAYS, customer_base
+from analysis.kpis.catalogue import HEADLINE_METRICS, METRICS, Metric, metric
+from analysis.kpis.orders import period_order_metrics
+from analysis.kpis.periods import NO_DATA, NOT_ENOUGH_HISTORY, Period, report_periods, table_starts
+from analysis.kpis.retention import (
+    hero_multiplier,
+    hero_multipliers,
+    repeat_ladder,
+    retention_metrics,
+)
+from analysis.kpis.sentences import findings
+from analysis.kpis.touchpoints import (
+    cart_metrics,
+    conversion_metrics,
+    loyalty_participation,
+    survey_metrics,
+)
+from analysis.kpis.trends import monthly_trends
+
+__all__ = [
+    "HEADLINE_METRICS",
+    "LTV_DAYS",
+    "METRICS",
+    "NOT_ENOUGH_HISTORY",
+    "NO_DATA",
+    "Metric",
+    "Period",
+    "Scorecard",
+    "acquisition_metrics",
+    "cart_metrics",
+    "conversion_metrics",
+    "customer_base",
+    "findings",
+    "headline_values",
+    "hero_multiplier",
+    "hero_multipliers",
+    "historical_ltv",
+    "loyalty_participation",
+    "metric",
+    "monthly_trends",
+    "onboarding_metrics",
+    "period_order_metrics",
+    "report_periods",
+    "repeat_ladder",
+    "retention_metrics",
+    "scorecard",
+    "survey_metrics",
+    "table_starts",
+]
