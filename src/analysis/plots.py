@@ -20,6 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, LogFormatter
 from pandas.io.formats.style import Styler
 
+from analysis.narrative.cards import SummaryCard
+
 THAI_FONT_FAMILY = "Sarabun"
 PALETTE = "crest"
 ACCENT = "#1f6f8b"
@@ -677,9 +679,10 @@ def kpi_cards(
 ) -> list[dict]:
     """Executive-summary cards for the given metrics of a scorecard table.
 
-    Each card: ``key, label, value`` (formatted), ``change`` (vs the previous
-    month), ``direction`` (``up``/``down``/``flat``) and ``good`` (whether the
-    move is welcome; None when the metric has no preferred direction).
+    Each card is a :class:`analysis.narrative.cards.SummaryCard` as a dict:
+    ``key, label, value`` (formatted), ``change`` (vs the previous month),
+    ``direction`` (``up``/``down``/``flat``) and ``good`` (whether the move is
+    welcome; None when the metric has no preferred direction).
     A current value without data reads "no data" or "not enough history"
     (the retention rate) and has no change; so does a card whose previous
     month has no data. Unavailable metrics get no card.
@@ -700,16 +703,14 @@ def kpi_cards(
             None if better is None or direction == "flat" else (direction == "up") == bool(better)
         )
         cards.append(
-            {
-                "key": key,
-                "label": metric_label(key, row["label"], language),
-                "value": status or format_metric(row["current"], row["unit"], currency),
-                "change": ""
-                if blank
-                else format_change(row["pct_vs_previous"], change, row["unit"]),
-                "direction": direction,
-                "good": good,
-            }
+            SummaryCard(
+                key=key,
+                label=metric_label(key, row["label"], language),
+                value=status or format_metric(row["current"], row["unit"], currency),
+                change="" if blank else format_change(row["pct_vs_previous"], change, row["unit"]),
+                direction=direction,
+                good=good,
+            ).as_dict()
         )
     return cards
 

@@ -9,7 +9,9 @@ back a few rows.
 Modules, one concern each
 -------------------------
 - :mod:`~analysis.kpis.catalogue` — :class:`Metric`, :data:`METRICS`,
-  :data:`HEADLINE_METRICS`: keys, labels, units, definitions;
+  :data:`LIFECYCLE_METRICS`, :data:`HEADLINE_METRICS`, :data:`TREND_METRICS`:
+  keys, labels, units, definitions, the code behind each
+  (:mod:`~analysis.kpis.docs` writes them into ``docs/metrics.md``);
 - :mod:`~analysis.kpis.periods` — the three compared months
   (:func:`report_periods`) and where each table's data starts
   (:func:`table_starts`, :data:`NO_DATA`, :data:`NOT_ENOUGH_HISTORY`);
@@ -34,7 +36,16 @@ Modules, one concern each
 from analysis.kpis.acquisition import acquisition_metrics, historical_ltv, onboarding_metrics
 from analysis.kpis.assemble import Scorecard, headline_values, scorecard
 from analysis.kpis.base import LTV_DAYS, customer_base
-from analysis.kpis.catalogue import HEADLINE_METRICS, METRICS, Metric, metric
+from analysis.kpis.catalogue import (
+    HEADLINE_METRICS,
+    LIFECYCLE_METRICS,
+    METRICS,
+    ONBOARDING_VALUES,
+    RETENTION_VALUES,
+    TREND_METRICS,
+    Metric,
+    metric,
+)
 from analysis.kpis.orders import period_order_metrics
 from analysis.kpis.periods import NO_DATA, NOT_ENOUGH_HISTORY, Period, report_periods, table_starts
 from analysis.kpis.retention import (
@@ -54,10 +65,14 @@ from analysis.kpis.trends import monthly_trends
 
 __all__ = [
     "HEADLINE_METRICS",
+    "LIFECYCLE_METRICS",
     "LTV_DAYS",
     "METRICS",
     "NOT_ENOUGH_HISTORY",
     "NO_DATA",
+    "ONBOARDING_VALUES",
+    "RETENTION_VALUES",
+    "TREND_METRICS",
     "Metric",
     "Period",
     "Scorecard",
