@@ -14,7 +14,6 @@ from conftest import orders_frame, write_table
 
 from analysis.kpis import (
     customer_base,
-    findings,
     monthly_trends,
     period_order_metrics,
     report_periods,
@@ -22,6 +21,7 @@ from analysis.kpis import (
     scorecard,
     table_starts,
 )
+from analysis.narrative.kpis import findings
 from analysis.warehouse import StoreWarehouse, month_bounds
 
 ROWS = [

@@ -4,15 +4,10 @@ import importlib
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from analysis import kpis
 from analysis.kpis import catalogue, docs
-from analysis.kpis.assemble import Scorecard, scorecard_table
-from analysis.kpis.periods import NOT_ENOUGH_HISTORY, report_periods
 from analysis.narrative import cards
-from analysis.narrative import kpis as text
 from analysis.report import headlines
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
@@ -94,64 +89,3 @@ def test_the_card_is_one_type_and_the_report_takes_its_keys():
     }
     with pytest.raises(ValueError, match="direction"):
         cards.SummaryCard("revenue", "Revenue", "฿100", direction="sideways")
-
-
-def test_trend_series_come_from_the_catalogue():
-    assert text.trend_series() == [
-        ("revenue", "Revenue", "money"),
-        ("orders", "Orders", "count"),
-        ("aov", "Average order value", "money"),
-        ("active_customers", "Active customers", "count"),
-        ("new_customers", "New customers", "count"),
-        ("returning_customers", "Returning customers", "count"),
-        ("conversion_rate", "Conversion rate", "ratio"),
-        ("cart_abandonment_rate", "Cart abandonment", "ratio"),
-        ("nps", "NPS", "points"),
-    ]
-    assert text.trend_series(["revenue"], "th") == [("revenue", "ยอดขาย", "money")]
-
-
-@pytest.fixture
-def card():
-    periods = report_periods("2026-03", "Asia/Bangkok")
-
-    def series(current, previous=None, year_ago=None):
-        return pd.Series({"current": current, "previous": previous, "year_ago": year_ago})
-
-    values = {
-        "revenue": series(100.0, 80.0),
-        "retention_rate": series(0.25),
-        "churn_rate": series(0.75),
-    }
-    status = {"retention_rate": {"year_ago": NOT_ENOUGH_HISTORY}}
-    table = scorecard_table(values, periods, ["sessions", "customers"], status)
-    return Scorecard(
-        table=table,
-        periods=periods,
-        acquisition=None,
-        ladder=None,
-        onboarding={
-            "median_days_signup_to_first_order": None,
-            "first_order_discount_share": 0.125,
-            "median_days_first_to_second": 12.5,
-        },
-        ltv=None,
-        missing=["sessions", "customers", "loyalty_members"],
-    )
-
-
-def test_onboarding_and_retention_lists_by_hand(card):
-    assert text.lifecycle_list(card, kpis.ONBOARDING_VALUES, "THB") == (
-        "- **Conversion rate**: Not available — add `sessions` to the warehouse "
-        "(`data/warehouse/sessions/<store>.parquet`).\n"
-        "- **Days from sign-up to first order (median)**: Not available — add `customers` to "
-        "the warehouse (`data/warehouse/customers/<store>.parquet`).\n"
-        "- **First orders with a discount**: 12.5%"
-    )
-    assert text.lifecycle_list(card, kpis.RETENTION_VALUES, "THB") == (
-        "- **Customer retention rate**: 25.0%\n"
-        "- **Churn rate**: 75.0%\n"
-        "- **Days from first to second order (median)**: 12.5 days\n"
-        "- **Loyalty participation**: Not available — add `loyalty_members` to the warehouse "
-        "(`data/warehouse/loyalty_members/<store>.parquet`)."
-    )

@@ -28,9 +28,10 @@ Modules, one concern each
 - :mod:`~analysis.kpis.assemble` — :func:`scorecard`: all of the above for the
   three periods as one table, and :func:`headline_values` for the manifest;
 - :mod:`~analysis.kpis.trends` — :func:`monthly_trends`: headline KPIs for the
-  trailing months;
-- :mod:`~analysis.kpis.sentences` — :func:`findings`: one-line sentences for
-  the executive summary.
+  trailing months.
+
+Words about these numbers (findings, cards, the scorecard as text, in English
+and Thai) are in :mod:`analysis.narrative.kpis`.
 """
 
 from analysis.kpis.acquisition import acquisition_metrics, historical_ltv, onboarding_metrics
@@ -54,7 +55,6 @@ from analysis.kpis.retention import (
     repeat_ladder,
     retention_metrics,
 )
-from analysis.kpis.sentences import findings
 from analysis.kpis.touchpoints import (
     cart_metrics,
     conversion_metrics,
@@ -80,7 +80,6 @@ __all__ = [
     "cart_metrics",
     "conversion_metrics",
     "customer_base",
-    "findings",
     "headline_values",
     "hero_multiplier",
     "hero_multipliers",
