@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import orders_frame, write_table
 
+from analysis.calendar import month_bounds
 from analysis.kpis import (
     customer_base,
     monthly_trends,
@@ -22,7 +23,7 @@ from analysis.kpis import (
     table_starts,
 )
 from analysis.narrative.kpis import findings
-from analysis.warehouse import StoreWarehouse, month_bounds
+from analysis.warehouse import StoreWarehouse
 
 ROWS = [
     # January (Bangkok): c1 twice (once at 23:30 on the 31st), c2 once, a guest, a cancellation

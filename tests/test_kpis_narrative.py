@@ -6,9 +6,9 @@ import pytest
 from visible_words import english_words, figure_texts
 
 from analysis import plots
+from analysis.calendar import report_periods
 from analysis.i18n import use_language
 from analysis.kpis.assemble import Scorecard, scorecard_table
-from analysis.kpis.periods import report_periods
 from analysis.narrative import kpis as text
 
 
@@ -59,8 +59,19 @@ def test_scorecard_frame_in_thai(missing_nps):
         "ตัวชี้วัด", "เดือนนี้", "เดือนก่อน", "เปลี่ยนแปลง", "ปีก่อน", "เทียบปีก่อน",
     ]  # fmt: skip
     assert frame.iloc[0, 0] == "ยอดขาย" and frame.iloc[1, 0] == "NPS"
-    assert frame.iloc[1, 1] == "ไม่มีข้อมูล — เพิ่มตาราง surveys ในคลังข้อมูล"
+    assert frame.iloc[1, 1] == "ยังไม่มีข้อมูล — เพิ่มข้อมูลแบบสำรวจความพึงพอใจลงในคลังข้อมูลของร้าน"
     assert cards[0]["label"] == "ยอดขาย"
+
+
+def test_not_available_names_the_table_in_english_and_says_it_in_thai():
+    tables = ["sessions", "carts", "marketing_spend", "surveys", "customers", "loyalty_members"]
+    assert text.not_available("carts") == (
+        "Not available — add `carts` to the warehouse (`data/warehouse/carts/<store>.parquet`)."
+    )
+    with use_language("th"):
+        thai = [text.not_available(t) for t in tables]
+    assert thai[1] == "ยังไม่มีข้อมูลส่วนนี้ — เพิ่มข้อมูลตะกร้าสินค้าลงในคลังข้อมูลของร้าน"
+    assert english_words(" ".join(thai)) == []
 
 
 def test_scorecard_frame_says_no_data_and_leaves_the_change_blank():

@@ -12,9 +12,10 @@ Modules, one concern each
   :data:`LIFECYCLE_METRICS`, :data:`HEADLINE_METRICS`, :data:`TREND_METRICS`:
   keys, labels, units, definitions, the code behind each
   (:mod:`~analysis.kpis.docs` writes them into ``docs/metrics.md``);
-- :mod:`~analysis.kpis.periods` — the three compared months
-  (:func:`report_periods`) and where each table's data starts
-  (:func:`table_starts`, :data:`NO_DATA`, :data:`NOT_ENOUGH_HISTORY`);
+- :mod:`~analysis.kpis.periods` — where each table's data starts
+  (:func:`table_starts`, :data:`NO_DATA`, :data:`NOT_ENOUGH_HISTORY`); the
+  three compared months are :func:`analysis.calendar.report_periods`
+  (re-exported here as :func:`report_periods`);
 - :mod:`~analysis.kpis.base` — :func:`customer_base`, one row per customer,
   persisted once and shared by the customer metrics;
 - :mod:`~analysis.kpis.orders` — :func:`period_order_metrics`: revenue, orders,
@@ -34,6 +35,7 @@ Words about these numbers (findings, cards, the scorecard as text, in English
 and Thai) are in :mod:`analysis.narrative.kpis`.
 """
 
+from analysis.calendar import report_periods
 from analysis.kpis.acquisition import acquisition_metrics, historical_ltv, onboarding_metrics
 from analysis.kpis.assemble import Scorecard, headline_values, scorecard
 from analysis.kpis.base import LTV_DAYS, customer_base
@@ -48,7 +50,7 @@ from analysis.kpis.catalogue import (
     metric,
 )
 from analysis.kpis.orders import period_order_metrics
-from analysis.kpis.periods import NO_DATA, NOT_ENOUGH_HISTORY, Period, report_periods, table_starts
+from analysis.kpis.periods import NO_DATA, NOT_ENOUGH_HISTORY, table_starts
 from analysis.kpis.retention import (
     hero_multiplier,
     hero_multipliers,
@@ -74,7 +76,6 @@ __all__ = [
     "RETENTION_VALUES",
     "TREND_METRICS",
     "Metric",
-    "Period",
     "Scorecard",
     "acquisition_metrics",
     "cart_metrics",

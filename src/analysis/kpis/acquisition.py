@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import ReportPeriod, local_date, month_dates
 from analysis.cohorts import customer_firsts
 from analysis.frames import days_between
 from analysis.kpis.expressions import any_of, ratio, within
-from analysis.kpis.periods import Period, local_date, shift_month
-from analysis.warehouse import StoreWarehouse, parse_month
+from analysis.warehouse import StoreWarehouse
 
 __all__ = [
     "acquisition_metrics",
@@ -148,7 +148,7 @@ def onboarding_metrics(
     orders: nw.LazyFrame,
     base: nw.LazyFrame,
     customers: nw.LazyFrame | None,
-    period: Period,
+    period: ReportPeriod,
 ) -> dict[str, float | None]:
     """Onboarding of the period's new customers.
 
@@ -202,7 +202,7 @@ def cac_by_period(
     wh: StoreWarehouse,
     base: nw.LazyFrame,
     customers: nw.LazyFrame | None,
-    periods: Sequence[Period],
+    periods: Sequence[ReportPeriod],
     ltvs: Mapping[str, float | None],
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """CAC and LTV : CAC per period, and the report month's acquisition by channel.
@@ -239,8 +239,7 @@ def cac_by_period(
     acquisition = None
     cac, ltv_cac = {}, {}
     for p in periods:
-        first_day = parse_month(p.month)
-        end_day = parse_month(shift_month(p.month, 1))
+        first_day, end_day = month_dates(p.month)
         acq = acquisition_metrics(spend, channels, None, p.start, p.end, first_day, end_day)
         if acquisition is None:
             acquisition = acq

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import ReportPeriod, month_dates, report_periods
 from analysis.kpis.acquisition import (
     cac_by_period,
     historical_ltv,
@@ -26,8 +27,6 @@ from analysis.kpis.orders import period_order_metrics
 from analysis.kpis.periods import (
     NO_DATA,
     NOT_ENOUGH_HISTORY,
-    Period,
-    report_periods,
     table_starts,
 )
 from analysis.kpis.retention import hero_multipliers, repeat_ladder, retention_metrics
@@ -37,7 +36,7 @@ from analysis.kpis.touchpoints import (
     loyalty_participation,
     survey_metrics,
 )
-from analysis.warehouse import StoreWarehouse, parse_month
+from analysis.warehouse import StoreWarehouse
 
 __all__ = ["Scorecard", "headline_values", "period_status", "scorecard", "scorecard_table"]
 
@@ -71,7 +70,7 @@ class Scorecard:
     """
 
     table: pd.DataFrame
-    periods: tuple[Period, ...]
+    periods: tuple[ReportPeriod, ...]
     acquisition: pd.DataFrame | None
     ladder: pd.DataFrame | None
     onboarding: dict[str, float | None]
@@ -156,7 +155,7 @@ def scorecard(
     )
 
 
-def _repeat_values(base: nw.LazyFrame, periods: Sequence[Period]) -> dict[str, pd.Series]:
+def _repeat_values(base: nw.LazyFrame, periods: Sequence[ReportPeriod]) -> dict[str, pd.Series]:
     """Repeat purchase rate (the ladder's first step) and hero multiplier per period."""
     repeat = {}
     for i, p in enumerate(periods):
@@ -172,7 +171,7 @@ def _repeat_values(base: nw.LazyFrame, periods: Sequence[Period]) -> dict[str, p
 
 
 def _touchpoint_values(
-    wh: StoreWarehouse, periods: Sequence[Period], placed_orders: pd.Series, carts: bool
+    wh: StoreWarehouse, periods: Sequence[ReportPeriod], placed_orders: pd.Series, carts: bool
 ) -> dict[str, pd.Series]:
     """Conversion, cart abandonment, NPS and CSAT per period, for the tables the store has.
 
@@ -181,7 +180,7 @@ def _touchpoint_values(
     current, year_ago = periods[0], periods[2]
     values: dict[str, pd.Series] = {}
     if wh.has("sessions"):
-        sessions = wh.table("sessions", start=parse_month(year_ago.month), end=current.end)
+        sessions = wh.table("sessions", start=month_dates(year_ago.month)[0], end=current.end)
         values["conversion_rate"] = conversion_metrics(sessions, placed_orders, periods)[
             "conversion_rate"
         ]
@@ -198,7 +197,7 @@ def _touchpoint_values(
 
 
 def period_status(
-    periods: Sequence[Period], starts: dict[str, dt.datetime], enough_history: pd.Series
+    periods: Sequence[ReportPeriod], starts: dict[str, dt.datetime], enough_history: pd.Series
 ) -> dict[str, dict[str, str | None]]:
     """Per metric and period label: None (a value), :data:`NO_DATA` or :data:`NOT_ENOUGH_HISTORY`.
 
@@ -224,7 +223,7 @@ def period_status(
 
 def scorecard_table(
     values: dict[str, pd.Series],
-    periods: Sequence[Period],
+    periods: Sequence[ReportPeriod],
     missing: Sequence[str],
     status: dict[str, dict[str, str | None]] | None = None,
 ) -> pd.DataFrame:

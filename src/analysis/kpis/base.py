@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import narwhals as nw
 
+from analysis.calendar import ReportPeriod
 from analysis.frames import completed
 from analysis.kpis.expressions import within
-from analysis.kpis.periods import Period
 
 __all__ = ["LTV_DAYS", "customer_base"]
 
@@ -24,7 +24,7 @@ LTV_DAYS = 365
 
 
 def customer_base(
-    orders: nw.LazyFrame, periods: Sequence[Period], window_days: int
+    orders: nw.LazyFrame, periods: Sequence[ReportPeriod], window_days: int
 ) -> nw.LazyFrame:
     """One row per registered customer with a completed order before the last period's end.
 

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import narwhals as nw
 import pandas as pd
 
-from analysis.warehouse import parse_month
-
-if TYPE_CHECKING:
-    from analysis.kpis.periods import Period
+from analysis.calendar import ReportPeriod, month_dates
 
 __all__ = [
     "any_of",
@@ -44,12 +40,12 @@ def any_of(conditions: Sequence[nw.Expr]) -> nw.Expr:
     return out
 
 
-def within_any(col: str, periods: Sequence[Period]) -> nw.Expr:
+def within_any(col: str, periods: Sequence[ReportPeriod]) -> nw.Expr:
     """``col`` falls in one of the periods (the periods need not be adjacent)."""
     return any_of([within(col, p.start, p.end) for p in periods])
 
 
-def period_label(col: str, periods: Sequence[Period]) -> nw.Expr:
+def period_label(col: str, periods: Sequence[ReportPeriod]) -> nw.Expr:
     """The label of the period an instant column falls in (``"current"``, ...), else null."""
     label = None
     for p in periods:
@@ -62,12 +58,11 @@ def period_label(col: str, periods: Sequence[Period]) -> nw.Expr:
     return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
 
 
-def date_period_label(periods: Sequence[Period]) -> nw.Expr:
+def date_period_label(periods: Sequence[ReportPeriod]) -> nw.Expr:
     """The label of the period a local ``date`` column falls in (its month's dates), else null."""
     label = None
     for p in periods:
-        first = parse_month(p.month)
-        nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        first, nxt = month_dates(p.month)
         cond = (nw.col("date") >= first) & (nw.col("date") < nxt)
         label = (
             nw.when(cond).then(nw.lit(p.label))

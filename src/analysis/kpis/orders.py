@@ -7,14 +7,14 @@ from collections.abc import Sequence
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import ReportPeriod
 from analysis.kpis.expressions import any_of, ratio, within, within_any
-from analysis.kpis.periods import Period
 
 __all__ = ["period_order_metrics"]
 
 
 def period_order_metrics(
-    orders: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[Period]
+    orders: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[ReportPeriod]
 ) -> pd.DataFrame:
     """Revenue, orders and customer counts per period.
 

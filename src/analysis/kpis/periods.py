@@ -1,63 +1,21 @@
-"""The three months a scorecard compares, and where each table's data starts.
+"""Where each table's data starts, so that a month before the data reads "no data", not 0.
 
-A :class:`Period` is the report month (and the month before, and the same
-month a year earlier) as UTC instants in the store's time zone;
-:func:`table_starts` finds each table's first row, so that a month before the
-data reads :data:`NO_DATA` instead of 0.
+The months a scorecard compares are :class:`analysis.calendar.ReportPeriod`
+(:func:`analysis.calendar.report_periods`); :func:`table_starts` finds each
+table's first row, and a period that ends before it gets :data:`NO_DATA`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import narwhals as nw
 import pandas as pd
 
-from analysis.warehouse import StoreWarehouse, month_bounds, parse_month
+from analysis.calendar import local_midnight
+from analysis.warehouse import StoreWarehouse
 
-__all__ = [
-    "NOT_ENOUGH_HISTORY",
-    "NO_DATA",
-    "Period",
-    "local_date",
-    "report_periods",
-    "shift_month",
-    "table_starts",
-]
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month of the store as UTC instants, start inclusive, end exclusive."""
-
-    label: str  # "current", "previous", "year_ago"
-    month: str  # YYYY-MM
-    start: dt.datetime
-    end: dt.datetime
-
-
-def shift_month(month: str, months: int) -> str:
-    """``YYYY-MM`` moved by ``months`` calendar months (negative: back): ``2026-01``, -1 → ``2025-12``."""
-    first = parse_month(month)
-    index = first.year * 12 + first.month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def report_periods(month: str, timezone: str) -> tuple[Period, Period, Period]:
-    """The report month, the month before and the same month a year earlier."""
-    out = []
-    for label, shift in (("current", 0), ("previous", -1), ("year_ago", -12)):
-        m = shift_month(month, shift)
-        start, end = month_bounds(m, timezone)
-        out.append(Period(label, m, start, end))
-    return tuple(out)  # type: ignore[return-value]
-
-
-def local_date(instant: dt.datetime, timezone: str) -> dt.date:
-    """The calendar date of a (time-zone aware) instant in ``timezone``."""
-    return instant.astimezone(ZoneInfo(timezone)).date()
+__all__ = ["NOT_ENOUGH_HISTORY", "NO_DATA", "table_starts"]
 
 
 NO_DATA = "no data"
@@ -95,8 +53,5 @@ def table_starts(wh: StoreWarehouse) -> dict[str, dt.datetime]:
         if isinstance(first, dt.datetime):
             out[table] = first.astimezone(dt.UTC)
         else:  # a local calendar date
-            day = pd.Timestamp(first).date()
-            out[table] = dt.datetime.combine(day, dt.time(), ZoneInfo(wh.timezone)).astimezone(
-                dt.UTC
-            )
+            out[table] = local_midnight(pd.Timestamp(first).date(), wh.timezone)
     return out

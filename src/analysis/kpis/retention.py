@@ -8,15 +8,15 @@ from collections.abc import Sequence
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import ReportPeriod
 from analysis.kpis.expressions import ratio
-from analysis.kpis.periods import Period
 
 __all__ = ["hero_multiplier", "hero_multipliers", "repeat_ladder", "retention_metrics"]
 
 
 def retention_metrics(
     base: nw.LazyFrame,
-    periods: Sequence[Period],
+    periods: Sequence[ReportPeriod],
     window_days: int,
     history_start: dt.datetime | None,
 ) -> pd.DataFrame:

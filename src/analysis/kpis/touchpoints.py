@@ -12,14 +12,14 @@ from collections.abc import Sequence
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import ReportPeriod
 from analysis.kpis.expressions import any_of, date_period_label, period_label, ratio, within
-from analysis.kpis.periods import Period
 
 __all__ = ["cart_metrics", "conversion_metrics", "loyalty_participation", "survey_metrics"]
 
 
 def conversion_metrics(
-    sessions: nw.LazyFrame, placed_orders: pd.Series, periods: Sequence[Period]
+    sessions: nw.LazyFrame, placed_orders: pd.Series, periods: Sequence[ReportPeriod]
 ) -> pd.DataFrame:
     """Sessions and conversion rate (orders placed ÷ sessions) per period.
 
@@ -41,7 +41,7 @@ def conversion_metrics(
     return counts
 
 
-def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
+def cart_metrics(carts: nw.LazyFrame, periods: Sequence[ReportPeriod]) -> pd.DataFrame:
     """Carts created, carts converted and abandonment rate per period (by ``created_at``).
 
     One small query per period: a plain time range lets DuckDB skip every row
@@ -67,7 +67,7 @@ def cart_metrics(carts: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame
     return out
 
 
-def survey_metrics(surveys: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataFrame:
+def survey_metrics(surveys: nw.LazyFrame, periods: Sequence[ReportPeriod]) -> pd.DataFrame:
     """NPS (points, −100..100) and CSAT (share of 4–5) per period, with answer counts."""
     schema = surveys.collect_schema()
     aggs = [nw.len().alias("responses")]
@@ -103,7 +103,7 @@ def survey_metrics(surveys: nw.LazyFrame, periods: Sequence[Period]) -> pd.DataF
 
 
 def loyalty_participation(
-    members: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[Period]
+    members: nw.LazyFrame, base: nw.LazyFrame, periods: Sequence[ReportPeriod]
 ) -> pd.Series:
     """Share of each period's active customers who joined the programme before the period's end.
 

@@ -7,10 +7,11 @@ import datetime as dt
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import format_month, local_month, month_bounds, parse_month, shift_month
 from analysis.frames import completed, count_distinct
 from analysis.kpis.expressions import ratio
-from analysis.kpis.periods import shift_month, table_starts
-from analysis.warehouse import StoreWarehouse, local_month, month_bounds, parse_month
+from analysis.kpis.periods import table_starts
+from analysis.warehouse import StoreWarehouse
 
 __all__ = ["monthly_trends"]
 
@@ -142,7 +143,7 @@ def _blank_months_without_data(
     float columns when a month is blank.
     """
     ends = pd.Series(
-        [month_bounds(m.strftime("%Y-%m"), timezone)[1] for m in out.index], index=out.index
+        [month_bounds(format_month(m), timezone)[1] for m in out.index], index=out.index
     )
     first_order = starts.get("orders")
     for column in out.columns:

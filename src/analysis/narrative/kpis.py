@@ -59,6 +59,7 @@ __all__ = [
     "scorecard_value",
     "status_text",
     "summary_cards",
+    "table_name",
     "trend_series",
     "warnings_markdown",
 ]
@@ -105,11 +106,29 @@ def label(key: str) -> str:
     return _(metric(key).label)
 
 
+def table_name(table: str) -> str:
+    """A warehouse table as the report names it: the table's name in English, a Thai noun in Thai."""
+    names = {
+        "orders": pgettext("warehouse table", "orders"),
+        "sessions": pgettext("warehouse table", "sessions"),
+        "carts": pgettext("warehouse table", "carts"),
+        "marketing_spend": pgettext("warehouse table", "marketing_spend"),
+        "surveys": pgettext("warehouse table", "surveys"),
+        "customers": pgettext("warehouse table", "customers"),
+        "loyalty_members": pgettext("warehouse table", "loyalty_members"),
+    }
+    return names.get(table, table)
+
+
 def not_available(table: str) -> str:
-    """The sentence (Markdown) shown instead of a metric whose optional table is missing."""
+    """The sentence (Markdown) shown instead of a metric whose optional table is missing.
+
+    English names the table and its file; Thai says which data to add, in Thai
+    (:func:`table_name`).
+    """
     return _(
         "Not available — add `{table}` to the warehouse (`data/warehouse/{table}/<store>.parquet`)."
-    ).format(table=table)
+    ).format(table=table_name(table))
 
 
 def status_text(row: object, period: str) -> str | None:
@@ -276,7 +295,7 @@ def _scorecard_row(row: object, currency: str) -> list[str]:
     name = _(row.label)  # type: ignore[attr-defined]
     if not row.available:  # type: ignore[attr-defined]
         missing = _("not available — add {table} to the warehouse").format(
-            table=row.missing_table  # type: ignore[attr-defined]
+            table=table_name(row.missing_table)  # type: ignore[attr-defined]
         )
         return [name, missing, "", "", "", ""]
     cells = {
