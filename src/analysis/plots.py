@@ -17,6 +17,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import Formatter, LogFormatter
 from pandas.io.formats.style import Styler
 
@@ -154,10 +155,18 @@ def html_table(
     for column, fmt in formats.items():
         if fmt is None:
             continue
-        render = fmt.format if isinstance(fmt, str) else fmt
-        styler = styler.format(
-            lambda v, render=render: html.escape(str(render(v))), subset=[column], na_rep=na_rep
-        )
+        render: Callable[[object], object]
+        if isinstance(fmt, str):
+            render = fmt.format
+        elif callable(fmt):
+            render = fmt
+        else:
+            raise TypeError(f"html_table: the format of {column!r} is not a string or a callable")
+
+        def escaped(v: object, render: Callable[[object], object] = render) -> str:
+            return html.escape(str(render(v)))
+
+        styler = styler.format(escaped, subset=[column], na_rep=na_rep)
     return styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
@@ -289,7 +298,9 @@ def trend_chart(
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks(frame[x])
-    ax.set_xticklabels(month_labels(frame[x], language, buddhist_era), rotation=45, ha="right")
+    ax.set_xticklabels(
+        month_labels(list(frame[x]), language, buddhist_era), rotation=45, ha="right"
+    )
     if currency:
         money_axis(ax, currency)
     elif percent:
@@ -463,7 +474,7 @@ def spend_vs_new_customers(
         return None
     if ax is None:
         _fig, ax = plt.subplots(figsize=(10, 4))
-    labels = month_labels(trends["month"], language, buddhist_era)
+    labels = month_labels(list(trends["month"]), language, buddhist_era)
     ax.bar(
         labels,
         trends["new_customers"],
@@ -479,8 +490,10 @@ def spend_vs_new_customers(
     money_axis(right, currency)
     right.set_ylabel(_("marketing spend"))
     ax.set_title(_("New customers and marketing spend"))
-    ax.figure.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88), frameon=False)
-    ax.figure.tight_layout()
+    fig = ax.get_figure(root=True)
+    assert fig is not None  # an Axes always belongs to a figure
+    fig.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88), frameon=False)
+    fig.tight_layout()
     return ax
 
 
@@ -495,10 +508,11 @@ def repeat_ladder_chart(ladder: pd.DataFrame, ax: Axes | None = None) -> Axes:
         step=[f"{k} → {k + 1}" for k in ladder["k"]], p=ladder["probability"].astype(float)
     )
     sns.barplot(data=frame, x="step", y="p", color=ACCENT, ax=ax)
-    for patch, value in zip(ax.patches, frame["p"], strict=False):
+    bars = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+    for bar, value in zip(bars, frame["p"], strict=False):
         if pd.notna(value):
             ax.annotate(format_percent(value, 0),
-                        (patch.get_x() + patch.get_width() / 2, patch.get_height()),
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=9)  # fmt: skip
     percent_axis(ax)
     ax.set_ylim(0, 1.05)
@@ -528,7 +542,7 @@ def retention_curves(
         retention.mul(size, axis=0).sum(min_count=1) / retention.notna().mul(size, axis=0).sum()
     )
     recent = (
-        retention[retention.get(1).notna()].tail(n) if 1 in retention.columns else retention.tail(0)
+        retention[retention[1].notna()].tail(n) if 1 in retention.columns else retention.tail(0)
     )
     names = list(labels) if labels is not None else [str(i) for i in retention.index]
     lookup = dict(zip(retention.index, names, strict=True))
@@ -536,14 +550,18 @@ def retention_curves(
     for color, (cohort, row) in zip(palette, recent.iterrows(), strict=False):
         ax.plot(
             row.index,
-            row.values,
+            row.to_numpy(dtype=float),
             marker=".",
             color=color,
             alpha=0.9,
             label=chart_text(lookup[cohort]),
         )
     ax.plot(
-        pooled.index, pooled.values, color="black", linewidth=2.5, label="all cohorts (average)"
+        pooled.index,
+        pooled.to_numpy(dtype=float),
+        color="black",
+        linewidth=2.5,
+        label="all cohorts (average)",
     )
     percent_axis(ax)
     ax.set_ylim(0, 1.02)
@@ -571,7 +589,9 @@ def cohort_lines(
     names = list(labels) if labels is not None else [str(i) for i in matrix.index]
     palette = sns.color_palette(PALETTE, max(len(matrix), 1))
     for color, name, (_, row) in zip(palette, names, matrix.iterrows(), strict=False):
-        ax.plot(row.index, row.values, marker=".", color=color, label=chart_text(name))
+        ax.plot(
+            row.index, row.to_numpy(dtype=float), marker=".", color=color, label=chart_text(name)
+        )
     if currency:
         money_axis(ax, currency)
     elif percent:

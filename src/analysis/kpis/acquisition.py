@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.calendar import ReportPeriod, local_date, month_dates
 from analysis.cohorts import customer_firsts
 from analysis.frames import days_between
-from analysis.kpis.expressions import any_of, ratio, within
+from analysis.kpis.expressions import any_of, clean_number, ratio, within
 from analysis.warehouse import StoreWarehouse
 
 __all__ = [
@@ -249,7 +249,7 @@ def cac_by_period(
             spend, base, None, year_start, p.end, local_date(year_start, wh.timezone), end_day
         )
         p_ltv = ltvs[p.label]
-        yearly_cac = yearly.loc["all", "cac"]
+        yearly_cac = clean_number(yearly.loc["all", "cac"])
         ltv_cac[p.label] = p_ltv / yearly_cac if p_ltv is not None and yearly_cac else None
     assert acquisition is not None  # periods is never empty
     return acquisition, pd.Series(cac, dtype=object), pd.Series(ltv_cac, dtype=object)

@@ -79,8 +79,7 @@ class Scorecard:
 
     def value(self, key: str, period: str = "current") -> float | None:
         """One cell of the scorecard (None when not available)."""
-        v = self.table.loc[key, period]
-        return None if v is None or pd.isna(v) else float(v)
+        return clean_number(self.table.loc[key, period])
 
 
 ORDER_METRICS = (
@@ -277,10 +276,11 @@ def headline_values(card: Scorecard) -> dict[str, float | int | None]:
     for row in card.table.itertuples(index=False):
         if not row.available:
             continue
-        digits = 2 if row.unit == "money" else 6
-        out[row.metric] = _round(row.current, digits, as_int=row.unit == "count")
-        out[f"{row.metric}_pct_vs_previous"] = _round(row.pct_vs_previous, 6)
-        out[f"{row.metric}_pct_vs_year_ago"] = _round(row.pct_vs_year_ago, 6)
+        key, unit = str(row.metric), str(row.unit)
+        digits = 2 if unit == "money" else 6
+        out[key] = _round(clean_number(row.current), digits, as_int=unit == "count")
+        out[f"{key}_pct_vs_previous"] = _round(clean_number(row.pct_vs_previous), 6)
+        out[f"{key}_pct_vs_year_ago"] = _round(clean_number(row.pct_vs_year_ago), 6)
     return out
 
 

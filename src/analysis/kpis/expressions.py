@@ -54,8 +54,8 @@ def period_label(col: str, periods: Sequence[ReportPeriod]) -> nw.Expr:
             nw.when(cond).then(nw.lit(p.label))
             if label is None
             else label.when(cond).then(nw.lit(p.label))
-        )  # type: ignore[union-attr]
-    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
+        )
+    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]  # label is not None after the loop: periods is never empty
 
 
 def date_period_label(periods: Sequence[ReportPeriod]) -> nw.Expr:
@@ -68,8 +68,8 @@ def date_period_label(periods: Sequence[ReportPeriod]) -> nw.Expr:
             nw.when(cond).then(nw.lit(p.label))
             if label is None
             else label.when(cond).then(nw.lit(p.label))
-        )  # type: ignore[union-attr]
-    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]
+        )
+    return label.otherwise(nw.lit(None))  # type: ignore[union-attr]  # label is not None after the loop: periods is never empty
 
 
 def ratio(num: pd.Series, den: pd.Series) -> pd.Series:

@@ -37,7 +37,7 @@ def period_order_metrics(
             nw.when(cond).then(nw.lit(p.label))
             if label is None
             else label.when(cond).then(nw.lit(p.label))
-        )  # type: ignore[union-attr]
+        )
     lo, hi = min(p.start for p in periods), max(p.end for p in periods)
     cols = ["customer_id", "ordered_at", "revenue"] + (["status"] if has_status else [])
     cols += ["discount"] if "discount" in schema else []

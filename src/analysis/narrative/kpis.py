@@ -31,7 +31,7 @@ from analysis.formats import (
 from analysis.i18n import N_, _, pgettext
 from analysis.kpis.assemble import Scorecard
 from analysis.kpis.catalogue import METRIC_BY_KEY, TREND_METRICS, metric
-from analysis.kpis.expressions import difference
+from analysis.kpis.expressions import clean_number, difference
 from analysis.kpis.periods import NO_DATA, NOT_ENOUGH_HISTORY
 from analysis.narrative import markdown_text
 from analysis.narrative.cards import SummaryCard
@@ -288,7 +288,9 @@ def findings_markdown(sentences: Sequence[str]) -> Markdown:
 def scorecard_value(table: pd.DataFrame, key: str, currency: str, period: str = "current") -> str:
     """One scorecard cell as text: the formatted value, or "no data" / "not enough history"."""
     row = table.loc[key]
-    return status_text(row, period) or format_metric(row[period], row["unit"], currency)
+    return status_text(row, period) or format_metric(
+        clean_number(row[period]), str(row["unit"]), currency
+    )
 
 
 def _scorecard_row(row: object, currency: str) -> list[str]:
@@ -366,9 +368,10 @@ def summary_cards(
         row = table.loc[key]
         status = status_text(row, "current")
         blank = status is not None or status_text(row, "previous") is not None
-        change = None if blank else row["change_vs_previous"]
+        change = None if blank else clean_number(row["change_vs_previous"])
+        unit = str(row["unit"])
         direction = "flat"
-        if change is not None and not pd.isna(change) and change != 0:
+        if change is not None and change != 0:
             direction = "up" if change > 0 else "down"
         better = row["higher_is_better"]
         good = (
@@ -378,8 +381,10 @@ def summary_cards(
             SummaryCard(
                 key=key,
                 label=label(key),
-                value=status or format_metric(row["current"], row["unit"], currency),
-                change="" if blank else format_change(row["pct_vs_previous"], change, row["unit"]),
+                value=status or format_metric(clean_number(row["current"]), unit, currency),
+                change=""
+                if blank
+                else format_change(clean_number(row["pct_vs_previous"]), change, unit),
                 direction=direction,
                 good=good,
             ).as_dict()
