@@ -12,17 +12,18 @@ import pandas as pd
 import pytest
 from conftest import orders_frame, write_table
 
+from analysis.calendar import month_bounds
 from analysis.kpis import (
     customer_base,
-    findings,
-    monthly_summary,
     monthly_trends,
+    period_order_metrics,
     report_periods,
     retention_metrics,
     scorecard,
     table_starts,
 )
-from analysis.warehouse import StoreWarehouse, month_bounds
+from analysis.narrative.kpis import findings
+from analysis.warehouse import StoreWarehouse
 
 ROWS = [
     # January (Bangkok): c1 twice (once at 23:30 on the 31st), c2 once, a guest, a cancellation
@@ -40,15 +41,21 @@ ROWS = [
 
 
 @pytest.fixture
-def summary(warehouse_dir):
+def small_shop(warehouse_dir):
     write_table(warehouse_dir, "orders", "shop", orders_frame(ROWS))
-    wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
-    out = monthly_summary(wh.table("orders"), "Asia/Bangkok").collect().to_pandas()
-    return out.set_index(out["month"].dt.strftime("%Y-%m"))
+    return StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
 
 
-def test_january_by_hand(summary):
-    jan = summary.loc["2026-01"]
+def _month_orders(wh, month):
+    """period_order_metrics of the report month ``month`` (its "current" row)."""
+    periods = report_periods(month, wh.timezone)
+    orders = wh.table("orders", end=periods[0].end)
+    base = customer_base(orders, periods, 365)
+    return period_order_metrics(orders, base, periods).loc["current"]
+
+
+def test_january_by_hand(small_shop):
+    jan = _month_orders(small_shop, "2026-01")
     assert jan["revenue"] == 200.0  # 100 + 50 + 30 + 20 (guest); the cancelled 70 excluded
     assert jan["orders"] == 4
     assert jan["aov"] == 50.0
@@ -57,14 +64,19 @@ def test_january_by_hand(summary):
     assert jan["cancelled_orders"] == 1 and jan["cancelled_value"] == 70.0
 
 
-def test_february_refund_and_boundary(summary):
-    feb = summary.loc["2026-02"]
+def test_february_refund_and_boundary(small_shop):
+    feb = _month_orders(small_shop, "2026-02")
     assert feb["revenue"] == 40.0 and feb["orders"] == 1  # o6 at 00:30 Bangkok on 1 Feb
     assert feb["refunded_orders"] == 1 and feb["refunded_value"] == 25.0
 
 
-def test_month_without_orders_is_absent(summary):
-    assert list(summary.index) == ["2026-01", "2026-02", "2026-04"]
+def test_month_without_orders_is_zero_in_the_trends(small_shop):
+    trends = monthly_trends(small_shop, "2026-04", months=4)
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert list(trends["month"].dt.strftime("%Y-%m")) == months
+    assert list(trends["orders"]) == [4, 1, 0, 1]  # March: inside the data, nothing sold
+    assert list(trends["revenue"]) == [200.0, 40.0, 0.0, 10.0]
+    assert list(trends["active_customers"]) == [2, 1, 0, 1]
 
 
 # =========================================================================== scorecard
@@ -825,7 +837,7 @@ def test_optional_table_that_starts_later_is_no_data(tmp_path):
 
 
 def test_findings_rates_move_in_percentage_points():
-    from analysis.kpis import _scorecard_table
+    from analysis.kpis.assemble import scorecard_table
 
     periods = report_periods("2026-03", TZ)
     labels = ["current", "previous", "year_ago"]
@@ -839,7 +851,7 @@ def test_findings_rates_move_in_percentage_points():
         # cart abandonment 66 % vs 60 %: +10 % relative, +6.0 pp (one decimal from 10 %)
         "cart_abandonment_rate": series(0.66, 0.60, None),
     }
-    table = _scorecard_table(values, periods, [])
+    table = scorecard_table(values, periods, [])
     card = type("Card", (), {"table": table, "value": lambda self, k, p="current": (
         None if table.loc[k, p] is None else float(table.loc[k, p]))})()  # fmt: skip
     assert findings(card, previous_month_name="February", max_items=10) == [

@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 from conftest import orders_frame, write_table
 
-from analysis import plots
 from analysis.cohorts import (
     activity_by,
     cohort_activity,
@@ -32,6 +31,7 @@ from analysis.kpis import (
     scorecard,
     table_starts,
 )
+from analysis.narrative import kpis as text
 from analysis.warehouse import StoreWarehouse
 
 TZ = "Asia/Bangkok"
@@ -94,9 +94,9 @@ def test_not_enough_history_under_two_windows(tmp_path):
     assert card.value("retention_rate") is None and card.value("churn_rate") is None
     assert card.table.loc["retention_rate", "current_status"] == "not enough history"
     assert headline_values(card)["retention_rate"] is None  # the manifest key stays, null
-    cards = plots.kpi_cards(card.table, ["retention_rate"], "THB")
+    cards = text.summary_cards(card.table, ["retention_rate"], "THB")
     assert cards[0]["value"] == "not enough history" and cards[0]["change"] == ""
-    frame = plots.scorecard_frame(card.table, "THB")
+    frame = text.scorecard_frame(card.table, "THB")
     row = frame[frame["Metric"] == "Customer retention rate"].iloc[0].tolist()
     # previous (Feb) needs S from 3 Nov; year ago ends before the first order: no data
     assert row == [
@@ -140,7 +140,7 @@ def test_low_repeat_store_reads_low_retention(tmp_path):
     # 2 of S's 84 have two orders -> 2/84.
     assert card.value("retention_rate") < 0.05
     assert card.value("retention_rate") <= 2 / 84
-    assert plots.scorecard_value(card.table, "retention_rate") == "2.38%"
+    assert text.scorecard_value(card.table, "retention_rate", "THB") == "2.38%"
 
 
 # --------------------------------------------------------------------------- demo store

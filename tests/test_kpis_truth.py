@@ -12,9 +12,10 @@ import math
 import numpy as np
 import pytest
 
+from analysis.calendar import ReportPeriod, month_bounds
 from analysis.demo import write_demo
-from analysis.kpis import Period, cart_metrics, scorecard, survey_metrics
-from analysis.warehouse import StoreWarehouse, month_bounds
+from analysis.kpis import cart_metrics, scorecard, survey_metrics
+from analysis.warehouse import StoreWarehouse
 
 STORE, MONTH, TZ = "demo-bangkok", "2026-10", "Asia/Bangkok"
 
@@ -62,7 +63,7 @@ def test_nps_and_csat(demo):
     # Whole history (about 6,400 answers): NPS sd = 100 * sqrt(P + D - (P - D)^2) / sqrt(n).
     start, _ = month_bounds("2024-05", TZ)
     end, _ = month_bounds("2026-11", TZ)
-    whole = survey_metrics(wh.table("surveys"), [Period("all", "2024-05", start, end)])
+    whole = survey_metrics(wh.table("surveys"), [ReportPeriod("all", "2024-05", start, end)])
     n = float(whole.loc["all", "nps_answers"])
     var = mix["promoter"] + mix["detractor"] - (mix["promoter"] - mix["detractor"]) ** 2
     assert whole.loc["all", "nps"] == pytest.approx(planted_nps, abs=4 * 100 * math.sqrt(var / n))

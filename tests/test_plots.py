@@ -30,27 +30,6 @@ def test_thai_text_renders_without_missing_glyphs():
     assert not [w for w in seen if "missing from font" in str(w.message)]
 
 
-def test_scorecard_frame_says_what_is_missing():
-    table = pd.DataFrame(
-        [
-            {"metric": "revenue", "label": "Revenue", "unit": "money", "available": True,
-             "missing_table": None, "current": 100.0, "previous": 80.0, "year_ago": None,
-             "change_vs_previous": 20.0, "pct_vs_previous": 0.25, "change_vs_year_ago": None,
-             "pct_vs_year_ago": None, "higher_is_better": True},
-            {"metric": "nps", "label": "NPS", "unit": "points", "available": False,
-             "missing_table": "surveys", "current": None, "previous": None, "year_ago": None,
-             "change_vs_previous": None, "pct_vs_previous": None, "change_vs_year_ago": None,
-             "pct_vs_year_ago": None, "higher_is_better": True},
-        ]
-    ).set_index("metric", drop=False)  # fmt: skip
-    frame = plots.scorecard_frame(table, "THB", "th")
-    assert frame.iloc[0].tolist() == ["ยอดขาย", "฿100", "฿80.00", "+25.0%", "–", "–"]
-    assert frame.iloc[1, 1] == "not available — add surveys to the warehouse"
-    cards = plots.kpi_cards(table, ["revenue", "nps"], "THB")
-    assert [c["key"] for c in cards] == ["revenue"]  # no card for a missing metric
-    assert cards[0]["direction"] == "up" and cards[0]["good"] is True
-
-
 # --------------------------------------------------------------------------- changes and labels
 
 
@@ -155,40 +134,6 @@ def test_markdown_escape_is_literal():
 # --------------------------------------------------------------------------- no data
 
 
-def _row(metric, unit, current, previous, year_ago, statuses=(None, None, None), **extra):
-    row = {
-        "metric": metric, "label": metric.title(), "unit": unit, "available": True,
-        "missing_table": None, "current": current, "previous": previous, "year_ago": year_ago,
-        "change_vs_previous": None if previous is None or current is None else current - previous,
-        "pct_vs_previous": None, "change_vs_year_ago": None, "pct_vs_year_ago": None,
-        "higher_is_better": True, "current_status": statuses[0],
-        "previous_status": statuses[1], "year_ago_status": statuses[2],
-    }  # fmt: skip
-    row.update(extra)
-    return row
-
-
-def test_scorecard_frame_says_no_data_and_leaves_the_change_blank():
-    table = pd.DataFrame(
-        [
-            _row("revenue", "money", 100.0, 80.0, None, (None, None, "no data"),
-                 pct_vs_previous=0.25),
-            _row("orders", "count", 3, None, None, (None, "no data", "no data")),
-            _row("aov", "money", None, 5.0, None, (None, None, "no data")),
-        ]
-    ).set_index("metric", drop=False)  # fmt: skip
-    frame = plots.scorecard_frame(table, "THB")
-    assert frame.iloc[0].tolist() == ["Revenue", "฿100", "฿80.00", "+25.0%", "no data", ""]
-    assert frame.iloc[1].tolist() == ["Orders", "3", "no data", "", "no data", ""]
-    # a ratio of nothing in a month with data is "–", not "no data"
-    assert frame.iloc[2].tolist()[1] == "–"
-    assert plots.scorecard_frame(table, "THB", "th").iloc[1, 2] == "ไม่มีข้อมูล"
-    cards = plots.kpi_cards(table, ["revenue", "orders"], "THB")
-    assert cards[1]["value"] == "3" and cards[1]["change"] == ""  # vs a month without data
-    assert cards[1]["direction"] == "flat" and cards[1]["good"] is None
-    assert plots.scorecard_value(table, "orders", period="previous") == "no data"
-
-
 def test_year_on_year_frame_reads_like_a_report():
     yoy = pd.DataFrame(
         {
@@ -207,6 +152,12 @@ def test_year_on_year_frame_reads_like_a_report():
     assert frame.iloc[1].tolist() == ["Aug 2026", "Aug 2025", "8.1%", "8.1%", "0 pp"]
     weekly = plots.year_on_year_frame(yoy, str, period="week")
     assert "Week 1, a year earlier" in weekly.columns
+    thai = plots.year_on_year_frame(yoy, str, language="th")
+    assert list(thai.columns) == [
+        "กลุ่มลูกค้า", "กลุ่มลูกค้าเมื่อหนึ่งปีก่อน", "เดือนที่ 1", "เดือนที่ 1 ของปีก่อน",
+        "เดือนที่ 1 เปลี่ยนแปลง",
+    ]  # fmt: skip
+    assert thai.iloc[0].tolist()[2:] == ["7.2%", "ไม่มีข้อมูล", ""]
 
 
 def test_heatmap_annotations_never_round_a_share_to_nothing():

@@ -16,15 +16,16 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import Formatter, LogFormatter
 from pandas.io.formats.style import Styler
 
 from analysis.formats import (
     currency_symbol,
     exact_decimals,
-    format_change,
     format_compact_money,
-    format_metric,
+    format_metric,  # noqa: F401 - callers move to analysis.formats (#15)
     format_money,
     format_pct_change,  # noqa: F401 - callers move to analysis.formats (#15)
     format_percent,
@@ -34,6 +35,7 @@ from analysis.formats import (
     month_label,  # noqa: F401 - callers move to analysis.formats (#15)
     month_labels,
 )
+from analysis.i18n import _, use_language
 
 THAI_FONT_FAMILY = "Sarabun"
 PALETTE = "crest"
@@ -153,10 +155,18 @@ def html_table(
     for column, fmt in formats.items():
         if fmt is None:
             continue
-        render = fmt.format if isinstance(fmt, str) else fmt
-        styler = styler.format(
-            lambda v, render=render: html.escape(str(render(v))), subset=[column], na_rep=na_rep
-        )
+        render: Callable[[object], object]
+        if isinstance(fmt, str):
+            render = fmt.format
+        elif callable(fmt):
+            render = fmt
+        else:
+            raise TypeError(f"html_table: the format of {column!r} is not a string or a callable")
+
+        def escaped(v: object, render: Callable[[object], object] = render) -> str:
+            return html.escape(str(render(v)))
+
+        styler = styler.format(escaped, subset=[column], na_rep=na_rep)
     return styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
@@ -256,7 +266,7 @@ def trend_chart(
     title: str,
     currency: str | None = None,
     percent: bool = False,
-    language: str = "en",
+    language: str | None = None,
     buddhist_era: bool = False,
     ax: Axes | None = None,
 ) -> Axes:
@@ -271,12 +281,16 @@ def trend_chart(
     percent
         Format the y axis as a percentage (values are shares 0–1); otherwise
         plain numbers (:func:`number_axis`).
+    language
+        Language of the month labels; None: the report's current language.
+    ax
+        Axes to draw on (a new figure when None).
 
     Months whose value is missing (NaN: before the store's data starts) are
     left out of the line (a gap), not drawn as 0.
     """
     if ax is None:
-        _, ax = plt.subplots()
+        _fig, ax = plt.subplots()
     frame = data.sort_values(x)
     # Months without data (NaN) are gaps in the line, never zeros.
     ax.plot(frame[x], frame[y].astype("float64"), marker="o", color=ACCENT)
@@ -284,7 +298,9 @@ def trend_chart(
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks(frame[x])
-    ax.set_xticklabels(month_labels(frame[x], language, buddhist_era), rotation=45, ha="right")
+    ax.set_xticklabels(
+        month_labels(list(frame[x]), language, buddhist_era), rotation=45, ha="right"
+    )
     if currency:
         money_axis(ax, currency)
     elif percent:
@@ -337,168 +353,55 @@ def retention_heatmap(
     return ax
 
 
-# --------------------------------------------------------------------------- metric text
-
-THAI_LABELS = {
-    "revenue": "ยอดขาย",
-    "orders": "คำสั่งซื้อ",
-    "aov": "มูลค่าเฉลี่ยต่อคำสั่งซื้อ",
-    "active_customers": "ลูกค้าที่ซื้อ",
-    "new_customers": "ลูกค้าใหม่",
-    "returning_customers": "ลูกค้าเก่าที่กลับมาซื้อ",
-    "purchase_frequency": "ความถี่ในการซื้อ",
-    "retention_rate": "อัตราการรักษาลูกค้า",
-    "churn_rate": "อัตราการสูญเสียลูกค้า",
-    "repeat_purchase_rate": "อัตราการซื้อซ้ำ",
-    "repeat_revenue_share": "สัดส่วนยอดขายจากการซื้อซ้ำ",
-    "hero_multiplier": "ตัวคูณลูกค้าชั้นยอด",
-    "conversion_rate": "อัตราการเปลี่ยนผู้เข้าชมเป็นผู้ซื้อ",
-    "cart_abandonment_rate": "อัตราการทิ้งตะกร้า",
-    "cac": "ต้นทุนการได้ลูกค้าใหม่",
-    "ltv_cac": "LTV : CAC",
-    "nps": "NPS",
-    "csat": "ความพึงพอใจ (CSAT)",
-    "discount_order_share": "สัดส่วนคำสั่งซื้อที่ใช้ส่วนลด",
-    "cancelled_orders": "คำสั่งซื้อที่ยกเลิก",
-    "cancelled_value": "มูลค่าที่ยกเลิก",
-    "refunded_orders": "คำสั่งซื้อที่คืนเงิน",
-    "refunded_value": "มูลค่าที่คืนเงิน",
-    "loyalty_participation": "สัดส่วนสมาชิกสะสมแต้ม",
-    "spend": "ค่าการตลาด",
-}
-
-
-def metric_label(key: str, default: str, language: str = "en") -> str:
-    """A metric's label in the report language (Thai when ``language == "th"``)."""
-    return THAI_LABELS.get(key, default) if language == "th" else default
-
-
-SCORECARD_COLUMNS = {
-    "en": {
-        "label": "Metric",
-        "current": "This month",
-        "previous": "Previous month",
-        "vs_previous": "Change",
-        "year_ago": "Year ago",
-        "vs_year_ago": "Change vs year ago",
-    },
-    "th": {
-        "label": "ตัวชี้วัด",
-        "current": "เดือนนี้",
-        "previous": "เดือนก่อน",
-        "vs_previous": "เปลี่ยนแปลง",
-        "year_ago": "ปีก่อน",
-        "vs_year_ago": "เทียบปีก่อน",
-    },
-}
-
-
-STATUS_TEXT = {
-    "en": {"no data": "no data", "not enough history": "not enough history"},
-    "th": {"no data": "ไม่มีข้อมูล", "not enough history": "ประวัติข้อมูลยังไม่พอ"},
-}
-"""What a cell shows instead of a number when its period has no data (see ``kpis.NO_DATA``)."""
-
-
-def _status(row, period: str, language: str) -> str | None:
-    """The no-data text of one period of a scorecard row (namedtuple or Series), or None."""
-    name = f"{period}_status"
-    status = row.get(name) if isinstance(row, pd.Series) else getattr(row, name, None)
-    if not isinstance(status, str):
-        return None
-    return STATUS_TEXT["th" if language == "th" else "en"].get(status, status)
-
-
-def scorecard_frame(
-    table: pd.DataFrame, currency: str, language: str = "en", columns: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """A scorecard table (``kpis.Scorecard.table``) as text, ready to display.
-
-    Unavailable metrics read "not available — add <table> to the warehouse"
-    (plain text: table cells do not render Markdown). A period that ends
-    before the data starts reads "no data" (a retention rate without two full
-    windows of history: "not enough history") and the change against it is
-    blank.
-    """
-    heads = columns or SCORECARD_COLUMNS["th" if language == "th" else "en"]
-    rows = []
-    for row in table.itertuples(index=False):
-        label = metric_label(row.metric, row.label, language)
-        if not row.available:
-            missing = f"not available — add {row.missing_table} to the warehouse"
-            rows.append([label, missing, "", "", "", ""])
-            continue
-        cells = {
-            period: _status(row, period, language)
-            or format_metric(getattr(row, period), row.unit, currency)
-            for period in ("current", "previous", "year_ago")
-        }
-        # no change against (or from) a period without data: blank, not 0 or -100 %
-        changes = {
-            period: ""
-            if _status(row, "current", language) or _status(row, period, language)
-            else format_change(
-                getattr(row, f"pct_vs_{period}"), getattr(row, f"change_vs_{period}"), row.unit
-            )
-            for period in ("previous", "year_ago")
-        }
-        rows.append(
-            [
-                label,
-                cells["current"],
-                cells["previous"],
-                changes["previous"],
-                cells["year_ago"],
-                changes["year_ago"],
-            ]
-        )
-    return pd.DataFrame(rows, columns=list(heads.values()))
-
-
-def scorecard_value(
-    table: pd.DataFrame,
-    key: str,
-    currency: str = "THB",
-    language: str = "en",
-    period: str = "current",
-) -> str:
-    """One scorecard cell as text: the formatted value, or "no data" / "not enough history"."""
-    row = table.loc[key]
-    return _status(row, period, language) or format_metric(row[period], row["unit"], currency)
+# --------------------------------------------------------------------------- KPI charts and tables
 
 
 def year_on_year_frame(
-    yoy: pd.DataFrame, label, period: str = "month", language: str = "en"
+    yoy: pd.DataFrame,
+    label: Callable[[object], str],
+    period: str = "month",
+    language: str | None = None,
 ) -> pd.DataFrame:
     """The cohort year-on-year table (``cohorts.same_cohorts_a_year_earlier``) ready to display.
 
     Columns read "Cohort", "Cohort a year earlier" and per period k "Month k",
-    "Month k, a year earlier", "Month k change" (percentage points). A year-earlier
-    cohort the data does not reach reads "no data" and its change is blank;
-    rates show one decimal (``7.2%``), changes a sign only when not 0.0 pp.
+    "Month k, a year earlier", "Month k change" (percentage points), in the
+    report language. A year-earlier cohort the data does not reach reads "no
+    data" and its change is blank; rates show one decimal (``7.2%``), changes a
+    sign only when not 0.0 pp.
 
     Parameters
     ----------
     label
         Cohort start → the text people read (e.g. ``"Sep 2026"``).
+    period
+        ``month`` or ``week``: the cohort grain.
+    language
+        Report language; None: the current one (:func:`analysis.i18n.current_language`).
     """
-    unit = "Month" if period == "month" else "Week"
-    no_data = STATUS_TEXT["th" if language == "th" else "en"]["no data"]
+    if language is not None:
+        with use_language(language):
+            return year_on_year_frame(yoy, label, period)
+    weekly = period != "month"
+    no_data = _("no data")
     ks = [int(c[1:]) for c in yoy.columns if c[:1] == "k" and c[1:].isdigit()]
 
     def rate(v: float) -> str:
-        return no_data if v is None or pd.isna(v) else f"{v:.1%}"
+        return no_data if v is None or pd.isna(v) else format_percent(v, 1)
 
     out = pd.DataFrame(
         {
-            "Cohort": yoy["cohort"].map(label),
-            "Cohort a year earlier": yoy["year_earlier"].map(label),
+            _("Cohort"): yoy["cohort"].map(label),
+            _("Cohort a year earlier"): yoy["year_earlier"].map(label),
         }
     )
     for k in ks:
-        out[f"{unit} {k}"] = yoy[f"k{k}"].map(rate)
-        out[f"{unit} {k}, a year earlier"] = yoy[f"k{k}_year_earlier"].map(rate)
-        out[f"{unit} {k} change"] = [
+        now = _("Week {k}") if weekly else _("Month {k}")
+        before = _("Week {k}, a year earlier") if weekly else _("Month {k}, a year earlier")
+        change = _("Week {k} change") if weekly else _("Month {k} change")
+        out[now.format(k=k)] = yoy[f"k{k}"].map(rate)
+        out[before.format(k=k)] = yoy[f"k{k}_year_earlier"].map(rate)
+        out[change.format(k=k)] = [
             "" if pd.isna(c) else format_pp_change(c) for c in yoy[f"k{k}_change"]
         ]
     return out
@@ -506,14 +409,27 @@ def year_on_year_frame(
 
 def small_multiples(
     data: pd.DataFrame,
-    series: list[tuple[str, str, str]],
+    series: Sequence[tuple[str, str, str]],
     *,
     currency: str,
-    language: str = "en",
+    language: str | None = None,
     buddhist_era: bool = False,
     ncols: int = 3,
-):
-    """A grid of monthly trend charts, one per ``(column, title, unit)``; missing columns skipped."""
+) -> Figure:
+    """A grid of monthly trend charts, one per ``(column, title, unit)``; missing columns skipped.
+
+    Parameters
+    ----------
+    data
+        One row per month with a ``month`` column (month starts).
+    series
+        ``(column, title, unit)`` per chart, e.g. from
+        :func:`analysis.narrative.kpis.trend_series` (titles in the report language).
+    currency
+        Currency of the ``money`` charts' axes.
+    language
+        Language of the month labels; None: the report's current language.
+    """
     present = [s for s in series if s[0] in data.columns and data[s[0]].notna().any()]
     nrows = max(1, -(-len(present) // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
@@ -529,96 +445,82 @@ def small_multiples(
     return fig
 
 
-def kpi_cards(
-    table: pd.DataFrame, keys: Sequence[str], currency: str, language: str = "en"
-) -> list[dict]:
-    """Executive-summary cards for the given metrics of a scorecard table.
-
-    Each card: ``key, label, value`` (formatted), ``change`` (vs the previous
-    month), ``direction`` (``up``/``down``/``flat``) and ``good`` (whether the
-    move is welcome; None when the metric has no preferred direction).
-    A current value without data reads "no data" or "not enough history"
-    (the retention rate) and has no change; so does a card whose previous
-    month has no data. Unavailable metrics get no card.
-    """
-    cards = []
-    for key in keys:
-        if key not in table.index or not table.loc[key, "available"]:
-            continue
-        row = table.loc[key]
-        status = _status(row, "current", language)
-        blank = status is not None or _status(row, "previous", language) is not None
-        change = None if blank else row["change_vs_previous"]
-        direction = "flat"
-        if change is not None and not pd.isna(change) and change != 0:
-            direction = "up" if change > 0 else "down"
-        better = row["higher_is_better"]
-        good = (
-            None if better is None or direction == "flat" else (direction == "up") == bool(better)
-        )
-        cards.append(
-            {
-                "key": key,
-                "label": metric_label(key, row["label"], language),
-                "value": status or format_metric(row["current"], row["unit"], currency),
-                "change": ""
-                if blank
-                else format_change(row["pct_vs_previous"], change, row["unit"]),
-                "direction": direction,
-                "good": good,
-            }
-        )
-    return cards
-
-
-def not_available(table: str) -> str:
-    """The sentence a report shows instead of a metric whose optional table is missing."""
-    return f"Not available — add `{table}` to the warehouse (`data/warehouse/{table}/<store>.parquet`)."
-
-
 def spend_vs_new_customers(
-    trends: pd.DataFrame, *, currency: str, language: str = "en", buddhist_era: bool = False
-):
-    """Monthly new customers (bars) against marketing spend (line, right axis)."""
-    fig, ax = plt.subplots(figsize=(10, 4))
-    labels = month_labels(trends["month"], language, buddhist_era)
+    trends: pd.DataFrame,
+    *,
+    currency: str,
+    language: str | None = None,
+    buddhist_era: bool = False,
+    ax: Axes | None = None,
+) -> Axes | None:
+    """Monthly new customers (bars) against marketing spend (line, right axis).
+
+    Parameters
+    ----------
+    trends
+        :func:`analysis.kpis.monthly_trends`: ``month, new_customers`` and
+        ``spend`` (store currency; only when the store has ``marketing_spend``).
+    currency
+        Currency of the spend axis.
+    language
+        Language of the month labels; None: the report's current language.
+    ax
+        Axes of the bars (a new figure when None); the spend line gets a twin axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or None
+        The bars' axes; None (nothing drawn) without a ``spend`` column.
+    """
+    if "spend" not in trends.columns:
+        return None
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(10, 4))
+    labels = month_labels(list(trends["month"]), language, buddhist_era)
     ax.bar(
         labels,
         trends["new_customers"],
         color=sns.color_palette(PALETTE, 3)[0],
-        label="new customers",
+        label=_("new customers"),
     )
-    ax.set_ylabel("new customers")
+    ax.set_ylabel(_("new customers"))
     number_axis(ax)
     ax.tick_params(axis="x", rotation=45)
     right = ax.twinx()
-    right.plot(labels, trends["spend"], color=ACCENT, marker="o", label="marketing spend")
+    right.plot(labels, trends["spend"], color=ACCENT, marker="o", label=_("marketing spend"))
     right.grid(False)
     money_axis(right, currency)
-    right.set_ylabel("marketing spend")
-    ax.set_title("New customers and marketing spend")
+    right.set_ylabel(_("marketing spend"))
+    ax.set_title(_("New customers and marketing spend"))
+    fig = ax.get_figure(root=True)
+    assert fig is not None  # an Axes always belongs to a figure
     fig.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88), frameon=False)
     fig.tight_layout()
-    return fig
+    return ax
 
 
 def repeat_ladder_chart(ladder: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Bars of P(order k+1 | k orders) for k = 1..n (``kpis.repeat_ladder`` output)."""
+    """Bars of P(order k+1 | k orders) for k = 1..n (``kpis.repeat_ladder`` output).
+
+    Titles and axis labels in the report's current language.
+    """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+        _fig, ax = plt.subplots(figsize=(7, 3.5))
     frame = ladder.assign(
         step=[f"{k} → {k + 1}" for k in ladder["k"]], p=ladder["probability"].astype(float)
     )
     sns.barplot(data=frame, x="step", y="p", color=ACCENT, ax=ax)
-    for patch, value in zip(ax.patches, frame["p"], strict=False):
+    bars = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+    for bar, value in zip(bars, frame["p"], strict=False):
         if pd.notna(value):
-            ax.annotate(f"{value:.0%}", (patch.get_x() + patch.get_width() / 2, patch.get_height()),
+            ax.annotate(format_percent(value, 0),
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=9)  # fmt: skip
     percent_axis(ax)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("orders")
-    ax.set_ylabel("chance of one more order")
-    ax.set_title("Repeat ladder: P(order k+1 | k orders)")
+    ax.set_xlabel(_("orders"))
+    ax.set_ylabel(_("chance of one more order"))
+    ax.set_title(_("Repeat ladder: P(order k+1 | k orders)"))
     return ax
 
 
@@ -646,7 +548,7 @@ def retention_curves(
         retention.mul(size, axis=0).sum(min_count=1) / retention.notna().mul(size, axis=0).sum()
     )
     recent = (
-        retention[retention.get(1).notna()].tail(n) if 1 in retention.columns else retention.tail(0)
+        retention[retention[1].notna()].tail(n) if 1 in retention.columns else retention.tail(0)
     )
     names = list(labels) if labels is not None else [str(i) for i in retention.index]
     lookup = dict(zip(retention.index, names, strict=True))
@@ -654,14 +556,18 @@ def retention_curves(
     for color, (cohort, row) in zip(palette, recent.iterrows(), strict=False):
         ax.plot(
             row.index,
-            row.values,
+            row.to_numpy(dtype=float),
             marker=".",
             color=color,
             alpha=0.9,
             label=chart_text(lookup[cohort]),
         )
     ax.plot(
-        pooled.index, pooled.values, color="black", linewidth=2.5, label=chart_text(average_label)
+        pooled.index,
+        pooled.to_numpy(dtype=float),
+        color="black",
+        linewidth=2.5,
+        label=chart_text(average_label),
     )
     percent_axis(ax)
     ax.set_ylim(0, 1.02)
@@ -693,7 +599,9 @@ def cohort_lines(
     names = list(labels) if labels is not None else [str(i) for i in matrix.index]
     palette = sns.color_palette(PALETTE, max(len(matrix), 1))
     for color, name, (_, row) in zip(palette, names, matrix.iterrows(), strict=False):
-        ax.plot(row.index, row.values, marker=".", color=color, label=chart_text(name))
+        ax.plot(
+            row.index, row.to_numpy(dtype=float), marker=".", color=color, label=chart_text(name)
+        )
     if currency:
         money_axis(ax, currency)
     elif percent:

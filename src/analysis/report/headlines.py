@@ -25,6 +25,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from analysis.narrative.cards import CARD_KEYS
+
 __all__ = [
     "HEADLINES_MIME",
     "SUMMARY_PARTS",
@@ -34,8 +36,6 @@ __all__ = [
     "read_summaries",
     "record_headlines",
 ]
-
-CARD_KEYS = ("key", "label", "value", "change", "direction", "good")
 
 HEADLINES_MIME = "application/vnd.crm-analytics.headlines+json"
 """MIME type of the display output that carries a section's headline values."""
