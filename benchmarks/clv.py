@@ -243,22 +243,22 @@ def _summary_for_fit(root: Path, month: str):
 
 def fit_collapsed(root: Path, month: str) -> dict:
     """BG/NBD and Gamma-Gamma as the report fits them: distinct rows with weights."""
-    from analysis.clv import models as M
+    from analysis import clv
     from analysis.compat import import_lifetimes
 
     import_lifetimes()  # imported before the clock, as in fit_uncollapsed
     summary = _summary_for_fit(root, month)
     t0 = time.perf_counter()
-    fit = M.fit_model(summary, "bgnbd")
+    fit = clv.fit_model(summary, "bgnbd")
     t1 = time.perf_counter()
-    spend = M.fit_spend(summary)
+    spend = clv.fit_spend(summary)
     t2 = time.perf_counter()
     return {
         "bgnbd_seconds": t1 - t0,
         "gamma_gamma_seconds": t2 - t1,
-        "bgnbd_rows": fit.n_rows_fitted,
-        "gamma_gamma_rows": spend.n_rows_fitted,
-        "customers": fit.n_customers,
+        "bgnbd_rows": fit.diagnostics.n_rows_fitted,
+        "gamma_gamma_rows": spend.diagnostics.n_rows_fitted,
+        "customers": fit.diagnostics.n_customers,
         "bgnbd_params": fit.params,
         "gamma_gamma_params": spend.params,
     }
@@ -268,17 +268,13 @@ def fit_uncollapsed(root: Path, month: str) -> dict:
     """The same two fits the way a lifetimes user writes them: one row per customer."""
     import contextlib
     import io
-    import warnings
-
-    import numpy as np
 
     from analysis.compat import import_lifetimes, quiet_lifetimes
 
     lt = import_lifetimes()
     summary = _summary_for_fit(root, month)
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    with quiet_lifetimes(), np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_lifetimes(), contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
         bgf = lt.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
         t1 = time.perf_counter()
@@ -334,7 +330,7 @@ def section(root: Path, month: str) -> dict:
         "customers": len(result.summary),
         "chosen": result.comparison.chosen,
         "comparison_customers": len(result.comparison.predictions),
-        "rows_fitted": result.fit.n_rows_fitted,
+        "rows_fitted": result.fit.diagnostics.n_rows_fitted,
     }
 
 

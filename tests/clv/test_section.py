@@ -7,13 +7,15 @@ import hmac
 import math
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import clv as M
 from analysis import privacy
-from analysis.clv import models as M
 from analysis.clv import plotting
+from analysis.clv import section as section_module
 from analysis.clv.section import (
     clv_findings,
     clv_headlines,
@@ -61,7 +63,7 @@ def test_section_pieces_equal_the_functions_they_call(demo, section):
     assert [x.rmse for x in s.comparison.scores] == pytest.approx([x.rmse for x in same.scores])
     # the chosen model refitted on every customer from its calibration fit = a cold fit
     cold = M.fit_model(demo.full, s.comparison.chosen)
-    assert s.fit.n_customers == 20_000
+    assert s.fit.diagnostics.n_customers == 20_000
     for key, value in cold.params.items():
         assert s.fit.params[key] == pytest.approx(value, rel=1e-4), key
     spend = M.fit_spend(demo.full)
@@ -205,7 +207,7 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
             raise M.ModelFitError("BG/NBD does not fit this history (planted)")
         return real(summary, name, **kwargs)
 
-    monkeypatch.setattr(M, "fit_model", failing_final)
+    monkeypatch.setattr(section_module, "fit_model", failing_final)
     s = clv_section(
         wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
         horizon_months=12, monthly_discount_rate=0.01, comparison_customers=4_000, seed=5,
@@ -222,7 +224,7 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
             raise M.ModelFitError(f"{M.MODEL_LABELS[name]} does not fit this history (planted)")
         return real(summary, name, **kwargs)
 
-    monkeypatch.setattr(M, "fit_model", always_failing)
+    monkeypatch.setattr(section_module, "fit_model", always_failing)
     with pytest.raises(SectionUnavailable, match="no purchase model fits this store's whole"):
         clv_section(
             wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
@@ -235,40 +237,74 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
 
 def test_charts_draw_the_section_data(section):
     s = section
-    fig = plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison)
-    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    ax = plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison)
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
     np.testing.assert_allclose(lines["actual"], s.holdout_by_frequency["actual"])
     np.testing.assert_allclose(lines["BG/NBD"], s.holdout_by_frequency["bgnbd"])
     np.testing.assert_allclose(lines[M.MODEL_LABELS["naive"]], s.holdout_by_frequency["naive"])
 
-    fig = plotting.tracking_chart(
+    cumulative, weekly = plotting.tracking_chart(
         s.tracking, calibration_end=s.calibration_end, model_label="BG/NBD"
     )
-    cumulative, weekly = fig.axes
+    assert cumulative.figure is weekly.figure
     np.testing.assert_allclose(
         cumulative.get_lines()[0].get_ydata(), s.tracking["actual_cumulative"]
     )
     np.testing.assert_allclose(weekly.get_lines()[1].get_ydata(), s.tracking["expected"])
 
-    fig = plotting.frequency_recency_chart(s.matrices)
-    image = fig.axes[0].get_images()[0].get_array()
+    left, right = plotting.frequency_recency_chart(s.matrices)
+    image = left.get_images()[0].get_array()
     flipped = s.matrices.expected_purchases.to_numpy()[::-1]
     possible = s.matrices.possible.to_numpy()[::-1]
     np.testing.assert_allclose(image.data[possible], flipped[possible])
     assert image.mask[~possible].all() and not image.mask[possible].any()
+    alive = right.get_images()[0].get_array()
+    np.testing.assert_allclose(alive.data[possible], s.matrices.p_alive.to_numpy()[::-1][possible])
 
-    fig = plotting.clv_distribution_chart(s.predictions["clv"], currency="USD", horizon_months=12)
-    ax = fig.axes[0]
+    ax = plotting.clv_distribution_chart(s.predictions["clv"], currency="USD", horizon_months=12)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[0] == f"mean ${s.predictions['clv'].mean():,.0f}"
-    fig.canvas.draw()  # money ticks: distinct, exact, one suffix (docs/metrics.md)
+    ax.figure.canvas.draw()  # money ticks: distinct, exact, one suffix (docs/metrics.md)
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and all(t.lstrip("-").startswith("$") for t in ticks)
     assert len(set(ticks)) == len(ticks) and "$0" in ticks
 
-    fig = plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB")
-    assert f"Pearson {s.correlation.pearson:.2f}" in fig.axes[0].get_title()
+    ax = plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB")
+    assert f"Pearson {s.correlation.pearson:.2f}" in ax.get_title()
     table = plotting.model_table(s.comparison)
     assert list(table.index)[-1] == M.MODEL_LABELS["naive"]
     assert table.filter(like="(chosen)", axis=0).shape[0] == 1
     assert math.isnan(table.loc[M.MODEL_LABELS["naive"], "log-likelihood"])
+
+
+def test_charts_draw_on_the_axes_given(section):
+    """Given ``ax``, a chart draws there and makes no figure of its own (pymc-marketing's way)."""
+    s = section
+    plt.close("all")
+    fig, axes = plt.subplots(2, 4)
+    drawn = [
+        plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison, ax=axes[0, 0]),
+        plotting.clv_distribution_chart(
+            s.predictions["clv"], currency="USD", horizon_months=12, ax=axes[0, 1]
+        ),
+        plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB", ax=axes[0, 2]),
+        plotting.expected_purchases_matrix_chart(s.matrices, ax=axes[0, 3]),
+        plotting.p_alive_matrix_chart(s.matrices, ax=axes[1, 0]),
+        plotting.tracking_panel(
+            s.tracking,
+            calibration_end=s.calibration_end,
+            model_label="BG/NBD",
+            cumulative=False,
+            ax=axes[1, 1],
+        ),  # fmt: skip
+        *plotting.tracking_chart(
+            s.tracking,
+            calibration_end=s.calibration_end,
+            model_label="BG/NBD",
+            ax=(axes[1, 2], axes[1, 3]),
+        ),  # fmt: skip
+    ]
+    assert drawn == [*axes[0], *axes[1]]
+    assert plt.get_fignums() == [fig.number]
+    assert all(ax.get_lines() or ax.get_images() or ax.collections for ax in drawn)
+    plt.close(fig)

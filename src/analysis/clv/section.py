@@ -9,7 +9,7 @@ per-day results are collected):
 2. BG/NBD, MBG/NBD and Pareto/NBD fitted on the calibration period and scored
    on the holdout against the naive baseline; the chosen model
    (``clv.model``, ``auto`` = lowest holdout RMSE) refitted on the whole history
-   (:mod:`analysis.clv.models`);
+   (:mod:`analysis.clv.fitting`, :mod:`analysis.clv.holdout`);
 3. the frequency-monetary correlation, then Gamma-Gamma on the repeat customers;
 4. per customer: P(alive), expected purchases in the next 30/90/365 days,
    expected spend per order and CLV over ``clv.horizon_months`` discounted at
@@ -27,16 +27,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.clv import models as M
+from analysis.clv.fitting import MODEL_LABELS, ModelFit, ModelFitError, fit_model
+from analysis.clv.holdout import ModelComparison, calibration_vs_holdout, compare_models
+from analysis.clv.predict import FrequencyRecencyMatrices, frequency_recency_matrices
+from analysis.clv.spend import SpendCorrelation, SpendFit, fit_spend, spend_correlation
 from analysis.clv.summary import rfm_summary
 from analysis.clv.tracking import daily_purchases, tracking_curve
+from analysis.clv.value import ClvTotals, clv_totals, customer_predictions
 from analysis.compat import quiet_lifetimes
 from analysis.errors import AnalysisError, DataError, SectionUnavailable
 from analysis.privacy import pseudonymous_ids
@@ -112,15 +115,15 @@ class ClvSection:
     monthly_discount_rate: float
     summary: pd.DataFrame = field(repr=False)
     cal_holdout: pd.DataFrame = field(repr=False)
-    comparison: M.ModelComparison
-    fit: M.ModelFit
-    correlation: M.SpendCorrelation | None
-    spend: M.SpendFit | None
+    comparison: ModelComparison
+    fit: ModelFit
+    correlation: SpendCorrelation | None
+    spend: SpendFit | None
     predictions: pd.DataFrame = field(repr=False)
-    totals: M.ClvTotals | None
+    totals: ClvTotals | None
     holdout_by_frequency: pd.DataFrame = field(repr=False)
     tracking: pd.DataFrame = field(repr=False)
-    matrices: M.FrequencyRecencyMatrices = field(repr=False)
+    matrices: FrequencyRecencyMatrices = field(repr=False)
     top: pd.DataFrame | None = field(repr=False)
     notes: list[str]
     timings: dict[str, float]
@@ -213,10 +216,10 @@ def clv_section(
     lap("summaries")
 
     try:
-        comparison = M.compare_models(
+        comparison = compare_models(
             cal_holdout, requested=model, max_customers=comparison_customers, seed=seed
         )
-    except M.ModelFitError as exc:
+    except ModelFitError as exc:
         raise SectionUnavailable(
             f"no purchase model fits this store's history, so no CLV is shown: {exc.message}"
             + (f" ({exc.hint})" if exc.hint else "")
@@ -225,59 +228,25 @@ def clv_section(
     notes = list(comparison.notes)
     spend, correlation, spend_note = _spend(summary)
     lap("spend")
-    fit, predictions, failures = None, None, []
-    for name in comparison.ranked():
-        try:
-            fit = M.fit_model(summary, name, start=comparison.fits[name].params)
-            predictions = M.customer_predictions(
-                fit,
-                spend,
-                summary,
-                horizon_months=horizon_months,
-                monthly_discount_rate=monthly_discount_rate,
-            )
-            break
-        except M.ModelFitError as exc:
-            failures.append(f"{M.MODEL_LABELS[name]} on the whole history: {exc.message}")
-            fit = None
-    if fit is None or predictions is None:
-        raise SectionUnavailable(
-            "no purchase model fits this store's whole history, so no CLV is shown: "
-            + "; ".join(failures)
-        )
-    if failures:
-        notes.append("; ".join(failures) + f". Using {fit.label}, the best of the models that fit.")
-    if fit.name != comparison.chosen:
-        scores = {x.model: getattr(x, comparison.criterion) for x in comparison.scores}
-        comparison = replace(
-            comparison, chosen=fit.name, beats_naive=bool(scores[fit.name] < scores["naive"])
-        )
-    if fit.retried:
-        notes.append(f"Refit on the whole history: {fit.note}")
+    fit, predictions, comparison, fallback = _final_fit(
+        summary, comparison, spend, horizon_months, monthly_discount_rate
+    )
+    notes += fallback
+    if fit.diagnostics.retried:
+        notes.append(f"Refit on the whole history: {fit.diagnostics.note}")
     if spend_note:
         notes.append(spend_note)
-    totals = M.clv_totals(predictions["clv"]) if spend is not None else None
+    totals = clv_totals(predictions["clv"]) if spend is not None else None
     lap("fit_and_predictions")
 
-    holdout_by_frequency = M.calibration_vs_holdout(comparison, cal_holdout)
-    calibration_fit = comparison.fits[comparison.chosen]
-    daily = daily_purchases(orders, timezone, calibration_end, observation_end)
-
-    def expected_up_to(t: np.ndarray) -> np.ndarray:
-        with quiet_lifetimes(), np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return calibration_fit.fitter.expected_number_of_purchases_up_to_time(t)
-
-    tracking = tracking_curve(
-        daily, expected_up_to, step_days=7, time_unit=fit.time_unit_days,
-        calibration_end=calibration_end,
-    )  # fmt: skip
-    if len(tracking) and not np.isfinite(tracking["expected_cumulative"]).all():
-        notes.append(f"{calibration_fit.label}: the tracking curve is not finite and is not shown.")
-        tracking = tracking.iloc[0:0]
+    holdout_by_frequency = calibration_vs_holdout(comparison, cal_holdout)
+    tracking, tracking_note = _tracking(
+        orders, comparison.fits[comparison.chosen], timezone, calibration_end, observation_end
+    )
+    notes += tracking_note
     age = float(min(MATRIX_AGE_DAYS, summary["T"].max()))
     top_frequency = int(np.ceil(np.quantile(summary["frequency"], 0.99)))
-    matrices = M.frequency_recency_matrices(
+    matrices = frequency_recency_matrices(
         fit,
         max_frequency=max(1, min(MATRIX_MAX_FREQUENCY, top_frequency)),
         age=age,
@@ -311,17 +280,89 @@ def clv_section(
     )
 
 
+def _final_fit(
+    summary: pd.DataFrame,
+    comparison: ModelComparison,
+    spend: SpendFit | None,
+    horizon_months: int,
+    monthly_discount_rate: float,
+) -> tuple[ModelFit, pd.DataFrame, ModelComparison, list[str]]:
+    """The best model that fits the whole history, its predictions, and notes on fallbacks.
+
+    Models are tried in :meth:`ModelComparison.ranked` order, each starting
+    from its calibration fit; when the chosen one fails, the comparison is
+    updated to the model used.
+
+    Raises
+    ------
+    SectionUnavailable
+        No compared model fits the whole history.
+    """
+    failures = []
+    for name in comparison.ranked():
+        try:
+            fit = fit_model(summary, name, start=comparison.fits[name].params)
+            predictions = customer_predictions(
+                fit,
+                spend,
+                summary,
+                horizon_months=horizon_months,
+                monthly_discount_rate=monthly_discount_rate,
+            )
+            break
+        except ModelFitError as exc:
+            failures.append(f"{MODEL_LABELS[name]} on the whole history: {exc.message}")
+    else:
+        raise SectionUnavailable(
+            "no purchase model fits this store's whole history, so no CLV is shown: "
+            + "; ".join(failures)
+        )
+    notes = []
+    if failures:
+        notes.append("; ".join(failures) + f". Using {fit.label}, the best of the models that fit.")
+    if fit.name != comparison.chosen:
+        scores = {x.model: getattr(x, comparison.criterion) for x in comparison.scores}
+        comparison = replace(
+            comparison, chosen=fit.name, beats_naive=bool(scores[fit.name] < scores["naive"])
+        )
+    return fit, predictions, comparison, notes
+
+
+def _tracking(
+    orders: Any,
+    calibration_fit: ModelFit,
+    timezone: str,
+    calibration_end: dt.date,
+    observation_end: dt.date,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The weekly tracking curve of the calibration fit, or an empty one and a note when not finite."""
+    daily = daily_purchases(orders, timezone, calibration_end, observation_end)
+
+    def expected_up_to(t: np.ndarray) -> np.ndarray:
+        with quiet_lifetimes():
+            return calibration_fit.fitter.expected_number_of_purchases_up_to_time(t)
+
+    tracking = tracking_curve(
+        daily, expected_up_to, step_days=7, time_unit=calibration_fit.time_unit_days,
+        calibration_end=calibration_end,
+    )  # fmt: skip
+    if len(tracking) and not np.isfinite(tracking["expected_cumulative"]).all():
+        note = f"{calibration_fit.label}: the tracking curve is not finite and is not shown."
+        return tracking.iloc[0:0], [note]
+    return tracking, []
+
+
 def _spend(
     summary: pd.DataFrame,
-) -> tuple[M.SpendFit | None, M.SpendCorrelation | None, str | None]:
+) -> tuple[SpendFit | None, SpendCorrelation | None, str | None]:
     """Gamma-Gamma after the correlation check, or why there is none (a note)."""
-    correlation: M.SpendCorrelation | None = None
+    correlation: SpendCorrelation | None = None
     try:
-        correlation = M.spend_correlation(summary)
-        spend = M.fit_spend(summary)
-    except (DataError, M.ModelFitError) as exc:
+        correlation = spend_correlation(summary)
+        spend = fit_spend(summary)
+    except (DataError, ModelFitError) as exc:
         return None, correlation, f"No spend model, so no CLV in money: {exc.message}"
-    return spend, correlation, spend.note if spend.retried else None
+    return spend, correlation, spend.diagnostics.note if spend.diagnostics.retried else None
 
 
 def holdout_length(history_days: int, holdout_days: int, holdout_share: float) -> int:
@@ -443,9 +484,9 @@ def clv_headlines(section: ClvSection) -> dict[str, Any]:
         **{f"param_{k}": _round(v) for k, v in s.fit.params.items()},
         "beats_naive": s.comparison.beats_naive,
         "penalized": bool(
-            s.fit.retried
-            or any(f.retried for f in s.comparison.fits.values())
-            or (s.spend is not None and s.spend.retried)
+            s.fit.diagnostics.retried
+            or any(f.diagnostics.retried for f in s.comparison.fits.values())
+            or (s.spend is not None and s.spend.diagnostics.retried)
         ),
     }
     for score in s.comparison.scores:
