@@ -30,34 +30,6 @@ def test_thai_text_renders_without_missing_glyphs():
     assert not [w for w in seen if "missing from font" in str(w.message)]
 
 
-def test_month_labels():
-    assert plots.month_label("2026-10-01") == "Oct 2026"
-    assert plots.month_label(pd.Timestamp("2026-10-01"), "th", buddhist_era=True) == "ต.ค. 2569"
-    assert plots.month_label("2026-01", "th") == "ม.ค. 2026"
-
-
-def test_money_formatting():
-    assert plots.format_money(1234567.8) == "฿1,234,568"
-    assert plots.format_money(-5.5, "USD", decimals=2) == "-$5.50"
-    assert plots.format_money(float("nan")) == "–"
-    assert plots.format_compact_money(1_250_000) == "฿1.25M"  # exact, never rounded away
-    assert plots.format_compact_money(0.25, "BRL") == "BRL 0.25"
-    assert plots.format_compact_money(350, "EUR") == "€350"
-
-
-def test_metric_formatting_by_unit():
-    assert plots.format_metric(2204041.44, "money") == "฿2,204,041"
-    assert plots.format_metric(12.5, "money") == "฿12.50"
-    assert plots.format_metric(3505, "count") == "3,505"
-    assert plots.format_metric(0.975, "ratio") == "97.5%"
-    assert plots.format_metric(0.0252, "ratio") == "2.52%"
-    assert plots.format_metric(30.9, "points") == "+31"
-    assert plots.format_metric(None, "money") == "–"
-    assert plots.format_change(0.0958, 1.0, "money") == "+9.6%"
-    assert plots.format_change(0.5, -0.0021, "ratio") == "-0.21 pp"
-    assert plots.format_change(None, -1.2, "points") == "-1 point"
-
-
 def test_scorecard_frame_says_what_is_missing():
     table = pd.DataFrame(
         [
@@ -80,49 +52,6 @@ def test_scorecard_frame_says_what_is_missing():
 
 
 # --------------------------------------------------------------------------- changes and labels
-
-
-def test_changes_sign_only_when_not_zero_at_the_shown_precision():
-    assert plots.format_pct_change(0.0004) == "0%"  # +0.04 % shows as 0.0: no sign
-    assert plots.format_pct_change(-0.0004) == "0%"  # never "-0.0%"
-    assert plots.format_pct_change(0.0958) == "+9.6%"
-    assert plots.format_pct_change(-0.12, decimals=0) == "-12%"
-    assert plots.format_pct_change(None) == "–"
-    assert plots.format_change(0.0, 0.0, "money") == "0%"
-    assert plots.format_change(None, 0.00004, "ratio") == "0 pp"  # 0.004 pp at 2 decimals
-
-
-def test_minus_100_percent_only_for_a_fall_to_nothing():
-    assert plots.format_pct_change(-1.0) == "-100.0%"
-    assert plots.format_pct_change(-1.0, decimals=0) == "-100%"
-    assert plots.format_pct_change(-0.9996) == "-99.96%"  # not "-100.0%": 0.04 % is left
-    assert plots.format_pct_change(-0.9996, decimals=0) == "-99.96%"
-    assert plots.format_pct_change(-0.999999) == "-99.9999%"
-
-
-def test_rate_differences_in_percentage_points():
-    assert plots.format_pp_change(0.021) == "+2.1 pp"  # 0.021 of a share = 2.1 points
-    assert plots.format_pp_change(-0.0021, decimals=2) == "-0.21 pp"
-    assert plots.format_pp_change(0.0004) == "0 pp"
-    assert plots.format_change(0.5, -0.0021, "ratio") == "-0.21 pp"
-
-
-def test_points_singular_and_plural():
-    assert plots.plural(1, "point") == "1 point"
-    assert plots.plural(2, "point") == "2 points"
-    assert plots.plural(0, "point") == "0 points"
-    assert plots.plural(1.5, "point") == "1.5 points"
-    assert plots.plural(1, "customer") == "1 customer"
-    assert plots.format_points_change(1.2) == "+1 point"
-    assert plots.format_points_change(-12) == "-12 points"
-    assert plots.format_points_change(0.3) == "0 points"
-    assert plots.format_metric(-0.3, "points") == "0"  # NPS that rounds to 0: no "-0"
-    assert plots.format_metric(30.9, "points") == "+31"
-
-
-def test_money_never_shows_minus_zero():
-    assert plots.format_money(-0.4) == "฿0"
-    assert plots.format_compact_money(-0.001, "USD", decimals=2) == "$0"
 
 
 # --------------------------------------------------------------------------- axes

@@ -6,7 +6,6 @@ results and return matplotlib objects; they never touch the warehouse.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -20,15 +19,24 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, LogFormatter
 from pandas.io.formats.style import Styler
 
+from analysis.formats import (
+    currency_symbol,
+    exact_decimals,
+    format_change,
+    format_compact_money,
+    format_metric,
+    format_money,
+    format_pct_change,  # noqa: F401 - callers move to analysis.formats (#15)
+    format_pp_change,
+    money_scale,
+    money_text,
+    month_label,  # noqa: F401 - callers move to analysis.formats (#15)
+    month_labels,
+)
+
 THAI_FONT_FAMILY = "Sarabun"
 PALETTE = "crest"
 ACCENT = "#1f6f8b"
-
-THAI_MONTHS = (
-    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
-    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
-)  # fmt: skip
-CURRENCY_SYMBOLS = {"THB": "฿", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "SGD": "S$"}
 
 
 def register_thai_font() -> str:
@@ -63,13 +71,6 @@ def set_theme() -> None:
             "axes.spines.right": False,
         }
     )
-
-
-def format_money(value: float, currency: str = "THB", *, decimals: int = 0) -> str:
-    """``1234567.8`` → ``"฿1,234,568"``; large values keep digit grouping, never exponents."""
-    if value is None or pd.isna(value):
-        return "–"
-    return _money_text(value, CURRENCY_SYMBOLS.get(currency, f"{currency} "), "", decimals)
 
 
 MARKDOWN_SPECIALS = frozenset(string.punctuation)
@@ -163,62 +164,12 @@ def markdown_money(value: float, currency: str = "THB", *, decimals: int = 0) ->
     return markdown_escape(format_money(value, currency, decimals=decimals))
 
 
-def format_compact_money(
-    value: float, currency: str = "THB", *, decimals: int | None = None
-) -> str:
-    """Axis-friendly money: ``฿1.2M``, ``฿350K``, ``฿900``, ``฿0.25``.
-
-    The suffix (K, M, B) follows the size of ``value``; ``decimals`` after it
-    defaults to the fewest (at most 2) that show the value exactly, so that
-    ``0.25`` never reads ``฿0``. Axes use :func:`money_axis`, which picks one
-    suffix and one precision for all their ticks.
-    """
-    if value is None or pd.isna(value):
-        return "–"
-    size, suffix = _money_scale(abs(value))
-    scaled = value / size
-    if decimals is None:
-        decimals = _exact_decimals([scaled], limit=2)
-    return _money_text(scaled, CURRENCY_SYMBOLS.get(currency, f"{currency} "), suffix, decimals)
-
-
-def _money_scale(magnitude: float) -> tuple[float, str]:
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if magnitude >= size:
-            return size, suffix
-    return 1.0, ""
-
-
-def _money_text(scaled: float, symbol: str, suffix: str, decimals: int) -> str:
-    text = f"{abs(scaled):,.{decimals}f}"
-    if float(text.replace(",", "")) == 0:
-        return f"{symbol}0"  # no sign, suffix or decimals on nothing
-    return f"{'-' if scaled < 0 else ''}{symbol}{text}{suffix}"
-
-
-def _exact_decimals(values: Sequence[float], limit: int = 6) -> int:
-    """Fewest decimals (0..limit) at which every value is shown exactly (to 1e-9 relative).
-
-    Tick values from matplotlib's locators are round numbers (0.025, 2.5, 1500),
-    so this never rounds a tick to a neighbour's label. When no precision up to
-    ``limit`` is exact, the fewest decimals that keep the labels distinct.
-    """
-    finite = [float(v) for v in values if v is not None and pd.notna(v)]
-    for d in range(limit + 1):
-        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in finite):
-            return d
-    for d in range(limit + 1):
-        if len({round(v, d) for v in finite}) == len(set(finite)):
-            return d
-    return limit
-
-
 class TickFormatter(Formatter):
     """Tick labels that are exact and distinct: one precision for all ticks of an axis.
 
     ``render(value, decimals)`` turns a tick value into its label; the
     precision is the fewest decimals (of ``value × scale``) that show every
-    tick exactly (:func:`_exact_decimals`). Never an offset or scientific
+    tick exactly (:func:`analysis.formats.exact_decimals`). Never an offset or scientific
     notation.
     """
 
@@ -228,7 +179,7 @@ class TickFormatter(Formatter):
         self.decimals = 0
 
     def format_ticks(self, values) -> list[str]:
-        self.decimals = _exact_decimals([v * self.scale for v in values])
+        self.decimals = exact_decimals([v * self.scale for v in values])
         return [self.render(v, self.decimals) for v in values]
 
     def __call__(self, x: float, pos: int | None = None) -> str:
@@ -239,15 +190,15 @@ class _MoneyTicks(TickFormatter):
     """Compact money with one suffix (K, M, B) chosen from the largest tick."""
 
     def __init__(self, currency: str) -> None:
-        self.symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+        self.symbol = currency_symbol(currency)
         self.size, self.suffix = 1.0, ""
         super().__init__(self._render)
 
     def _render(self, value: float, decimals: int) -> str:
-        return _money_text(value / self.size, self.symbol, self.suffix, decimals)
+        return money_text(value / self.size, self.symbol, self.suffix, decimals)
 
     def format_ticks(self, values) -> list[str]:
-        self.size, self.suffix = _money_scale(max((abs(v) for v in values), default=0.0))
+        self.size, self.suffix = money_scale(max((abs(v) for v in values), default=0.0))
         self.scale = 1 / self.size
         return super().format_ticks(values)
 
@@ -294,21 +245,6 @@ def percent_axis(ax: Axes, axis: str = "y") -> None:
 def number_axis(ax: Axes, axis: str = "y") -> None:
     """Format tick labels as plain numbers with digit grouping (``12,500``), never ``1e4``."""
     _axis(ax, axis).set_major_formatter(TickFormatter(lambda v, d: f"{v:,.{d}f}"))
-
-
-def month_label(
-    month: dt.date | pd.Timestamp | str, language: str = "en", buddhist_era: bool = False
-) -> str:
-    """``2026-10`` → ``"Oct 2026"``, or ``"ต.ค. 2569"`` in Thai with the Buddhist Era."""
-    ts = pd.Timestamp(month)
-    year = ts.year + (543 if buddhist_era else 0)
-    if language == "th":
-        return f"{THAI_MONTHS[ts.month - 1]} {year}"
-    return f"{ts.strftime('%b')} {year}"
-
-
-def month_labels(months: Sequence, language: str = "en", buddhist_era: bool = False) -> list[str]:
-    return [month_label(m, language, buddhist_era) for m in months]
 
 
 def trend_chart(
@@ -432,88 +368,6 @@ THAI_LABELS = {
 def metric_label(key: str, default: str, language: str = "en") -> str:
     """A metric's label in the report language (Thai when ``language == "th"``)."""
     return THAI_LABELS.get(key, default) if language == "th" else default
-
-
-def format_metric(value: float | None, unit: str, currency: str = "THB") -> str:
-    """A metric value as people read it, by unit.
-
-    ``money`` → ``฿1,234``; ``count`` → ``1,234``; ``ratio`` → ``12.3%``;
-    ``points`` → ``+26``; ``days`` → ``4.5 days``; ``number`` → ``1.85``;
-    None → ``–``.
-    """
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "money":
-        return format_money(value, currency, decimals=0 if abs(value) >= 100 else 2)
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "ratio":
-        return f"{value:.2%}" if abs(value) < 0.1 else f"{value:.1%}"
-    if unit == "points":
-        return _signed(value, 0, "")
-    if unit == "days":
-        return f"{value:,.1f} days"
-    return f"{value:,.2f}"
-
-
-def _signed(value: float, decimals: int, suffix: str) -> str:
-    """``+2.1`` + suffix; a value that rounds to 0 at ``decimals`` reads ``0`` + suffix, no sign."""
-    text = f"{abs(value):,.{decimals}f}"
-    if float(text.replace(",", "")) == 0:
-        return f"0{suffix}"
-    return f"{'+' if value > 0 else '-'}{text}{suffix}"
-
-
-def format_pct_change(pct: float | None, decimals: int = 1) -> str:
-    """A relative change (0.12 = +12 %) with a sign only when it is not 0 at the shown precision.
-
-    ``0.0004`` → ``0%``; ``-1.0`` → ``-100.0%`` but ``-0.9996`` → ``-99.96%``
-    (−100 % only when the value really fell to nothing); None → ``–``.
-    """
-    if pct is None or pd.isna(pct):
-        return "–"
-    for d in range(decimals, decimals + 4):
-        text = _signed(100 * pct, d, "%")
-        if pct == -1 or text != f"-{100:.{d}f}%":
-            return text
-    return "-99.99%"
-
-
-def format_pp_change(change: float | None, decimals: int = 1) -> str:
-    """A difference of two rates (shares 0–1) in percentage points: ``+2.1 pp``, ``0 pp``."""
-    if change is None or pd.isna(change):
-        return "–"
-    return _signed(100 * change, decimals, " pp")
-
-
-def plural(n: float, singular: str, plural_form: str | None = None) -> str:
-    """``"1 point"``, ``"2 points"``, ``"1.5 points"`` (``n`` as shown, with digit grouping)."""
-    text = f"{n:,.0f}" if float(n).is_integer() else f"{n:,g}"
-    word = singular if abs(float(n)) == 1 else (plural_form or f"{singular}s")
-    return f"{text} {word}"
-
-
-def format_points_change(change: float | None) -> str:
-    """A change of a points metric (NPS): ``+1 point``, ``-12 points``, ``0 points``."""
-    if change is None or pd.isna(change):
-        return "–"
-    rounded = round(float(change))
-    if rounded == 0:
-        return "0 points"
-    return ("+" if rounded > 0 else "-") + plural(abs(rounded), "point")
-
-
-def format_change(pct: float | None, change: float | None, unit: str) -> str:
-    """A change as people read it: ratios in percentage points, points in points, others in %.
-
-    Signs only when the change is not 0 at the shown precision (``0 pp``,
-    ``0%``, ``0 points``); ``–`` when there is nothing to compare with.
-    """
-    if unit == "ratio":
-        return format_pp_change(change, decimals=2)
-    if unit == "points":
-        return format_points_change(change)
-    return format_pct_change(pct)
 
 
 SCORECARD_COLUMNS = {
