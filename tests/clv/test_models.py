@@ -29,6 +29,7 @@ from analysis.clv import fitting
 from analysis.clv.pareto import pareto_fitter_class
 from analysis.compat import import_lifetimes, lifetimes_dataset_path, quiet_lifetimes
 from analysis.errors import DataError
+from analysis.narrative import clv as words
 
 lt = import_lifetimes()
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,14 +198,14 @@ def test_spend_correlation_against_scipy(cdnow):
         stats.spearmanr(repeat["frequency"], repeat["monetary_value"])[0], abs=1e-12
     )
     assert (round(corr.pearson, 2), round(corr.spearman, 2)) == (0.11, 0.21)
-    assert not corr.strong and "nearly uncorrelated" in corr.text
+    assert not corr.strong and "nearly uncorrelated" in words.correlation_text(corr)
     linked = pd.DataFrame(
         {"frequency": [1.0, 2, 3, 4, 5, 6], "monetary_value": [10.0, 9, 12, 30, 28, 40]}
     )
     strong = M.spend_correlation(linked)
     assert (
         strong.strong
-        and "correlated" in strong.text
+        and "are correlated" in words.correlation_text(strong)
         and strong.spearman
         == pytest.approx(stats.spearmanr(linked["frequency"], linked["monetary_value"])[0])
     )
@@ -322,7 +323,7 @@ def test_compare_models_cdnow(cdnow_cal_holdout):
     table = comp.table()
     assert table.loc[comp.chosen, "chosen"] and list(table.index) == [*M.MODEL_NAMES, "naive"]
     named = M.compare_models(ch, requested="pareto", time_unit_days=7)
-    assert named.chosen == "pareto" and "named in clv.model" in named.notes[-1]
+    assert named.chosen == "pareto" and "named in clv.model" in words.comparison_notes(named)[-1]
     assert set(named.fits) == {"pareto"}  # a named model skips the comparison
 
     chart = M.calibration_vs_holdout(comp, ch, max_frequency=3)
@@ -380,8 +381,8 @@ def test_penalizer_retry_on_a_real_failure():
     fit = M.fit_model(frame, "bgnbd")
     assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0.001
     assert (
-        "unpenalised: did not converge" in fit.diagnostics.note
-        and "kept penalizer 0.001" in fit.diagnostics.note
+        "unpenalised: did not converge" in fit.diagnostics.retry_details
+        and "kept penalizer 0.001" in fit.diagnostics.retry_details
     )
     ref = lifetimes_fit(lt.BetaGeoFitter, frame, penalizer_coef=0.001)
     for key, value in params_of(ref).items():
@@ -408,7 +409,7 @@ def test_penalizer_retry_on_non_finite_parameters(cdnow, monkeypatch):
     monkeypatch.setattr(fitting, "_new_fitter", flaky)
     fit = M.fit_model(cdnow, "bgnbd", time_unit_days=7)
     assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0.001
-    assert "unpenalised: non-finite parameters" in fit.diagnostics.note
+    assert "unpenalised: non-finite parameters" in fit.diagnostics.retry_details
     assert all(math.isfinite(v) for v in fit.params.values())
 
 
@@ -425,7 +426,8 @@ def test_every_attempt_failing_is_an_error_and_left_out(cdnow_cal_holdout, monke
         M.fit_model(cdnow_cal_holdout, "mbgnbd", suffix="_cal", time_unit_days=7)
     comp = M.compare_models(cdnow_cal_holdout, time_unit_days=7)
     assert set(comp.fits) == {"bgnbd", "pareto"}
-    assert any(n.startswith("MBG/NBD left out") for n in comp.notes)
+    assert comp.left_out.keys() == {"mbgnbd"} and comp.attempted == M.MODEL_NAMES
+    assert any(n.startswith("MBG/NBD left out") for n in words.comparison_notes(comp))
     with pytest.raises(
         M.ModelFitError, match="the model named in clv.model, MBG/NBD, does not fit"
     ):
@@ -459,8 +461,8 @@ def test_second_start_rescues_a_fit_that_did_not_converge():
     fit = M.fit_model(pd.DataFrame({"frequency": f, "recency": recency, "T": T}), "bgnbd")
     assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0
     assert (
-        "unpenalised: did not converge" in fit.diagnostics.note
-        and "kept unpenalised, second start" in fit.diagnostics.note
+        "unpenalised: did not converge" in fit.diagnostics.retry_details
+        and "kept unpenalised, second start" in fit.diagnostics.retry_details
     )
     assert fit.params["r"] / fit.params["alpha"] == pytest.approx(0.05, rel=0.1)  # planted rate
     alive = M.probability_alive(fit, f, recency, T)

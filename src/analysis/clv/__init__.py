@@ -19,8 +19,11 @@ Modules by concern, in the order the section uses them:
   and the totals;
 - :mod:`analysis.clv.tracking`: daily repeat purchases and the tracking curve;
 - :mod:`analysis.clv.section`: the whole CLV section in one call (what the
-  notebook shows and the benchmark times), its headlines and findings;
+  notebook shows and the benchmark times) and its manifest headlines;
 - :mod:`analysis.clv.plotting`: the charts of the CLV section.
+
+Words (findings, notes, unavailable reasons, table headers, chart text, the
+page prose) are in :mod:`analysis.narrative.clv`.
 
 The names below are the package's API (what the notebook, the tests and the
 benchmark use).
@@ -51,7 +54,7 @@ from analysis.clv.predict import (
     frequency_recency_matrices,
     probability_alive,
 )
-from analysis.clv.section import ClvSection, clv_findings, clv_headlines, clv_section
+from analysis.clv.section import ClvSection, clv_headlines, clv_section
 from analysis.clv.spend import (
     SpendCorrelation,
     SpendFit,
@@ -65,6 +68,7 @@ from analysis.clv.value import (
     clv_totals,
     customer_lifetime_value,
     customer_predictions,
+    expected_activity,
 )
 
 __all__ = [
@@ -82,7 +86,6 @@ __all__ = [
     "SpendFit",
     "calibration_vs_holdout",
     "choose_model",
-    "clv_findings",
     "clv_headlines",
     "clv_section",
     "clv_totals",
@@ -91,6 +94,7 @@ __all__ = [
     "conditional_expected_purchases",
     "customer_lifetime_value",
     "customer_predictions",
+    "expected_activity",
     "expected_spend",
     "fit_model",
     "fit_spend",

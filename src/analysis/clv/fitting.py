@@ -27,13 +27,14 @@ Penalizer retry (:func:`attempts`)
     ``PENALIZER_SCHEDULE`` = 0.001, 0.01, 0.1 (lifetimes' L2 penalty
     ``c * sum(params**2)`` on those scaled parameters, added to the *mean*
     negative log-likelihood per customer) until one attempt passes; every
-    attempt is written into the fit's note. When none passes,
+    attempt is recorded in the fit's diagnostics. When none passes,
     :class:`ModelFitError`.
 
 Diagnostics (:class:`FitDiagnostics`)
     What every fit reports, purchase model or spend: log-likelihood, standard
-    errors, customers and distinct rows fitted, the penalizer kept, whether
-    it was a retry, and the note.
+    errors, customers and distinct rows fitted, the penalizer kept, and
+    whether (and why) it was a retry. The sentences the report shows about
+    them are :mod:`analysis.narrative.clv`'s.
 """
 
 from __future__ import annotations
@@ -121,8 +122,12 @@ class FitDiagnostics:
     retried
         True when the first attempt failed and a later one (second start or a
         penalizer) was kept.
-    note
-        One or more sentences for the report (retries, boundary, failures).
+    retry_details
+        With ``retried``: what each failed attempt did and which one was kept
+        (the optimiser's own terms, e.g. ``"unpenalised: did not converge;
+        kept penalizer 0.001, which shrinks the parameters slightly"``); the
+        report's sentence around it is :func:`analysis.narrative.clv.fit_note`.
+        None otherwise.
     """
 
     log_likelihood: float
@@ -131,7 +136,7 @@ class FitDiagnostics:
     n_rows_fitted: int
     penalizer: float
     retried: bool
-    note: str
+    retry_details: str | None = None
 
 
 @dataclass(frozen=True)
@@ -333,7 +338,7 @@ def _failure(exc: Exception) -> str:
 
 def attempts(
     run: Callable[[float, bool], Attempt], penalizers: Sequence[float], what: str
-) -> tuple[Attempt, float, bool, str]:
+) -> tuple[Attempt, float, bool, str | None]:
     """Try a fit until one attempt passes; never keep a degenerate one.
 
     ``run(penalizer, other_start)`` fits once. The attempts, in order: no
@@ -343,7 +348,8 @@ def attempts(
     An attempt passes when it raised nothing, its parameters (optimiser units)
     and log-likelihood are finite and every parameter lies inside
     ``BOUNDARY``. Returns the first passing attempt, its penalizer, whether it
-    was a retry, and the note.
+    was a retry, and (for a retry) what the failed attempts did and which was
+    kept (:attr:`FitDiagnostics.retry_details`).
 
     Raises
     ------
@@ -372,13 +378,9 @@ def attempts(
             notes.append(f"{label}: at the boundary ({', '.join(outside)})")
             continue
         if not notes:
-            return attempt, penalizer, False, f"{what}: fitted without penalizer."
+            return attempt, penalizer, False, None
         shrink = ", which shrinks the parameters slightly" if penalizer > 0 else ""
-        note = (
-            f"{what}: the first fit was unusable, so it was refitted "
-            f"({'; '.join(notes)}; kept {label}{shrink})."
-        )
-        return attempt, penalizer, True, note
+        return attempt, penalizer, True, f"{'; '.join(notes)}; kept {label}{shrink}"
     raise ModelFitError(
         f"{what} does not fit this history ({'; '.join(notes)})",
         hint="the data barely identify the model (e.g. no sign of customers dropping out); "
@@ -417,7 +419,7 @@ def fit_model(
     Returns
     -------
     ModelFit
-        Parameters in the data's time units, log-likelihood, retry notes.
+        Parameters in the data's time units, and the fit's diagnostics.
 
     Raises
     ------
@@ -441,19 +443,16 @@ def fit_model(
         ll = rfm_log_likelihood(name, params, f, r, t, w)
         return Attempt(fitter, _scaled_params(name, fitter), list(fitter.params_.index), ll)
 
-    attempt, penalizer, retried, note = attempts(run, penalizers, MODEL_LABELS[name])
+    attempt, penalizer, retried, details = attempts(run, penalizers, MODEL_LABELS[name])
     fitter = attempt.fitter
-    se = standard_errors(fitter)
-    if se is None and name != "pareto":
-        note += " Standard errors unavailable (singular Hessian)."
     diagnostics = FitDiagnostics(
         log_likelihood=attempt.log_likelihood,
-        standard_errors=se,
+        standard_errors=standard_errors(fitter),
         n_customers=int(w.sum()),
         n_rows_fitted=len(unique),
         penalizer=penalizer,
         retried=retried,
-        note=note,
+        retry_details=details,
     )
     return ModelFit(
         name=name,

@@ -93,14 +93,18 @@ class ModelComparison:
         The score that ``auto`` minimises (``"rmse"``).
     beats_naive
         True when the chosen model's ``criterion`` is below the baseline's.
-    notes
-        Sentences for the report: failures, retries, the choice.
+    attempted
+        The models fitted, in order (those whose fit failed too).
+    left_out
+        Why each model whose fit failed was left out (the fit error's message).
     predictions
         Holdout predictions per customer: one column per model and ``naive``,
         plus ``actual``; indexed like the input (or the sample of it).
     sample_of
         Customers in the input when the comparison ran on a sample of them
         (``max_customers``), else None.
+    seed
+        Seed of that sample (None without a sample).
     """
 
     fits: dict[str, ModelFit]
@@ -109,9 +113,11 @@ class ModelComparison:
     requested: str
     criterion: str
     beats_naive: bool
-    notes: tuple[str, ...]
+    attempted: tuple[str, ...]
+    left_out: dict[str, str]
     predictions: pd.DataFrame = field(repr=False, compare=False)
     sample_of: int | None = None
+    seed: int | None = None
 
     def ranked(self) -> list[str]:
         """Fitted models, best first: ``chosen``, then the others by ``criterion``
@@ -246,19 +252,14 @@ def compare_models(
     Returns
     -------
     ModelComparison
-        A model whose fit fails is left out with a note; the naive baseline is
-        always scored. ``predictions`` holds the customers compared.
+        A model whose fit fails is left out (``left_out`` says why); the naive
+        baseline is always scored. ``predictions`` holds the customers compared.
     """
-    notes: list[str] = []
     n_all = len(cal_holdout)
     if max_customers is not None and n_all > max_customers:
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(n_all, size=max_customers, replace=False))
         cal_holdout = cal_holdout.iloc[rows]
-        notes.append(
-            f"Models compared on a random sample of {max_customers:,} of the {n_all:,} "
-            f"customers (seed {seed}); the chosen model is then fitted on every customer."
-        )
     x, tx, age = rfm_arrays(cal_holdout, "_cal")
     for col in ("frequency_holdout", "duration_holdout"):
         if col not in cal_holdout.columns:
@@ -268,6 +269,7 @@ def compare_models(
     if not (np.isfinite(actual).all() and np.isfinite(duration).all() and (duration > 0).all()):
         raise DataError("frequency_holdout/duration_holdout must be finite, duration > 0")
     fits: dict[str, ModelFit] = {}
+    left_out: dict[str, str] = {}
     predictions = pd.DataFrame(index=cal_holdout.index)
     scores: list[HoldoutScore] = []
     if requested != "auto":
@@ -288,11 +290,9 @@ def compare_models(
             predicted = conditional_expected_purchases(fit, x, tx, age, duration)
             probability_alive(fit, x, tx, age)  # finite, or the model is left out
         except ModelFitError as exc:
-            notes.append(f"{MODEL_LABELS[name]} left out: {exc.message}")
+            left_out[name] = exc.message
             continue
         fits[name] = fit
-        if fit.diagnostics.retried:
-            notes.append(fit.diagnostics.note)
         predictions[name] = predicted
         scores.append(score_holdout(name, predicted, actual, fit.diagnostics.log_likelihood))
     naive = naive_holdout_purchases(x, age, duration)
@@ -303,19 +303,7 @@ def compare_models(
     by_name = {s.model: s for s in scores}
     crit = SELECTION_CRITERION
     beats = getattr(by_name[chosen], crit) < getattr(by_name["naive"], crit)
-    how = (
-        "lowest per-customer holdout RMSE"
-        if requested == "auto"
-        else "named in clv.model, so the other models were not fitted"
-    )
-    notes.append(
-        f"Chosen model: {MODEL_LABELS[chosen]} ({how}; RMSE {by_name[chosen].rmse:.3f} vs "
-        f"naive baseline {by_name['naive'].rmse:.3f} purchases per customer)."
-    )
-    if not beats:
-        notes.append(
-            f"Warning: {MODEL_LABELS[chosen]} does not beat the naive baseline on the holdout."
-        )
+    sampled = len(cal_holdout) < n_all
     return ModelComparison(
         fits=fits,
         scores=tuple(scores),
@@ -323,9 +311,11 @@ def compare_models(
         requested=requested,
         criterion=crit,
         beats_naive=bool(beats),
-        notes=tuple(notes),
+        attempted=tuple(models),
+        left_out=left_out,
         predictions=predictions,
-        sample_of=n_all if len(cal_holdout) < n_all else None,
+        sample_of=n_all if sampled else None,
+        seed=seed if sampled else None,
     )
 
 

@@ -6,7 +6,9 @@ on ``ax`` when given, else on a new figure of its own size, and returns the
 Axes it drew on. The two-panel charts (:func:`tracking_chart`,
 :func:`frequency_recency_chart`) take and return a pair of Axes; each panel
 is also a function of its own. Charts use the project's theme
-(:func:`analysis.plots.set_theme`) with money in the store's currency.
+(:func:`analysis.plots.set_theme`) with money in the store's currency; every
+title, axis label and legend is a message of :mod:`analysis.narrative.clv`,
+in the report's language.
 """
 
 from __future__ import annotations
@@ -20,18 +22,19 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from analysis.clv.fitting import MODEL_LABELS
 from analysis.clv.holdout import ModelComparison
 from analysis.clv.predict import FrequencyRecencyMatrices
 from analysis.clv.spend import SpendCorrelation
-from analysis.plots import ACCENT, PALETTE, format_money, money_axis, number_axis
+from analysis.formats import format_money
+from analysis.i18n import _
+from analysis.narrative import clv as words
+from analysis.plots import ACCENT, PALETTE, money_axis, number_axis
 
 __all__ = [
     "clv_distribution_chart",
     "expected_purchases_matrix_chart",
     "frequency_recency_chart",
     "holdout_by_frequency_chart",
-    "model_table",
     "p_alive_matrix_chart",
     "spend_frequency_chart",
     "tracking_chart",
@@ -66,33 +69,6 @@ def _axes_pair(
     return (first, second), True
 
 
-def model_table(comparison: ModelComparison) -> pd.DataFrame:
-    """The model comparison as a display table, one row per model and the naive baseline.
-
-    Columns: ``model`` (label, the chosen one marked), ``MAE``, ``RMSE``
-    (purchases per customer in the holdout), ``aggregate error`` (predicted
-    total / actual total - 1), ``log-likelihood`` (calibration; blank for the
-    baseline), ``penalizer`` (0 unless a retry was needed).
-    """
-    rows = []
-    for score in comparison.scores:
-        fit = comparison.fits.get(score.model)
-        label = MODEL_LABELS[score.model]
-        if score.model == comparison.chosen:
-            label += " (chosen)"
-        rows.append(
-            {
-                "model": label,
-                "MAE": score.mae,
-                "RMSE": score.rmse,
-                "aggregate error": score.aggregate_error,
-                "log-likelihood": score.log_likelihood,
-                "penalizer": None if fit is None else fit.diagnostics.penalizer,
-            }
-        )
-    return pd.DataFrame(rows).set_index("model")
-
-
 def holdout_by_frequency_chart(
     data: pd.DataFrame, comparison: ModelComparison, *, ax: Axes | None = None
 ) -> Axes:
@@ -105,15 +81,17 @@ def holdout_by_frequency_chart(
     x = np.arange(len(data))
     models = [m for m in comparison.fits if m in data.columns]
     colors = _model_colors(models)
-    ax.plot(x, data["actual"], color=_ACTUAL, marker="o", linewidth=2.5, label="actual")
+    actual = words.chart_label("actual")
+    ax.plot(x, data["actual"], color=_ACTUAL, marker="o", linewidth=2.5, label=actual)
     for m in models:
         width = 2.0 if m == comparison.chosen else 1.2
-        ax.plot(x, data[m], color=colors[m], marker=".", linewidth=width, label=MODEL_LABELS[m])
-    ax.plot(x, data["naive"], color=_NAIVE, linestyle="--", label=MODEL_LABELS["naive"])
+        label = words.model_label(m)
+        ax.plot(x, data[m], color=colors[m], marker=".", linewidth=width, label=label)
+    ax.plot(x, data["naive"], color=_NAIVE, linestyle="--", label=words.model_label("naive"))
     ax.set_xticks(x, data["label"])
-    ax.set_xlabel("repeat purchase days in the calibration period")
-    ax.set_ylabel("mean purchase days in the holdout")
-    ax.set_title("Holdout purchases by calibration frequency: actual vs predicted")
+    ax.set_xlabel(_(words.CHART_HOLDOUT_X))
+    ax.set_ylabel(_(words.CHART_HOLDOUT_Y))
+    ax.set_title(_(words.CHART_HOLDOUT_TITLE))
     ax.legend(frameon=False, fontsize=8)
     if new:
         ax.figure.tight_layout()
@@ -140,24 +118,26 @@ def tracking_panel(
     actual, expected = (
         ("actual_cumulative", "expected_cumulative") if cumulative else ("actual", "expected")
     )
-    ax.plot(start, tracking[actual], color=_ACTUAL, linewidth=1.8, label="actual")
+    ax.plot(
+        start, tracking[actual], color=_ACTUAL, linewidth=1.8, label=words.chart_label("actual")
+    )
     ax.plot(
         start, tracking[expected], color=ACCENT, linestyle="--", linewidth=1.8,
-        label=f"expected ({model_label})",
+        label=_(words.CHART_EXPECTED).format(model=model_label),
     )  # fmt: skip
     ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":", linewidth=1.2)
     number_axis(ax)  # exact, distinct tick labels (never "0, 0, 1, 1" on a short range)
     if cumulative:
-        ax.set_title("Repeat purchase days: actual vs expected (tracking plot)")
-        ax.set_ylabel("cumulative")
+        ax.set_title(_(words.CHART_TRACKING_TITLE))
+        ax.set_ylabel(words.chart_label("cumulative"))
         ax.legend(frameon=False, fontsize=8, loc="upper left")
         ymax = ax.get_ylim()[1]
         ax.text(
-            pd.Timestamp(calibration_end), ymax * 0.95, "  holdout →", va="top", fontsize=8,
+            pd.Timestamp(calibration_end), ymax * 0.95, _(words.CHART_HOLDOUT_MARK), va="top", fontsize=8,
             color="grey",
         )  # fmt: skip
     else:
-        ax.set_ylabel("per week")
+        ax.set_ylabel(words.chart_label("per_week"))
     if new:
         ax.figure.tight_layout()
     return ax
@@ -206,8 +186,8 @@ def _matrix_panel(
     )  # fmt: skip
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
     ax.grid(False)
-    ax.set_xlabel("repeat purchase days (frequency)")
-    ax.set_ylabel("day of the last purchase, after the first (recency)")
+    ax.set_xlabel(_(words.CHART_FREQUENCY))
+    ax.set_ylabel(_(words.CHART_RECENCY))
     ax.set_title(title, fontsize=10)
     if new:
         ax.figure.tight_layout()
@@ -223,13 +203,13 @@ def expected_purchases_matrix_chart(
     the top), columns the number of repeat purchase days; histories that
     cannot occur are left blank.
     """
-    title = f"Expected purchase days in the next {matrices.horizon:g} days"
+    title = _(words.CHART_EXPECTED_MATRIX).format(days=f"{matrices.horizon:g}")
     return _matrix_panel(matrices, matrices.expected_purchases, title=title, cmap="viridis", ax=ax)
 
 
 def p_alive_matrix_chart(matrices: FrequencyRecencyMatrices, *, ax: Axes | None = None) -> Axes:
     """Heatmap of P(alive) by frequency and recency (as :func:`expected_purchases_matrix_chart`)."""
-    title = "P(alive): probability the customer is still active"
+    title = _(words.CHART_ALIVE_MATRIX)
     return _matrix_panel(matrices, matrices.p_alive, title=title, cmap="mako", ax=ax)
 
 
@@ -245,7 +225,7 @@ def frequency_recency_chart(
     p_alive_matrix_chart(matrices, ax=right)
     if new:
         left.figure.suptitle(
-            f"Customers who first bought {matrices.age:g} days ago", x=0.01, ha="left",
+            _(words.CHART_MATRIX_AGE).format(days=f"{matrices.age:g}"), x=0.01, ha="left",
             fontweight="bold",
         )  # fmt: skip
         left.figure.tight_layout()
@@ -261,14 +241,14 @@ def clv_distribution_chart(
     ax, new = _axes(ax, (9, 4.5))
     sns.histplot(np.minimum(values, cap), bins=50, color=ACCENT, ax=ax)
     mean, median = float(values.mean()), float(np.median(values))
-    ax.axvline(mean, color="black", linestyle="--", label=f"mean {format_money(mean, currency)}")
-    ax.axvline(
-        median, color="grey", linestyle=":", label=f"median {format_money(median, currency)}"
-    )
+    mean_label = _(words.CHART_MEAN).format(value=format_money(mean, currency))
+    median_label = _(words.CHART_MEDIAN).format(value=format_money(median, currency))
+    ax.axvline(mean, color="black", linestyle="--", label=mean_label)
+    ax.axvline(median, color="grey", linestyle=":", label=median_label)
     money_axis(ax, currency, axis="x")
-    ax.set_xlabel(f"{horizon_months}-month CLV per customer (top 1 % pooled at the right edge)")
-    ax.set_ylabel("customers")
-    ax.set_title(f"Distribution of {horizon_months}-month customer lifetime value")
+    ax.set_xlabel(_(words.CHART_CLV_X).format(months=horizon_months))
+    ax.set_ylabel(words.chart_label("customers"))
+    ax.set_title(_(words.CHART_CLV_TITLE).format(months=horizon_months))
     ax.legend(frameon=False, fontsize=8)
     if new:
         ax.figure.tight_layout()
@@ -298,13 +278,15 @@ def spend_frequency_chart(
         means.to_numpy(),
         color="black",
         linewidth=1.5,
-        label="median by frequency (30+ pooled)",
+        label=_(words.CHART_SPEND_MEDIAN),
     )
     money_axis(ax, currency)
-    ax.set_xlabel("repeat purchase days (frequency)")
-    ax.set_ylabel("mean spend per repeat purchase day")
+    ax.set_xlabel(_(words.CHART_FREQUENCY))
+    ax.set_ylabel(_(words.CHART_SPEND_Y))
     ax.set_title(
-        f"Spend vs frequency (Pearson {correlation.pearson:.2f}, Spearman {correlation.spearman:.2f})"
+        _(words.CHART_SPEND_TITLE).format(
+            pearson=f"{correlation.pearson:.2f}", spearman=f"{correlation.spearman:.2f}"
+        )
     )
     ax.legend(frameon=False, fontsize=8)
     if new:

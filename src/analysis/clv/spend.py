@@ -57,7 +57,6 @@ class SpendCorrelation:
     n_customers: int
     threshold: float
     strong: bool
-    text: str
 
 
 @dataclass(frozen=True)
@@ -112,15 +111,7 @@ def spend_correlation(
             np.corrcoef(pd.Series(f).rank().to_numpy(), pd.Series(m).rank().to_numpy())[0, 1]
         )
     strong = max(abs(pearson), abs(spearman)) >= threshold
-    text = (
-        f"Frequency and spend per order are correlated (Pearson {pearson:.2f}, Spearman "
-        f"{spearman:.2f}, {n:,} repeat customers): Gamma-Gamma assumes them independent, "
-        "so expected spend and CLV may be biased for frequent buyers."
-        if strong
-        else f"Frequency and spend per order are nearly uncorrelated (Pearson {pearson:.2f}, "
-        f"Spearman {spearman:.2f}, {n:,} repeat customers), as Gamma-Gamma assumes."
-    )
-    return SpendCorrelation(pearson, spearman, n, threshold, bool(strong), text)
+    return SpendCorrelation(pearson, spearman, n, threshold, bool(strong))
 
 
 def fit_spend(
@@ -173,20 +164,17 @@ def fit_spend(
             )
         return Attempt(fitter, scaled, ["p", "q", "v"], float(-nll * w.sum()))
 
-    attempt, penalizer, retried, note = attempts(run, penalizers, "Gamma-Gamma")
+    attempt, penalizer, retried, details = attempts(run, penalizers, "Gamma-Gamma")
     fitter = attempt.fitter
     p, q, v = (float(fitter.params_[k]) for k in ("p", "q", "v"))
-    ll = attempt.log_likelihood
-    if correlation.strong:
-        note += " " + correlation.text
     diagnostics = FitDiagnostics(
-        log_likelihood=ll,
+        log_likelihood=attempt.log_likelihood,
         standard_errors=standard_errors(fitter),
         n_customers=int(w.sum()),
         n_rows_fitted=len(unique),
         penalizer=penalizer,
         retried=retried,
-        note=note,
+        retry_details=details,
     )
     return SpendFit(
         params={"p": p, "q": q, "v": v},

@@ -28,7 +28,13 @@ from analysis.clv.predict import (
 from analysis.clv.spend import SpendFit, expected_spend
 from analysis.errors import AnalysisError
 
-__all__ = ["ClvTotals", "clv_totals", "customer_lifetime_value", "customer_predictions"]
+__all__ = [
+    "ClvTotals",
+    "clv_totals",
+    "customer_lifetime_value",
+    "customer_predictions",
+    "expected_activity",
+]
 
 
 @dataclass(frozen=True)
@@ -179,3 +185,25 @@ def clv_totals(clv: pd.Series | np.ndarray) -> ClvTotals:
         top_decile_customers=k,
         top_decile_share=top / total if total > 0 else 0.0,
     )
+
+
+def expected_activity(predictions: pd.DataFrame) -> dict[str, float]:
+    """What all customers together are expected to do, from :func:`customer_predictions`.
+
+    Returns
+    -------
+    dict
+        ``purchases_30d``, ``purchases_90d``, ``purchases_365d``: expected
+        purchase days of all customers in the next 30, 90 and 365 days;
+        ``share_likely_alive``: share of customers with P(alive) of at least
+        0.5; ``expected_alive``: expected number of customers still active
+        (the sum of P(alive)).
+    """
+    alive = predictions["p_alive"]
+    out = {
+        f"purchases_{d}d": float(predictions[f"expected_purchases_{d}d"].sum())
+        for d in (30, 90, 365)
+    }
+    out["share_likely_alive"] = float((alive >= 0.5).mean())
+    out["expected_alive"] = float(alive.sum())
+    return out
