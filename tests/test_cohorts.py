@@ -363,8 +363,8 @@ def test_trailing_observed_period_without_activity_is_zero():
     np.testing.assert_allclose(m.retention.to_numpy(), expected)
 
 
-# Collected cohort_activity rows with segments (cohort = month index year * 12 + month - 1).
-_JAN, _FEB = 2026 * 12 + 0, 2026 * 12 + 1
+# Collected cohort_activity rows with segments (cohort = month index (year - 1) * 12 + month - 1).
+_JAN, _FEB = 2025 * 12 + 0, 2025 * 12 + 1
 SEGMENT_ACTIVITY = pd.DataFrame(
     [
         ("x", _JAN, 0, 2, 20.0, 2),
@@ -586,17 +586,18 @@ def test_period_index_search_equals_conversion(tz, period, seconds, near):
     """The CASE search over period starts gives the same index as converting each instant."""
     import duckdb
 
-    from analysis.cohorts import _start_of_period, period_index, time_span
+    from analysis.calendar import period_index, period_start_instant
+    from analysis.cohorts import time_span
 
     t0 = pd.Timestamp("2010-01-01", tz="UTC")
     instants = [t0 + pd.Timedelta(seconds=s) for s in seconds]
     # instants around local period starts (DST jumps often sit at midnight)
     for j, offset in enumerate(near):
         first = pd.Timestamp(instants[j % len(instants)]).tz_convert(tz)
-        index = first.year * 12 + first.month - 1 if period == "month" else None
-        if index is None:
-            index = (first.tz_localize(None) - pd.Timestamp("1970-01-05")).days // 7
-        start = _start_of_period(index + 1, tz, period)
+        index = (first.year - 1) * 12 + first.month - 1 if period == "month" else None
+        if index is None:  # weeks since Monday 0001-01-01 (1970-01-05 is week 102,738)
+            index = (first.tz_localize(None) - pd.Timestamp("1970-01-05")).days // 7 + 102_738
+        start = period_start_instant(index + 1, tz, period)
         instants.append(pd.Timestamp(start) + pd.Timedelta(seconds=offset))
     con = duckdb.connect()
     try:
@@ -616,9 +617,9 @@ def test_period_index_search_equals_conversion(tz, period, seconds, near):
         con.close()
     local = frame["at"].dt.tz_convert(tz).dt.tz_localize(None)
     if period == "month":
-        want = local.dt.year * 12 + local.dt.month - 1
+        want = (local.dt.year - 1) * 12 + local.dt.month - 1
     else:
-        want = (local - pd.Timestamp("1970-01-05")) // pd.Timedelta(days=7)
+        want = (local - pd.Timestamp("1970-01-05")) // pd.Timedelta(days=7) + 102_738
     np.testing.assert_array_equal(got["slow"].to_numpy(), want.to_numpy())
     np.testing.assert_array_equal(got["fast"].to_numpy(), want.to_numpy())
 
@@ -671,10 +672,10 @@ def test_customer_firsts_by_hand(warehouse_dir):
     wh = StoreWarehouse(warehouse_dir, "shop", BKK)
     firsts = customer_firsts(wh.table("orders"), BKK)
     cohort = firsts.collect().to_pandas()
-    assert sorted(cohort["cohort"].tolist()) == [2026 * 12, 2026 * 12, 2026 * 12 + 1]
+    assert sorted(cohort["cohort"].tolist()) == [2025 * 12, 2025 * 12, 2025 * 12 + 1]
     # Activity bitmaps (DuckDB): one per 64 periods from the first month of any order
-    # (2026-01, index 24312); a and b were active in January (bit 0), c in February (bit 1).
-    bits = cohort.set_index("customer_id")["__active_24312"].sort_index()
+    # (2026-01, index 24300); a and b were active in January (bit 0), c in February (bit 1).
+    bits = cohort.set_index("customer_id")["__active_24300"].sort_index()
     assert bits.tolist() == [1, 1, 2]
 
 
@@ -719,11 +720,11 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     labelled = label_customers(firsts, {"cut": nw.from_native(labels)})
     # A cut given as an expression over the firsts' own columns needs no join.
     labelled = label_customers(
-        labelled, {"early": nw.when(nw.col("cohort") < 2026 * 12 + 1).then(nw.lit("jan"))}
+        labelled, {"early": nw.when(nw.col("cohort") < 2025 * 12 + 1).then(nw.lit("jan"))}
     )
     act = cohort_activity(orders, labelled, BKK, by=["cut", "early"]).collect().to_pandas()
     early = activity_by(act, "early").groupby("segment")["customers"].sum().to_dict()
-    jan = act[act["cohort"] == 2026 * 12]["customers"].sum()
+    jan = act[act["cohort"] == 2025 * 12]["customers"].sum()
     assert early == {"jan": jan, "unknown": act["customers"].sum() - jan} and jan > 0
     plain = labelled.select([n for n in labelled.columns if not n.startswith("__active_")])
     portable = cohort_activity(orders, plain, BKK, by=["cut", "early"]).collect().to_pandas()
@@ -731,7 +732,7 @@ def test_labelled_activity_sums_to_the_uncut_matrix(warehouse_dir):
     # c and d have no label -> "unknown"; a is the January cohort, b and c February, d April.
     cut = activity_by(act, "cut")
     assert set(cut["segment"]) == {"x", "y", "unknown"}
-    feb = cut[(cut["cohort"] == 2026 * 12 + 1) & (cut["k"] == 0)].set_index("segment")
+    feb = cut[(cut["cohort"] == 2025 * 12 + 1) & (cut["k"] == 0)].set_index("segment")
     assert feb["customers"].to_dict() == {"unknown": 1, "y": 1}
     uncut = _activity(warehouse_dir, BKK)
     pd.testing.assert_frame_equal(

@@ -25,22 +25,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from analysis.calendar import Grain, index_of, index_of_instant, period_index, period_starts
 from analysis.errors import SectionUnavailable
-from analysis.frames import completed, days_between, month_index
-from analysis.warehouse import StoreWarehouse, local_time
+from analysis.frames import completed, days_between
+from analysis.warehouse import StoreWarehouse
 
 __all__ = [
-    "Period",
     "CohortMatrices",
-    "period_start",
-    "period_index",
     "time_span",
     "customer_periods",
     "customer_firsts",
@@ -60,87 +56,6 @@ __all__ = [
     "cohort_findings",
 ]
 
-Period = Literal["month", "week"]
-_TRUNCATE = {"month": "1mo", "week": "1w"}
-
-
-_WEEK_EPOCH = dt.datetime(1970, 1, 5)  # a Monday: week indexes count from it
-
-
-def _converted_index(column: str, timezone: str, period: Period) -> nw.Expr:
-    local = local_time(column, timezone)
-    if period == "month":
-        return month_index(local)
-    return ((local - nw.lit(_WEEK_EPOCH)).dt.total_seconds() // (7 * 86400)).cast(nw.Int64)
-
-
-def _index_of_instant(when: dt.datetime, timezone: str, period: Period) -> int:
-    local = when.astimezone(ZoneInfo(timezone))
-    if period == "month":
-        return local.year * 12 + local.month - 1
-    return (local.replace(tzinfo=None) - _WEEK_EPOCH) // dt.timedelta(days=7)
-
-
-def _start_of_period(index: int, timezone: str, period: Period) -> dt.datetime:
-    """UTC instant at which local period ``index`` starts (its first existing local instant)."""
-    if period == "month":
-        day = dt.date(index // 12, index % 12 + 1, 1)
-    else:
-        day = _WEEK_EPOCH.date() + dt.timedelta(days=7 * index)
-    # fold=0: a local midnight skipped by a DST jump maps to the jump itself.
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
-
-
-def _search(starts: list[tuple[int, dt.datetime]], below: int, column: str) -> nw.Expr:
-    """Nested CASE: index of the last period in ``starts`` that began at or before ``column``."""
-    if not starts:
-        return nw.lit(below)
-    mid = len(starts) // 2
-    index, start = starts[mid]
-    return (
-        nw.when(nw.col(column) < nw.lit(start))
-        .then(_search(starts[:mid], below, column))
-        .otherwise(_search(starts[mid + 1 :], index, column))
-    )
-
-
-def period_index(
-    column: str,
-    timezone: str,
-    period: Period = "month",
-    span: tuple[dt.datetime, dt.datetime] | None = None,
-) -> nw.Expr:
-    """Local calendar months since year 0 (month) or ISO weeks since 1970-01-05 (week).
-
-    Parameters
-    ----------
-    column
-        Timezone-aware column.
-    timezone
-        Store zone (the engine session must be in it).
-    period
-        ``"month"`` or ``"week"``.
-    span
-        Optional first and last instant (timezone-aware) of the column's
-        values. Inside it, the index comes from comparing each instant with
-        the UTC instants at which the local periods begin (a binary search
-        written as nested CASE, about log2(periods) comparisons a row, 5x
-        cheaper on DuckDB than converting every value to local time); values
-        outside it (and without ``span``, all values) are converted.
-    """
-    converted = _converted_index(column, timezone, period)
-    if span is None or span[0] is None or span[1] is None:
-        return converted
-    first, last = span
-    low, high = (_index_of_instant(x, timezone, period) for x in (first, last))
-    if high - low > 4000:  # a century of weeks: keep the SQL small
-        return converted
-    starts = [(i, _start_of_period(i, timezone, period)) for i in range(low + 1, high + 1)]
-    inside = (nw.col(column) >= nw.lit(first.astimezone(dt.UTC))) & (
-        nw.col(column) <= nw.lit(last.astimezone(dt.UTC))
-    )
-    return nw.when(inside).then(_search(starts, low, column)).otherwise(converted).cast(nw.Int64)
-
 
 def time_span(frame: nw.LazyFrame, column: str) -> tuple[dt.datetime, dt.datetime] | None:
     """First and last value of a timezone-aware column (one small query), or None when empty."""
@@ -149,17 +64,7 @@ def time_span(frame: nw.LazyFrame, column: str) -> tuple[dt.datetime, dt.datetim
     return None if first is None else (first, last)
 
 
-def period_start(index: pd.Series | np.ndarray, period: Period = "month") -> pd.DatetimeIndex:
-    """Start (naive local date) of the periods with these indexes (see :func:`customer_periods`)."""
-    values = np.asarray(index, dtype="int64")
-    if period == "month":
-        return pd.to_datetime({"year": values // 12, "month": values % 12 + 1, "day": 1}).pipe(
-            pd.DatetimeIndex
-        )
-    return pd.DatetimeIndex(pd.Timestamp(_WEEK_EPOCH) + pd.to_timedelta(values * 7, unit="D"))
-
-
-def customer_periods(orders: nw.LazyFrame, timezone: str, period: Period = "month") -> nw.LazyFrame:
+def customer_periods(orders: nw.LazyFrame, timezone: str, period: Grain = "month") -> nw.LazyFrame:
     """One row per registered customer and period with a completed order.
 
     Parameters
@@ -174,14 +79,14 @@ def customer_periods(orders: nw.LazyFrame, timezone: str, period: Period = "mont
     Returns
     -------
     narwhals.LazyFrame
-        ``customer_id, index`` (int: local calendar months since year 0, or
-        ISO weeks since 1970-01-05; :func:`period_start` turns it into a
+        ``customer_id, index`` (int: the local month or week index of
+        :mod:`analysis.calendar`; :func:`~analysis.calendar.period_starts` turns it into a
         date), ``revenue`` (store currency), ``orders`` (completed orders).
 
     Notes
     -----
     Runs one small query first (the span of all ``ordered_at``, which DuckDB
-    answers from Parquet statistics) so that :func:`period_index` can
+    answers from Parquet statistics) so that :func:`~analysis.calendar.period_index` can
     classify instants without converting each one.
     """
     done = completed(orders).filter(~nw.col("customer_id").is_null())
@@ -194,7 +99,7 @@ def customer_periods(orders: nw.LazyFrame, timezone: str, period: Period = "mont
 
 
 def customer_firsts(
-    orders: nw.LazyFrame, timezone: str | None = None, period: Period = "month"
+    orders: nw.LazyFrame, timezone: str | None = None, period: Grain = "month"
 ) -> nw.LazyFrame:
     """Each registered customer's first, second and last completed order, and cohort.
 
@@ -247,7 +152,7 @@ def _customer_firsts_duckdb(
     done: nw.LazyFrame,
     has_discount: bool,
     timezone: str | None = None,
-    period: Period = "month",
+    period: Grain = "month",
     span: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> nw.LazyFrame:
     # One hash aggregation instead of a join of every order to its customer's first one
@@ -270,7 +175,7 @@ def _customer_firsts_duckdb(
         aggregates.append("min(_i) AS cohort")
         extra.append("cohort")
         if span is not None:
-            low, high = (_index_of_instant(x, timezone, period) for x in span)
+            low, high = (index_of_instant(x, timezone, period) for x in span)
             starts = range(low, high + 1, 64)
             if len(starts) <= _MAX_BITMAPS:
                 for s in starts:
@@ -423,7 +328,7 @@ def cohort_activity(
     orders: nw.LazyFrame,
     firsts: nw.LazyFrame,
     timezone: str,
-    period: Period = "month",
+    period: Grain = "month",
     by: tuple[str, ...] | list[str] = (),
 ) -> nw.LazyFrame:
     """Active customers, revenue and orders per cohort and period since acquisition.
@@ -446,7 +351,7 @@ def cohort_activity(
     -------
     narwhals.LazyFrame
         ``*by, cohort`` (period index of the first order; see
-        :func:`period_start`), ``k`` (int), ``customers`` (active customers),
+        :func:`~analysis.calendar.period_starts`), ``k`` (int), ``customers`` (active customers),
         ``revenue``, ``orders``; sorted.
 
     Notes
@@ -579,18 +484,12 @@ def shown_cohorts(matrices: CohortMatrices, *, min_size: int, n: int) -> CohortM
     return CohortMatrices(*(getattr(matrices, f.name).loc[keep] for f in fields(CohortMatrices)))
 
 
-def _index_of(when: pd.Timestamp, period: Period) -> int:
-    if period == "month":
-        return when.year * 12 + when.month - 1
-    return (when - pd.Timestamp(_WEEK_EPOCH)).days // 7
-
-
 def cohort_matrices(
     activity: pd.DataFrame,
     *,
     horizon: int | None = None,
     last: pd.Timestamp | str | None = None,
-    period: Period = "month",
+    period: Grain = "month",
 ) -> CohortMatrices:
     """Pivot collected :func:`cohort_activity` rows (no ``segment``) into the cohort matrices.
 
@@ -610,7 +509,7 @@ def cohort_matrices(
     if last is None:
         last_index = int((activity["cohort"] + activity["k"]).max()) if len(activity) else 0
     else:
-        last_index = _index_of(pd.Timestamp(last), period)
+        last_index = index_of(pd.Timestamp(last), period)
     # Columns run to the last observed k (even if nobody came back then), capped by horizon.
     width = max(last_index - int(activity["cohort"].min()) + 1 if len(activity) else 1, 1)
     if horizon is not None:
@@ -624,7 +523,7 @@ def cohort_matrices(
     customers, revenue, orders = pivot("customers"), pivot("revenue"), pivot("orders")
     span = last_index - customers.index.to_numpy(dtype="int64")
     observed = np.asarray(cols)[None, :] <= span[:, None]
-    starts = period_start(customers.index, period)
+    starts = period_starts(customers.index, period)
     for matrix in (customers, revenue, orders):
         matrix.index = starts
     size = customers[0].fillna(0).astype("int64").rename("size")
@@ -660,7 +559,7 @@ def segment_retention(
     *,
     horizon: int,
     last: pd.Timestamp | str | None = None,
-    period: Period = "month",
+    period: Grain = "month",
     min_size: int = 1,
 ) -> pd.DataFrame:
     """Average customer retention by segment: for each k, active ÷ acquired over the cohorts observed at k.
@@ -735,7 +634,7 @@ def second_order_gaps(
 
 
 def same_cohorts_a_year_earlier(
-    retention: pd.DataFrame, n: int = 3, ks: tuple[int, ...] = (1, 2, 3), period: Period = "month"
+    retention: pd.DataFrame, n: int = 3, ks: tuple[int, ...] = (1, 2, 3), period: Grain = "month"
 ) -> pd.DataFrame:
     """The latest ``n`` cohorts observed at every k in ``ks``, next to the same cohorts a year earlier.
 
@@ -812,7 +711,7 @@ def cohort_findings(
     matrices: CohortMatrices,
     year_on_year: pd.DataFrame,
     label: Callable[[pd.Timestamp], str],
-    period: Period = "month",
+    period: Grain = "month",
 ) -> list[str]:
     """One-line findings: latest month-1 retention against the average and a year earlier.
 

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import narwhals as nw
 
-__all__ = ["completed", "count_distinct", "days_between", "month_index"]
+__all__ = ["completed", "count_distinct", "days_between"]
 
 
 def count_distinct(expr: nw.Expr) -> nw.Expr:
     """Number of distinct non-null values of ``expr`` (an aggregation)."""
     return expr.n_unique() - expr.is_null().any().cast(nw.Int64)
-
-
-def month_index(expr: nw.Expr) -> nw.Expr:
-    """Months since year 0 of a date/datetime expression: ``year * 12 + month - 1``.
-
-    The difference of two month indexes is the number of calendar months between them.
-    """
-    return expr.dt.year().cast(nw.Int64) * 12 + expr.dt.month().cast(nw.Int64) - 1
 
 
 def days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
