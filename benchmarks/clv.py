@@ -208,8 +208,9 @@ def ours_pandas(root: Path, month: str) -> dict:
 
 def ours_warehouse(root: Path, month: str) -> dict:
     """``rfm_summary`` on the warehouse's orders, from opening the warehouse."""
+    from analysis.calendar import month_bounds
     from analysis.clv import rfm_summary
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _import_engine()
 
@@ -231,8 +232,9 @@ def ours_warehouse(root: Path, month: str) -> dict:
 
 def _summary_for_fit(root: Path, month: str):
     """The daily summary the fits start from (computed untimed, from the warehouse)."""
+    from analysis.calendar import month_bounds
     from analysis.clv import rfm_summary
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _, end_instant = month_bounds(month, TIMEZONE)
     wh = StoreWarehouse(root, STORE, TIMEZONE)
@@ -301,9 +303,10 @@ def section(root: Path, month: str) -> dict:
     Parameters as ``params/default.yaml`` sets them for the store; the
     pseudonym key is a fixed test key (no file is written).
     """
+    from analysis.calendar import month_bounds
     from analysis.clv.section import clv_section
     from analysis.config import load_params
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _import_engine()
     p = load_params(STORE)

@@ -8,10 +8,11 @@ backend (:class:`Clock`, expressions), and how a boundary argument
 (``observation_end``, ``calibration_end``) becomes a cut on that time
 (:func:`bound`).
 
-Periods are counted as integers from a Monday, so that ``day // 7`` is the
-Monday-to-Sunday week of pandas' ``to_period("W")`` (= "W-SUN"): ``EPOCH`` is
-the first Monday of the calendar (every time Python and pandas can hold is
-after it, so SQL's truncating integer division is a floor division).
+Periods are counted as integers from :data:`analysis.calendar.EPOCH`, the
+project's one epoch (Monday 0001-01-01), so that ``day // 7`` is the
+Monday-to-Sunday week of pandas' ``to_period("W")`` (= "W-SUN"); every time
+Python and pandas can hold is after it, so SQL's truncating integer division
+is a floor division.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from zoneinfo import ZoneInfo
 import narwhals as nw
 import pandas as pd
 
+from analysis.calendar import (
+    EPOCH,
+    EPOCH_DATETIME,
+    UNIX_EPOCH_DAY,
+    US_PER_DAY,
+    day_index_expr,
+    local_time,
+)
 from analysis.errors import DataError
-from analysis.warehouse import local_time
 
 __all__ = [
-    "EPOCH",
     "PURCHASE_PERIODS",
     "Bound",
     "Clock",
@@ -48,17 +55,15 @@ PurchasePeriod = Literal["D", "W"]
 #: The supported purchase periods.
 PURCHASE_PERIODS: tuple[str, ...] = ("D", "W")
 
-#: Day 0 of the period indexes (a Monday; week ``i`` starts on day ``7 i``).
-EPOCH = dt.datetime(1, 1, 1)
-_US_PER_DAY = 86_400_000_000
-_UNIX_US = (dt.datetime(1970, 1, 1) - EPOCH) // dt.timedelta(microseconds=1)
+_UNIX_US = UNIX_EPOCH_DAY * US_PER_DAY  # 1970-01-01 in microseconds since the epoch
 # Zones with at most this many UTC-offset changes since 1800 get the integer fast path.
 _MAX_OFFSET_CHANGES = 32
 
 
 def period_start(index: int, period: PurchasePeriod) -> dt.datetime:
     """Local wall-clock start (naive) of the period with this index."""
-    return EPOCH + dt.timedelta(days=index if period == "D" else 7 * index)
+    day = EPOCH + dt.timedelta(days=index if period == "D" else 7 * index)
+    return dt.datetime.combine(day, dt.time())
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class Clock:
 
     def period(self, time: nw.Expr, period: PurchasePeriod) -> nw.Expr:
         """Expression: the period index (days or weeks since ``EPOCH``) of a ``time`` column."""
-        day = (time - nw.lit(EPOCH)).dt.total_microseconds() // _US_PER_DAY
+        day = day_index_expr(time)
         return day if period == "D" else day // 7
 
 
@@ -101,14 +106,14 @@ class SqlClock:
         # INTEGER (days since year 1 fit): narrower (customer, period) keys than BIGINT,
         # 0.01 s less at 1M orders.
         if self.integer:
-            return f"CAST({column} // {_US_PER_DAY * (1 if period == 'D' else 7)} AS INTEGER)"
-        day = f"(CAST({column} AS DATE) - DATE '{EPOCH.date().isoformat()}')"
+            return f"CAST({column} // {US_PER_DAY * (1 if period == 'D' else 7)} AS INTEGER)"
+        day = f"(CAST({column} AS DATE) - DATE '{EPOCH.isoformat()}')"
         return f"CAST({day if period == 'D' else f'{day} // 7'} AS INTEGER)"
 
     def literal(self, at: dt.datetime) -> str:
         """SQL literal of a naive local datetime in the form of ``time``."""
         if self.integer:
-            return str((at - EPOCH) // dt.timedelta(microseconds=1))
+            return str((at - EPOCH_DATETIME) // dt.timedelta(microseconds=1))
         return f"TIMESTAMP '{at.isoformat(sep=' ')}'"
 
 
@@ -202,7 +207,11 @@ def bound(
     """A boundary argument as a cut on local wall-clock time, with its period."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         midnight = dt.datetime.combine(value, dt.time())
-        at, inclusive, day = midnight + dt.timedelta(days=1), False, (midnight - EPOCH).days
+        at, inclusive, day = (
+            midnight + dt.timedelta(days=1),
+            False,
+            (midnight - EPOCH_DATETIME).days,
+        )
     else:
         try:
             stamp = pd.Timestamp(value)
@@ -216,5 +225,5 @@ def bound(
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert(zone).tz_localize(None)
         at = stamp.floor("us").to_pydatetime()
-        at, inclusive, day = at, True, (at - EPOCH) // dt.timedelta(days=1)
+        at, inclusive, day = at, True, (at - EPOCH_DATETIME) // dt.timedelta(days=1)
     return Bound(at=at, inclusive=inclusive, period=day if period == "D" else day // 7)
