@@ -12,7 +12,7 @@ SET    ?=
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup data lab report reports ingest test lint format bench clean
+.PHONY: help setup data lab report reports ingest test lint typecheck format bench clean
 
 help:
 	@echo "make setup                     build .venv and register the '$(KERNEL)' Jupyter kernel"
@@ -23,7 +23,8 @@ help:
 	@echo "                               [SET=\"currency=GBP timezone=Europe/London\"] (a new store's params)"
 	@echo "                               validate export files and merge them into data/warehouse"
 	@echo "make lab                       JupyterLab on the notebooks"
-	@echo "make test                      ruff, pytest, nbval"
+	@echo "make test                      ruff, mypy, pytest, nbval"
+	@echo "make typecheck                 mypy over src/analysis (config: [tool.mypy] in pyproject.toml)"
 
 setup: $(STAMP)
 
@@ -64,11 +65,14 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: setup
+	$(BIN)/mypy
+
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: setup data lint
+test: setup data lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup
 	$(BIN)/pytest -p no:xdist --nbval-lax --nbval-kernel-name $(KERNEL) notebooks/
 
@@ -76,4 +80,4 @@ bench: data
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

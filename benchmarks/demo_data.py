@@ -27,9 +27,10 @@ _CHILD = """
 import sys, json
 from pathlib import Path
 import pyarrow.parquet as pq
+from analysis import DEFAULT_SEED
 from analysis.demo import write_demo
 out = Path(sys.argv[1])
-write_demo(out, stores=["demo-bangkok"], customers=int(sys.argv[2]), seed=20261124)
+write_demo(out, stores=["demo-bangkok"], customers=int(sys.argv[2]), seed=DEFAULT_SEED)
 rows = {p.parent.name: pq.ParquetFile(p).metadata.num_rows for p in out.glob("*/demo-bangkok.parquet")}
 print(json.dumps(rows))
 """

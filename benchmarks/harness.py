@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis import DEFAULT_SEED
 from analysis.schema import ROW_GROUP_ROWS, TABLES
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +26,7 @@ ROOT = HERE.parent
 CACHE = HERE / ".cache"
 STORE = "demo-bangkok"
 TIMEZONE = "Asia/Bangkok"
-SEED = 20261124
+SEED = DEFAULT_SEED
 _ORDERS_LAYOUT = (TABLES["orders"].row_order, ROW_GROUP_ROWS)
 
 _GENERATE = """

@@ -11,6 +11,7 @@ without mean 1, ...) misses by many SEs at these sample sizes.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import warnings
@@ -23,14 +24,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
+from analysis import DEFAULT_SEED, cli
 from analysis.demo import DEMO_STORES, TABLE_NAMES, StoreSpec, generate_store, write_demo
 from analysis.errors import ConfigError
 from analysis.schema import ROW_GROUP_ROWS, TABLES, validate_table
 
 STORES = list(DEMO_STORES)
 N = 5000  # customers per store in the shared warehouse
-SEED = 20261124
+SEED = DEFAULT_SEED
 Z = 4.0
 TZ = "Asia/Bangkok"
 DAY = pd.Timedelta(days=1)
@@ -100,6 +103,14 @@ def test_every_table_validates_on_duckdb(wh, store):
                 assert schema.field(col.name).type == pa.timestamp("us", tz="UTC")
             if col.kind == "date":
                 assert schema.field(col.name).type == pa.date32()
+
+
+def test_one_seed_everywhere():
+    """The seed is defined once (analysis.DEFAULT_SEED); the params file and defaults agree."""
+    params = Path(__file__).resolve().parents[1] / "params" / "default.yaml"
+    assert yaml.safe_load(params.read_text(encoding="utf-8"))["seed"] == DEFAULT_SEED == 20261124
+    assert inspect.signature(write_demo).parameters["seed"].default == DEFAULT_SEED
+    assert inspect.signature(cli.demo_data).parameters["seed"].default == DEFAULT_SEED
 
 
 def test_generate_store_tables_validate_as_arrow():

@@ -12,4 +12,10 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+DEFAULT_SEED = 20261124
+"""The project's random seed: demo data, model fits and samples start from it.
+
+``params/default.yaml``'s ``seed`` holds the same number (a test checks that they agree).
+"""
+
+__all__ = ["DEFAULT_SEED", "__version__"]

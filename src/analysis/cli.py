@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from analysis import DEFAULT_SEED
 from analysis.errors import AnalysisError
 
 app = typer.Typer(
@@ -74,7 +75,7 @@ def demo_data(
     stores: Annotated[
         list[str] | None, typer.Option("--store", help="Only these demo stores (repeatable).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 20261124,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = DEFAULT_SEED,
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing if the demo stores already exist.")
     ] = False,

@@ -60,7 +60,8 @@ MonthWidth = Literal["abbreviated", "wide"]
 
 
 def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))  # type: ignore[arg-type]  # pd.isna takes any scalar
+    # pd.isna takes any scalar (NaN, NaT, pd.NA); its stubs want one of pandas' scalar types
+    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
 @functools.cache

@@ -54,7 +54,7 @@ LANGUAGES: tuple[str, ...] = ("en", "th")
 
 DOMAIN = "analysis"
 LOCALE_DIR = Path(__file__).parent / "locale"
-KEYWORDS: dict[str, tuple[int, ...] | tuple[tuple[int, str], ...] | None] = {
+KEYWORDS: dict[str, tuple[int | tuple[int, str], ...] | None] = {
     "_": None,
     "N_": None,
     "ngettext": (1, 2),

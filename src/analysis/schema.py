@@ -9,7 +9,7 @@ offending rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import narwhals as nw
 
@@ -99,7 +99,7 @@ class Table:
         raise KeyError(name)
 
 
-def _c(name: str, kind: Kind, required: bool = False, **kw) -> Column:
+def _c(name: str, kind: Kind, required: bool = False, **kw: Any) -> Column:
     return Column(name, kind, required, **kw)
 
 
@@ -311,10 +311,8 @@ def validate_table(name: str, frame: nw.LazyFrame | nw.DataFrame, *, source: str
                 f"{source}: column {name}.{col.name} has type {schema[col.name]}, "
                 f"expected {col.kind}"
             )
-        naive = (
-            col.kind == "timestamp" and col.name in schema and schema[col.name].time_zone is None
-        )  # type: ignore[attr-defined]
-        if naive:
+        dtype = schema.get(col.name)
+        if col.kind == "timestamp" and isinstance(dtype, nw.Datetime) and dtype.time_zone is None:
             raise DataError(
                 f"{source}: column {name}.{col.name} is a naive timestamp",
                 hint="store instants as timezone-aware UTC (the contract in data/README.md)",

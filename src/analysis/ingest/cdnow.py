@@ -22,7 +22,7 @@ from pathlib import Path
 from analysis.errors import DataError
 from analysis.ingest.checks import Check, Field
 from analysis.ingest.run import Context, FileResult, rejected_from
-from analysis.ingest.sources import quote_literal
+from analysis.ingest.sources import count_rows, quote_literal
 from analysis.ingest.writer import Batch
 
 _ID = r"^\d+$"
@@ -45,10 +45,10 @@ def read_cdnow(ctx: Context, path: Path) -> FileResult:
         f"CREATE TEMP TABLE {lines} AS SELECT string_split_regex(trim(line), '\\s+') AS parts, "
         f"rowid + 1 AS __line FROM {lines}__text"
     )
-    widths = con.execute(
+    found = con.execute(
         f"SELECT DISTINCT len(parts) FROM {lines} WHERE regexp_matches(parts[1], {quote_literal(_ID)})"
     ).fetchall()
-    widths = sorted(w for (w,) in widths)
+    widths = sorted(w for (w,) in found)
     if widths not in ([4], [5]):
         raise DataError(
             f"{path}: not a CDNOW file: lines have {widths or 'no'} fields, expected 4 "
@@ -64,7 +64,7 @@ def read_cdnow(ctx: Context, path: Path) -> FileResult:
         f"AS order_id FROM {lines} WHERE NOT (__line = 1 AND NOT regexp_matches(parts[1], "
         f"{quote_literal(_ID)}))"
     )
-    n = con.execute(f"SELECT count(*) FROM {rows}").fetchone()[0]
+    n = count_rows(con, rows)
     if n == 0:
         raise DataError(f"{path}: header only, no data rows")
     store_field, _ = (
@@ -89,7 +89,7 @@ def read_cdnow(ctx: Context, path: Path) -> FileResult:
         )
     ]
     source = _Where(path, n)
-    outcome = ctx.validate(source, rows, fields, table="orders", extra_checks=extra)  # type: ignore[arg-type]
+    outcome = ctx.validate(source, rows, fields, table="orders", extra_checks=extra)
     result = FileResult(path, n)
     result.batches.append(Batch("orders", outcome.valid, tuple(f.name for f in fields)))
     rej = rejected_from(outcome, fields, "orders", "line", "orders")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analysis.errors import DataError
-from analysis.ingest.sources import quote_literal
+from analysis.ingest.sources import one_row, quote_literal
 from analysis.schema import TABLES, Kind
 
 MAX_AMOUNT = 1e12
@@ -534,15 +534,15 @@ def split(
     """
     checks = stage.checks
     conds = [f"coalesce({c.condition}, false)" for c in checks]
-    counts = con.execute(
-        f"SELECT count(*){''.join(f', count_if({c})' for c in conds)} FROM {stage.table}"
-    ).fetchone()
+    counts = one_row(
+        con, f"SELECT count(*){''.join(f', count_if({c})' for c in conds)} FROM {stage.table}"
+    )
     rows_in = int(counts[0])
     failing = [(c, int(n)) for c, n in zip(checks, counts[1:], strict=True) if n]
     if not failing:
         return Outcome(stage.table, rows_in, 0, None, [])
     any_bad = " OR ".join(conds)
-    bad_rows = con.execute(f"SELECT count(*) FROM {stage.table} WHERE {any_bad}").fetchone()[0]
+    bad_rows = one_row(con, f"SELECT count(*) FROM {stage.table} WHERE {any_bad}")[0]
     summary = [(c.label, c.why, n) for c, n in failing]
     if not quarantine:
         parts = []

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from analysis.errors import DataError
-from analysis.ingest.sources import quote_literal
+from analysis.ingest.sources import one_row, quote_literal
 
 _SLASH = (
     r"^([0-9]{1,2})([/.-])([0-9]{1,2})[/.-]([0-9]{4})"
@@ -102,7 +102,8 @@ def infer_formats(
     # one regular expression a value (its groups as a struct; '' when it does not match),
     # the two-digit-year one only for values the first did not match; the proofs are the
     # values with the largest field, ties broken by the text (same file, same message)
-    row = con.execute(
+    row = one_row(
+        con,
         f"SELECT count(*) FILTER (WHERE m), max(a), max(b), "
         f"max((a, __t)) FILTER (WHERE a IS NOT NULL)[2], "
         f"max((b, __t)) FILTER (WHERE b IS NOT NULL)[2], "
@@ -113,8 +114,8 @@ def infer_formats(
         f"TRY_CAST(nullif(p.b, '') AS INTEGER) AS b, "
         f"CASE WHEN p.a = '' THEN regexp_full_match(__t, {short}) ELSE false END AS s "
         f"FROM (SELECT __t, regexp_extract(__t, {pat}, ['a', 'sep', 'b']) AS p "
-        f"FROM {candidates}))"
-    ).fetchone()
+        f"FROM {candidates}))",
+    )
     n, max_a, max_b, proof_a, proof_b, low, high, seps, n_short, short_low, short_high = row
     if n_short:
         examples = sorted({short_low, short_high})

@@ -38,7 +38,7 @@ from analysis.ingest.run import (
     rejected_from,
     structural_rejects,
 )
-from analysis.ingest.sources import SHEET_STRIDE, Source, quote_literal
+from analysis.ingest.sources import SHEET_STRIDE, Source, count_rows, one_row, quote_literal
 from analysis.ingest.writer import Batch
 
 ALIASES = {
@@ -80,8 +80,8 @@ def _find(source: Source, role: str) -> str | None:
 def read_online_retail(ctx: Context, path: Path) -> FileResult:
     """Read one invoice-line file and aggregate it into orders."""
     source = ctx.read(path)
-    found = {role: _find(source, role) for role in ALIASES}
-    missing = [ALIASES[r][0] for r in REQUIRED if found[r] is None]
+    found = {role: col for role in ALIASES if (col := _find(source, role)) is not None}
+    missing = [ALIASES[r][0] for r in REQUIRED if r not in found]
     if missing:
         raise DataError(
             f"{path}: not an Online Retail file: missing column(s) {', '.join(missing)}",
@@ -89,24 +89,18 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
         )
     formats = parse_formats(ctx.params.ingest.date_format)
     store_field, checks = ctx.store_field(source)
-    customer = found["customer"]
+    customer, stock_code = found.get("customer"), found.get("stock_code")
     fields = [
         store_field,
-        Field("order_id", "id", source.column(found["invoice"]), found["invoice"]),  # type: ignore[arg-type]
-        Field("quantity", "integer", source.column(found["quantity"]), found["quantity"]),  # type: ignore[arg-type]
-        Field("price", "number", source.column(found["price"]), found["price"]),  # type: ignore[arg-type]
-        Field(
-            "ordered_at",
-            "timestamp",
-            source.column(found["invoice_date"]),  # type: ignore[arg-type]
-            found["invoice_date"],  # type: ignore[arg-type]
-            formats,
-        ),
+        Field("order_id", "id", source.column(found["invoice"]), found["invoice"]),
+        Field("quantity", "integer", source.column(found["quantity"]), found["quantity"]),
+        Field("price", "number", source.column(found["price"]), found["price"]),
+        Field("ordered_at", "timestamp", source.column(found["invoice_date"]),
+              found["invoice_date"], formats),
         Field("customer_id", "id", source.column(customer) if customer else "NULL",
               customer or "CustomerID"),
         Field("stock_code", "string",
-              source.column(found["stock_code"]) if found["stock_code"] else "NULL",
-              found["stock_code"] or "StockCode"),
+              source.column(stock_code) if stock_code else "NULL", stock_code or "StockCode"),
     ]  # fmt: skip
     if ctx.file_store_field is not None:  # the split column's text, for its checks
         fields.append(ctx.file_store_field)
@@ -222,16 +216,16 @@ def _once_per_invoice(ctx: Context, source: Source, valid: str) -> None:
             f"{shown}",
             hint="read one sheet with --sheet, or correct the workbook",
         )
-    dropped = con.execute(
+    dropped = one_row(
+        con,
         f"DELETE FROM {valid} v USING (SELECT store_id, order_id, min(sheet) AS keep FROM {per} "
         f"GROUP BY ALL HAVING count(*) > 1) d WHERE v.store_id = d.store_id "
-        f"AND v.order_id = d.order_id AND v.__line // {SHEET_STRIDE} <> d.keep"
-    ).fetchone()[0]
+        f"AND v.order_id = d.order_id AND v.__line // {SHEET_STRIDE} <> d.keep",
+    )[0]
     if dropped:
-        invoices = con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {per} GROUP BY store_id, order_id "
-            f"HAVING count(*) > 1)"
-        ).fetchone()[0]
+        invoices = count_rows(
+            con, f"(SELECT 1 FROM {per} GROUP BY store_id, order_id HAVING count(*) > 1)"
+        )
         ctx.note(source.path, "sheet_overlap", {"invoices": int(invoices), "lines": int(dropped)})
         ctx.progress(
             f"{invoices:,} invoice(s) appear on more than one sheet with the same lines: "

@@ -14,10 +14,10 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -49,6 +49,8 @@ from analysis.ingest.sources import (
     Source,
     WorkbookLimits,
     check_regular_file,
+    count_rows,
+    one_row,
     quote_literal,
     read_source,
 )
@@ -66,6 +68,21 @@ LOCK_NAME = ".ingest.lock"
 
 FORMATS = ("mapped", "shopify", "online-retail", "cdnow")
 """Source formats ``analysis ingest --format`` accepts."""
+
+
+class SourceLike(Protocol):
+    """What validation quotes of a source: its file and what its rows are called.
+
+    A :class:`~analysis.ingest.sources.Source`, or a reader's own stand-in (cdnow's
+    rows are built in SQL, not read by ``read_source``); a ``locate(line)`` method,
+    when present, names a row's place (``sheet 'x', row 7``).
+    """
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def where(self) -> str: ...
 
 
 @dataclass
@@ -176,9 +193,10 @@ class Context:
         want = self.params.currency
         c = source.column(col)
         bad = f"{c} IS NOT NULL AND upper(trim({c})) <> {quote_literal(want)}"
-        n, seen = self.con.execute(
-            f"SELECT count(*), list(DISTINCT upper(trim({c}))) FROM {source.table} WHERE {bad}"
-        ).fetchone()
+        n, seen = one_row(
+            self.con,
+            f"SELECT count(*), list(DISTINCT upper(trim({c}))) FROM {source.table} WHERE {bad}",
+        )
         if not n:
             return
         sample = self.con.execute(
@@ -243,12 +261,12 @@ class Context:
 
     def validate(
         self,
-        source: Source,
+        source: SourceLike,
         relation: str,
         fields: list[Field],
         *,
         table: str | None,
-        extra_checks: list[Check] = (),  # type: ignore[assignment]
+        extra_checks: Sequence[Check] = (),
         stage_name: str = "rows",
         what: str = "rows",
     ) -> Outcome:
@@ -285,7 +303,7 @@ class Context:
         )
         return outcome
 
-    def _with_date_order(self, source: Source, relation: str, f: Field) -> Field:
+    def _with_date_order(self, source: SourceLike, relation: str, f: Field) -> Field:
         """``f`` with formats for its ``a/b/yyyy`` values when no ``date_format`` is set."""
         if f.kind not in ("timestamp", "date") or f.typed or f.formats:
             return f
@@ -327,10 +345,11 @@ def reject_whole(ctx: Context, outcome: Outcome, column: str, why: str) -> int:
         return 0
     col = ident(column)
     hit = f"{col} IN (SELECT {col} FROM {outcome.rejected_table} WHERE {col} IS NOT NULL)"
-    moved = ctx.con.execute(
+    moved = one_row(
+        ctx.con,
         f"INSERT INTO {outcome.rejected_table} SELECT *, {quote_literal(why)} "
-        f"FROM {outcome.valid} WHERE {hit}"
-    ).fetchone()[0]
+        f"FROM {outcome.valid} WHERE {hit}",
+    )[0]
     ctx.con.execute(f"DELETE FROM {outcome.valid} WHERE {hit}")
     outcome.rejected += int(moved)
     return int(moved)
@@ -565,7 +584,7 @@ def ingest(
                 con, batches, layered, root, None if store_from_column else store
             )
             written = [
-                {b.table: _count(con, b.relation) for b in r.batches} for r in results
+                {b.table: count_rows(con, b.relation) for b in r.batches} for r in results
             ]  # before merge, which drops the batches
             with write_errors(), warehouse_lock(warehouse, say):
                 sweep_temp_files(warehouse, root, say)
@@ -644,9 +663,7 @@ def check_zone(zone: str, key: str) -> None:
     """Refuse a zone Python knows but DuckDB (ICU) does not, e.g. ``posixrules``."""
     con = duckdb.connect()
     try:
-        known = con.execute(
-            "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [zone]
-        ).fetchone()[0]
+        known = one_row(con, "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [zone])[0]
     finally:
         con.close()
     if not known:
@@ -892,10 +909,6 @@ def warehouse_lock(warehouse: Path, say: Progress) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
 
 
 def _writes(planned: list[tuple[StoreWrite, Path]]) -> list[StoreWrite]:

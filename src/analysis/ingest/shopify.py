@@ -41,7 +41,7 @@ from analysis.ingest.run import (
     rejected_from,
     structural_rejects,
 )
-from analysis.ingest.sources import quote_literal
+from analysis.ingest.sources import one_row, quote_literal
 from analysis.ingest.writer import Batch
 from analysis.privacy import email_pseudonym, pseudonym_key
 
@@ -68,7 +68,8 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
     con = ctx.con
     source = ctx.read(path)
     col = {name: source.find(name) for name in (*REQUIRED, *ORDER_LEVEL)}
-    missing = [n for n in REQUIRED if col[n] is None]
+    req = {n: c for n in REQUIRED if (c := col[n]) is not None}
+    missing = [n for n in REQUIRED if n not in req]
     if missing:
         raise DataError(
             f"{path}: not a Shopify orders export: missing column(s) {', '.join(missing)}",
@@ -79,13 +80,13 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
     # 1. line items: every row needs an order name and a whole quantity
     line_fields = [
         store_field,
-        Field("order_id", "id", sql["Name"], col["Name"]),  # type: ignore[arg-type]
-        Field("quantity", "integer", sql["Lineitem quantity"], col["Lineitem quantity"]),  # type: ignore[arg-type]
+        Field("order_id", "id", sql["Name"], req["Name"]),
+        Field("quantity", "integer", sql["Lineitem quantity"], req["Lineitem quantity"]),
     ]
     if ctx.file_store_field is not None:  # the split (or own store_id) column's text
         line_fields.append(ctx.file_store_field)
     checks.append(
-        Check(col["Name"], "missing (required)", f"{ident('order_id__raw')} IS NULL", "NULL")  # type: ignore[arg-type]
+        Check(req["Name"], "missing (required)", f"{ident('order_id__raw')} IS NULL", "NULL")
     )
     lines = ctx.validate(
         source, source.table, line_fields, table=None, extra_checks=checks,
@@ -153,15 +154,15 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
     )
     order_fields = [
         Field("store_id", "string", "store_id", store_field.label, typed=True),
-        Field("order_id", "id", "order_name", col["Name"]),  # type: ignore[arg-type]
+        Field("order_id", "id", "order_name", req["Name"]),
         Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
-        Field("ordered_at", "timestamp", '"Created at"', col["Created at"]),  # type: ignore[arg-type]
-        Field("revenue", "number", '"Total"', col["Total"]),  # type: ignore[arg-type]
+        Field("ordered_at", "timestamp", '"Created at"', req["Created at"]),
+        Field("revenue", "number", '"Total"', req["Total"]),
         Field(
             "discount", "number", '"Discount Amount"', col["Discount Amount"] or "Discount Amount"
         ),
         Field("items", "integer", "items", "Lineitem quantity (Σ)", typed=True),
-        Field("status", "string", status_sql, col["Financial Status"]),  # type: ignore[arg-type]
+        Field("status", "string", status_sql, req["Financial Status"]),
         Field("channel", "string", '"Source"', col["Source"] or "Source"),
         Field(
             "refunded_amount",
@@ -170,7 +171,7 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
             col["Refunded Amount"] or "Refunded Amount",
         ),
         Field("financial_status", "string", f"lower(trim({ident('Financial Status')}))",
-              col["Financial Status"]),  # type: ignore[arg-type]
+              req["Financial Status"]),
     ]  # fmt: skip
     refund_checks = [
         Check(
@@ -197,10 +198,11 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         source, joined, order_fields, table="orders", stage_name="orders", what="orders",
         extra_checks=refund_checks,
     )  # fmt: skip
-    kept = con.execute(
+    kept = one_row(
+        con,
         f"UPDATE {orders.valid} SET revenue = revenue - refunded_amount "
-        f"WHERE status = 'completed' AND refunded_amount > 0"
-    ).fetchone()[0]
+        f"WHERE status = 'completed' AND refunded_amount > 0",
+    )[0]
     if kept:
         ctx.progress(f"{kept:,} completed order(s) counted at Total − Refunded Amount")
         ctx.note(path, "partially_refunded", int(kept))
@@ -217,7 +219,7 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
     customer_fields = [
         Field("store_id", "string", "store_id", store_field.label, typed=True),
         Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
-        Field("email", "string", "email", col["Email"]),  # type: ignore[arg-type]
+        Field("email", "string", "email", req["Email"]),
         Field("name", "string", "name", col["Billing Name"] or "Billing Name"),
         Field("phone", "string", "phone", col["Phone"] or "Phone"),
         Field("region", "string", "region", col["Billing Province"] or "Billing Province"),

@@ -31,11 +31,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from analysis.config import NULL_VALUES
 from analysis.errors import DataError
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 Progress = Callable[[str], None]
 
@@ -176,6 +180,27 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def one_row(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | None = None
+) -> tuple[Any, ...]:
+    """The first row of ``sql``: an aggregate's, or the row count of INSERT/UPDATE/DELETE.
+
+    Raises
+    ------
+    RuntimeError
+        The statement returned no row (never for an aggregate or a DuckDB DML statement).
+    """
+    row = con.execute(sql, parameters).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql!r}")
+    return row
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    """Number of rows of a table, view or subquery ``relation``."""
+    return int(one_row(con, f"SELECT count(*) FROM {relation}")[0])
+
+
 def _cleaned(expr: str, alias: str, nulls: tuple[str, ...]) -> str:
     """``expr`` as text, NULL when it is one of ``nulls`` (exactly, as a CSV's ``nullstr``)."""
     words = ", ".join(quote_literal(n) for n in nulls)
@@ -289,7 +314,7 @@ def _read_csv(
         StructuralReject(int(line), _why_structural(kind, message, encoding), str(text or ""))
         for line, kind, message, text in rejects
     ]
-    rows = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]
+    rows = count_rows(con, raw)
     if not structural:
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, rowid + 2 AS __line FROM {raw}")
     else:
@@ -462,7 +487,7 @@ def _read_excel(
                     f"{path}: no sheet {wanted!r}",
                     hint=f"the workbook's sheets: {', '.join(map(repr, names))}",
                 )
-            chosen = [book[wanted]]
+            chosen = [book.worksheets[names.index(wanted)]]
         else:
             hidden = [ws.title for ws in book.worksheets if ws.sheet_state != "visible"]
             if hidden:
@@ -686,7 +711,7 @@ def _refuse_run(path: Path, part: str, block: bytes, start: int, limits: Workboo
     )
 
 
-def _refuse_merged(path: Path, sheet: object, header: list[str]) -> None:
+def _refuse_merged(path: Path, sheet: ReadOnlyWorksheet, header: list[str]) -> None:
     """Raise if a merged range covers data cells of the header's columns.
 
     openpyxl's read-only mode does not report merged cells; they are listed at
@@ -697,6 +722,7 @@ def _refuse_merged(path: Path, sheet: object, header: list[str]) -> None:
 
     found: list[str] = []
     tail = b""
+    # _get_source (the sheet's XML stream) is private to openpyxl, so its stubs omit it
     with sheet._get_source() as src:  # type: ignore[attr-defined]
         while chunk := src.read(1 << 20):
             block = tail + chunk
@@ -706,12 +732,14 @@ def _refuse_merged(path: Path, sheet: object, header: list[str]) -> None:
     bad = []
     for ref in dict.fromkeys(found):
         min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if min_col is None or min_row is None or max_col is None or max_row is None:
+            continue  # a merged range names cells ("A2:A9"), never whole rows or columns
         if max_row >= 2 and min_col <= len(header) and (max_row > min_row or max_col > min_col):
             bad.append((ref, header[min_col - 1] or get_column_letter(min_col)))
     if bad:
         shown = ", ".join(f"{ref} (column {col!r})" for ref, col in bad[:5])
         raise DataError(
-            f"{path}: sheet {sheet.title!r}: {len(bad)} merged cell range(s) in the data, "  # type: ignore[attr-defined]
+            f"{path}: sheet {sheet.title!r}: {len(bad)} merged cell range(s) in the data, "
             f"nothing written — {shown}: a merged range keeps its value in its first cell "
             f"only, so the other rows would read as empty",
             hint="unmerge the cells and fill every row (Excel: Home → Merge & Center off, "
@@ -746,7 +774,7 @@ def _read_parquet(
         f"CREATE TEMP TABLE {name} AS SELECT {select}, file_row_number + 1 AS __line "
         f"FROM read_parquet({quote_literal(str(path))}, file_row_number = true)"
     )
-    rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    rows = count_rows(con, name)
     return Source(path, name, header, rows, "row")
 
 

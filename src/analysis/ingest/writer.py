@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from analysis.errors import DataError
 from analysis.ingest.checks import SQL_TYPE, ident
-from analysis.ingest.sources import quote_literal
+from analysis.ingest.sources import count_rows, one_row, quote_literal
 from analysis.schema import ROW_GROUP_ROWS, TABLES
 
 LOG_NAME = "_ingest_log.jsonl"
@@ -127,10 +127,11 @@ def _merge_one(
     spec = TABLES[table]
     shared = root / f"{table}.parquet"
     if shared.is_file():
-        hit = con.execute(
+        hit = one_row(
+            con,
             f"SELECT count(*) FROM read_parquet({quote_literal(str(shared))}) "
-            f"WHERE store_id = {quote_literal(store)}"
-        ).fetchone()[0]
+            f"WHERE store_id = {quote_literal(store)}",
+        )[0]
         if hit:
             raise DataError(
                 f"{shared}: already holds {hit:,} {table} rows of store {store}",
@@ -153,7 +154,7 @@ def _merge_one(
             f"(SELECT {canonical_select(table, columns, set(group[0].columns))} "
             f"FROM {group[0].relation} WHERE store_id = {quote_literal(store)})"
         )
-        write.rows_written = write.rows_total = _count(con, rows)
+        write.rows_written = write.rows_total = count_rows(con, rows)
         target.parent.mkdir(parents=True, exist_ok=True)
         say(f"writing {table}/{store}.parquet ({write.rows_total:,} rows)")
         _write_or_remove(con, rows, spec.row_order, temp)
@@ -188,12 +189,12 @@ def _merge_one(
                 f"{day} BETWEEN (SELECT min({day}) FROM __incoming) "
                 f"AND (SELECT max({day}) FROM __incoming)"
             )
-        removed = con.execute(f"DELETE FROM {state} WHERE {' OR '.join(replace)}").fetchone()[0]
-        added = con.execute(f"INSERT INTO {state} SELECT * FROM __incoming").fetchone()[0]
+        removed = one_row(con, f"DELETE FROM {state} WHERE {' OR '.join(replace)}")[0]
+        added = one_row(con, f"INSERT INTO {state} SELECT * FROM __incoming")[0]
         write.rows_replaced += int(removed)
         write.rows_written += int(added)
         con.execute("DROP TABLE __incoming")
-    write.rows_total = int(con.execute(f"SELECT count(*) FROM {state}").fetchone()[0])
+    write.rows_total = count_rows(con, state)
     target.parent.mkdir(parents=True, exist_ok=True)
     say(f"writing {table}/{store}.parquet ({write.rows_total:,} rows)")
     _write_or_remove(con, state, spec.row_order, temp)
@@ -243,10 +244,6 @@ def write_sorted(
             out.write_table(
                 pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP_ROWS
             )
-
-
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
 
 
 def commit(planned: list[tuple[StoreWrite, Path]]) -> None:
