@@ -112,6 +112,7 @@ def pareto_log_a0(
 
     r, alpha, s, beta = (float(v) for v in params)
     freq, recency, age = (np.asarray(a, dtype=float) for a in (freq, recency, age))
+    t: float | np.ndarray
     if alpha < beta:
         low, high, t = alpha, beta, r + freq
     else:

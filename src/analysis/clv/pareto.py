@@ -25,20 +25,21 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln
 
+from analysis import DEFAULT_SEED
 from analysis.compat import import_lifetimes, pareto_log_a0
 
 __all__ = ["GTOL", "WARM_START_ROWS", "WARM_START_SEED", "pareto_fitter_class"]
 
 #: Rows (distinct histories) above which a warm start is first fitted on a fixed subsample.
 WARM_START_ROWS = 20_000
-#: Seed of that subsample.
-WARM_START_SEED = 20_261_124
+#: Seed of that subsample (the project's one seed).
+WARM_START_SEED = DEFAULT_SEED
 #: Gradient tolerance of the full fit (lifetimes' own 1e-4 is meant for Nelder-Mead).
 GTOL = 1e-7
 
 
 @functools.cache
-def pareto_fitter_class() -> type:
+def pareto_fitter_class() -> type[Any]:
     """lifetimes' ``ParetoNBDFitter`` with this project's optimiser and a stable ``log A_0``.
 
     Built on first use (importing lifetimes is deferred, see
@@ -46,8 +47,9 @@ def pareto_fitter_class() -> type:
     the same class.
     """
     lt = import_lifetimes()
+    base: Any = lt.ParetoNBDFitter  # lifetimes is untyped and imported on first use
 
-    class _ParetoNBDFitter(lt.ParetoNBDFitter):
+    class _ParetoNBDFitter(base):
         """lifetimes' Pareto/NBD, optimised in log-parameters on the mean log-likelihood.
 
         Only ``_fit`` (the optimiser hook lifetimes' ``fit`` calls) differs: the
@@ -79,7 +81,7 @@ def pareto_fitter_class() -> type:
             )
             return a1 + a2
 
-        def _fit(  # type: ignore[override]
+        def _fit(
             self,
             minimizing_function_args: tuple,
             iterative_fitting: int,
@@ -121,10 +123,12 @@ def pareto_fitter_class() -> type:
                 )
                 # start at the subsample's optimum with its curvature: a few Newton-like steps
                 start = warm.x
-                curvature = (warm.hess_inv + warm.hess_inv.T) / 2
+                hess_inv = np.asarray(warm.hess_inv, dtype=float)  # BFGS: a matrix already
+                curvature = (hess_inv + hess_inv.T) / 2
                 if np.all(np.isfinite(curvature)) and np.linalg.eigvalsh(curvature).min() > 0:
                     options["hess_inv0"] = curvature
-            out = minimize(
+            # scipy-stubs' overloads reject jac="3-point" (a finite-difference scheme BFGS accepts)
+            out = minimize(  # type: ignore[call-overload]
                 objective(slice(None)), start, method="BFGS", jac="3-point", options=options
             )
             if not np.all(np.isfinite(out.x)) or not math.isfinite(out.fun) or out.fun >= 1e299:

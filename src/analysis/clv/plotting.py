@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from analysis.clv.holdout import ModelComparison
 from analysis.clv.predict import FrequencyRecencyMatrices
@@ -59,14 +60,26 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Axes, bool]:
 
 
 def _axes_pair(
-    ax: Sequence[Axes] | None, figsize: tuple[float, float], **subplots: object
+    ax: Sequence[Axes] | None,
+    figsize: tuple[float, float],
+    *,
+    nrows: int,
+    ncols: int,
+    sharex: bool = False,
 ) -> tuple[tuple[Axes, Axes], bool]:
-    """Two Axes: ``ax`` or those of a new figure (one row or one column, per ``subplots``)."""
+    """Two Axes: ``ax`` or those of a new figure (``nrows`` x ``ncols`` = 2 panels)."""
     if ax is not None:
         first, second = ax
         return (first, second), False
-    _, (first, second) = plt.subplots(figsize=figsize, **subplots)  # type: ignore[arg-type]
+    _, (first, second) = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex)
     return (first, second), True
+
+
+def _tidy(ax: Axes) -> None:
+    """``tight_layout`` of the figure this module made for ``ax``."""
+    figure = ax.get_figure()
+    if isinstance(figure, Figure):
+        figure.tight_layout()
 
 
 def holdout_by_frequency_chart(
@@ -94,7 +107,7 @@ def holdout_by_frequency_chart(
     ax.set_title(_(words.CHART_HOLDOUT_TITLE))
     ax.legend(frameon=False, fontsize=8)
     if new:
-        ax.figure.tight_layout()
+        _tidy(ax)
     return ax
 
 
@@ -125,21 +138,22 @@ def tracking_panel(
         start, tracking[expected], color=ACCENT, linestyle="--", linewidth=1.8,
         label=_(words.CHART_EXPECTED).format(model=model_label),
     )  # fmt: skip
-    ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":", linewidth=1.2)
+    mark = pd.Timestamp(calibration_end)
+    # matplotlib converts dates through its units registry; its stubs only say float
+    ax.axvline(mark, color="grey", linestyle=":", linewidth=1.2)  # type: ignore[arg-type]
     number_axis(ax)  # exact, distinct tick labels (never "0, 0, 1, 1" on a short range)
     if cumulative:
         ax.set_title(_(words.CHART_TRACKING_TITLE))
         ax.set_ylabel(words.chart_label("cumulative"))
         ax.legend(frameon=False, fontsize=8, loc="upper left")
         ymax = ax.get_ylim()[1]
-        ax.text(
-            pd.Timestamp(calibration_end), ymax * 0.95, _(words.CHART_HOLDOUT_MARK), va="top", fontsize=8,
-            color="grey",
-        )  # fmt: skip
+        label = _(words.CHART_HOLDOUT_MARK)
+        # a date x, as in axvline above
+        ax.text(mark, ymax * 0.95, label, va="top", fontsize=8, color="grey")  # type: ignore[arg-type]
     else:
         ax.set_ylabel(words.chart_label("per_week"))
     if new:
-        ax.figure.tight_layout()
+        _tidy(ax)
     return ax
 
 
@@ -162,7 +176,7 @@ def tracking_chart(
             cumulative=cumulative, ax=panel,
         )  # fmt: skip
     if new:
-        top.figure.tight_layout()
+        _tidy(top)
     return top, bottom
 
 
@@ -190,7 +204,7 @@ def _matrix_panel(
     ax.set_ylabel(_(words.CHART_RECENCY))
     ax.set_title(title, fontsize=10)
     if new:
-        ax.figure.tight_layout()
+        _tidy(ax)
     return ax
 
 
@@ -228,7 +242,7 @@ def frequency_recency_chart(
             _(words.CHART_MATRIX_AGE).format(days=f"{matrices.age:g}"), x=0.01, ha="left",
             fontweight="bold",
         )  # fmt: skip
-        left.figure.tight_layout()
+        _tidy(left)
     return left, right
 
 
@@ -251,7 +265,7 @@ def clv_distribution_chart(
     ax.set_title(_(words.CHART_CLV_TITLE).format(months=horizon_months))
     ax.legend(frameon=False, fontsize=8)
     if new:
-        ax.figure.tight_layout()
+        _tidy(ax)
     return ax
 
 
@@ -290,5 +304,5 @@ def spend_frequency_chart(
     )
     ax.legend(frameon=False, fontsize=8)
     if new:
-        ax.figure.tight_layout()
+        _tidy(ax)
     return ax

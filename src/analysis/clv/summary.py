@@ -53,6 +53,7 @@ import duckdb
 import narwhals as nw
 import pandas as pd
 
+from analysis import DEFAULT_SEED
 from analysis.clv.clock import (
     PURCHASE_PERIODS,
     Bound,
@@ -249,7 +250,7 @@ def _summary_columns(aggregates: nw.LazyFrame, rows: _Rows, time_unit: float) ->
     cut = rows.end if rows.cal is None else rows.cal
     suffix = "" if rows.cal is None else "_cal"
     periods = nw.col("periods")
-    columns = [
+    columns: list[str | nw.Expr] = [
         "customer_id",
         (periods - 1).cast(nw.Float64).alias(f"frequency{suffix}"),
         ((nw.col("last") - nw.col("first")).cast(nw.Float64) / time_unit).alias(f"recency{suffix}"),
@@ -443,7 +444,7 @@ def _collect(frame: nw.LazyFrame) -> pd.DataFrame:
 #: Orders per pass of :func:`_collect_ranges` (below 0.1 GiB of DuckDB hash tables).
 ROWS_PER_PASS = 1_000_000
 _SAMPLE_PERCENT = 1.0
-_SAMPLE_SEED = 20261124
+_SAMPLE_SEED = DEFAULT_SEED
 _Range = tuple[Any, Any]
 
 

@@ -413,7 +413,7 @@ def model_table(comparison: ModelComparison) -> pd.DataFrame:
 
 def model_table_html(comparison: ModelComparison) -> Styler:
     """:func:`model_table` formatted for the page."""
-    formats = {
+    formats: dict[object, object] = {
         "MAE": "{:.3f}",
         "RMSE": "{:.3f}",
         pgettext("clv table", "aggregate error"): "{:+.1%}",
@@ -528,7 +528,7 @@ def top_customers_table(section: ClvSection, currency: str) -> Styler | None:
     def money(value: Any) -> str:
         return format_money(value, currency)
 
-    formats = {
+    formats: dict[object, object] = {
         columns["p_alive"]: "{:.0%}",
         columns["expected_purchases_365d"]: "{:.1f}",
         columns["expected_spend"]: money,
