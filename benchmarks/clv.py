@@ -208,8 +208,9 @@ def ours_pandas(root: Path, month: str) -> dict:
 
 def ours_warehouse(root: Path, month: str) -> dict:
     """``rfm_summary`` on the warehouse's orders, from opening the warehouse."""
+    from analysis.calendar import month_bounds
     from analysis.clv import rfm_summary
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _import_engine()
 
@@ -231,8 +232,9 @@ def ours_warehouse(root: Path, month: str) -> dict:
 
 def _summary_for_fit(root: Path, month: str):
     """The daily summary the fits start from (computed untimed, from the warehouse)."""
+    from analysis.calendar import month_bounds
     from analysis.clv import rfm_summary
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _, end_instant = month_bounds(month, TIMEZONE)
     wh = StoreWarehouse(root, STORE, TIMEZONE)
@@ -243,22 +245,22 @@ def _summary_for_fit(root: Path, month: str):
 
 def fit_collapsed(root: Path, month: str) -> dict:
     """BG/NBD and Gamma-Gamma as the report fits them: distinct rows with weights."""
-    from analysis.clv import models as M
+    from analysis import clv
     from analysis.compat import import_lifetimes
 
     import_lifetimes()  # imported before the clock, as in fit_uncollapsed
     summary = _summary_for_fit(root, month)
     t0 = time.perf_counter()
-    fit = M.fit_model(summary, "bgnbd")
+    fit = clv.fit_model(summary, "bgnbd")
     t1 = time.perf_counter()
-    spend = M.fit_spend(summary)
+    spend = clv.fit_spend(summary)
     t2 = time.perf_counter()
     return {
         "bgnbd_seconds": t1 - t0,
         "gamma_gamma_seconds": t2 - t1,
-        "bgnbd_rows": fit.n_rows_fitted,
-        "gamma_gamma_rows": spend.n_rows_fitted,
-        "customers": fit.n_customers,
+        "bgnbd_rows": fit.diagnostics.n_rows_fitted,
+        "gamma_gamma_rows": spend.diagnostics.n_rows_fitted,
+        "customers": fit.diagnostics.n_customers,
         "bgnbd_params": fit.params,
         "gamma_gamma_params": spend.params,
     }
@@ -268,17 +270,13 @@ def fit_uncollapsed(root: Path, month: str) -> dict:
     """The same two fits the way a lifetimes user writes them: one row per customer."""
     import contextlib
     import io
-    import warnings
-
-    import numpy as np
 
     from analysis.compat import import_lifetimes, quiet_lifetimes
 
     lt = import_lifetimes()
     summary = _summary_for_fit(root, month)
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    with quiet_lifetimes(), np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_lifetimes(), contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
         bgf = lt.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
         t1 = time.perf_counter()
@@ -305,9 +303,10 @@ def section(root: Path, month: str) -> dict:
     Parameters as ``params/default.yaml`` sets them for the store; the
     pseudonym key is a fixed test key (no file is written).
     """
+    from analysis.calendar import month_bounds
     from analysis.clv.section import clv_section
     from analysis.config import load_params
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     _import_engine()
     p = load_params(STORE)
@@ -334,7 +333,7 @@ def section(root: Path, month: str) -> dict:
         "customers": len(result.summary),
         "chosen": result.comparison.chosen,
         "comparison_customers": len(result.comparison.predictions),
-        "rows_fitted": result.fit.n_rows_fitted,
+        "rows_fitted": result.fit.diagnostics.n_rows_fitted,
     }
 
 

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from analysis.compat import (
-    check_duckdb_timestamps,
     import_lifetimes,
     lifetimes_dataset_path,
     quiet_lifetimes,
@@ -59,6 +58,24 @@ def test_warnings_survive_in_process():
     assert _future_warning_still_raised()
 
 
+def test_quiet_lifetimes_silences_numerics_inside_only():
+    """Inside: RuntimeWarnings ignored, numpy's floating-point errors silent. After: as before."""
+    import numpy as np
+
+    before, errors = list(warnings.filters), np.geterr()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet_lifetimes():
+            assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore",
+                                   "invalid": "ignore"}  # fmt: skip
+            assert np.log(np.zeros(1))[0] == -np.inf  # no "divide by zero" warning
+            warnings.warn("probe", RuntimeWarning, stacklevel=1)
+            warnings.simplefilter("ignore", FutureWarning)  # what lifetimes' fit does
+        warnings.warn("after", RuntimeWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["after"]
+    assert warnings.filters == before and np.geterr() == errors
+
+
 def test_datasets_without_pkg_resources(monkeypatch):
     monkeypatch.setitem(sys.modules, "pkg_resources", None)  # as with setuptools >= 82
     path = lifetimes_dataset_path("CDNOW_master.txt")
@@ -71,7 +88,6 @@ def test_datasets_without_pkg_resources(monkeypatch):
 def test_duckdb_timestamptz_reaches_python():
     import duckdb
 
-    check_duckdb_timestamps()
     value = duckdb.sql("select TIMESTAMPTZ '2026-01-31 17:30:00+00' as t").fetchall()[0][0]
     assert value.utcoffset() is not None
 
@@ -86,14 +102,14 @@ def test_pareto_log_a0_equals_lifetimes_where_finite_and_is_not_nan_where_it_fai
     """
     import numpy as np
 
-    from analysis.compat import import_lifetimes, pareto_log_a0
+    from analysis.compat import import_lifetimes, pareto_log_a0, quiet_lifetimes
 
     fitter = import_lifetimes().ParetoNBDFitter
     params = [1.22, 33.3, 0.88, 238.6]
     x = np.array([0.0, 5.0, 150.0, 150.0])
     recency = np.array([0.0, 400.0, 900.0, 913.0])
     age = np.full(4, 913.0)
-    with np.errstate(all="ignore"):
+    with quiet_lifetimes():
         theirs = fitter._log_A_0(params, x, recency, age)
         ours = pareto_log_a0(params, x, recency, age)
         total = fitter._conditional_log_likelihood(params, x, recency, age)
@@ -101,9 +117,9 @@ def test_pareto_log_a0_equals_lifetimes_where_finite_and_is_not_nan_where_it_fai
     assert theirs[2] < -1000  # a large, finite term: the stable form keeps it
     assert np.isnan(theirs[3]) and np.isnan(total[3])  # the trap
     assert ours[3] == -np.inf
-    from analysis.clv.models import _pareto_class
+    from analysis.clv.pareto import pareto_fitter_class
 
-    with np.errstate(all="ignore"):
-        fixed = _pareto_class()._conditional_log_likelihood(params, x, recency, age)
+    with quiet_lifetimes():
+        fixed = pareto_fitter_class()._conditional_log_likelihood(params, x, recency, age)
     assert np.isfinite(fixed).all()
     np.testing.assert_allclose(fixed[:3], total[:3], rtol=1e-12)

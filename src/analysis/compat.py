@@ -6,6 +6,8 @@ trap (measured with the versions in pyproject.toml)    what this project does
 importing or fitting ``lifetimes`` runs                :func:`import_lifetimes` and
 ``warnings.simplefilter("ignore", FutureWarning)``     :func:`quiet_lifetimes` restore the
 for the whole process                                  caller's warning filters afterwards
+                                                       (every call into lifetimes runs in
+                                                       :func:`quiet_lifetimes`)
 ``lifetimes.utils`` sets the removed pandas option    the warning it raises is filtered during
 ``mode.chained_assignment`` (a Pandas4Warning)        :func:`import_lifetimes` only
 ``lifetimes.datasets`` imports ``pkg_resources``       :func:`lifetimes_dataset_path` finds the
@@ -13,15 +15,14 @@ for the whole process                                  caller's warning filters 
 ``lifetimes.utils.calculate_alive_path`` uses          not called; P(alive) paths come from
 ``fillna(method=...)`` (removed in pandas 3) and       the fitter's own methods. Demo data is
 ``generate_data`` uses ``DataFrame.append``            :mod:`analysis.demo`, not lifetimes'
-DuckDB 2.0 needs ``pytz`` to return TIMESTAMPTZ        ``pytz`` is a declared dependency;
-values to Python                                       :func:`check_duckdb_timestamps` fails
-                                                       loudly if it is missing
+DuckDB 2.0 needs ``pytz`` to return TIMESTAMPTZ        ``pytz`` is a declared dependency
+values to Python                                       (tests/test_compat.py checks a value)
 matplotlib's font cache misses fonts installed         :func:`analysis.plots.register_thai_font`
 after the cache was built                              adds the font file explicitly
 ``ParetoNBDFitter._log_A_0`` takes ``logsumexp`` of    :func:`pareto_log_a0` computes it as
 ``[A, A]`` with signs ``[1, -1]``; scipy >= 1.15       ``a1 + log1p(-exp(a2 - a1))`` (``-inf``
 returns NaN (not ``-inf``) once ``A`` > ~709 (many     for equal terms); the CLV models' Pareto
-repeat purchases on the last day): NaN likelihood,     fitter (:mod:`analysis.clv.models`) uses
+repeat purchases on the last day): NaN likelihood,     fitter (:mod:`analysis.clv.pareto`) uses
 P(alive) and expected purchases                        it for fitting and predictions
 =====================================================  =========================================
 """
@@ -45,13 +46,25 @@ if TYPE_CHECKING:  # numpy is imported lazily: importing it adds warning filters
 
 @contextlib.contextmanager
 def quiet_lifetimes() -> Iterator[None]:
-    """Run lifetimes code without letting it change the process's warning filters.
+    """Run lifetimes code quietly, without letting it change the process's warning filters.
 
-    lifetimes' fitters call ``warnings.simplefilter("ignore", FutureWarning)``
-    on import and inside ``fit``; this context restores the filters on exit.
+    The one way this project calls lifetimes' fitters and predictions:
+
+    - lifetimes' fitters call ``warnings.simplefilter("ignore", FutureWarning)``
+      on import and inside ``fit``; the caller's warning filters are restored
+      on exit (``warnings.catch_warnings``);
+    - inside, ``RuntimeWarning`` is ignored and numpy's floating-point errors
+      (``np.errstate(all="ignore")``) are silent: the optimisers probe
+      parameters where the likelihood overflows, and every result this
+      project keeps is checked to be finite instead (a non-finite fit or
+      prediction is an error or a retry, never a warning in a report).
     """
     with warnings.catch_warnings():
-        yield
+        import numpy as np  # lazily, inside: importing numpy adds warning filters
+
+        with np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            yield
 
 
 def import_lifetimes() -> ModuleType:
@@ -82,17 +95,6 @@ def lifetimes_dataset_path(filename: str) -> Path:
     return path
 
 
-def check_duckdb_timestamps() -> None:
-    """Raise a clear error if DuckDB cannot hand TIMESTAMPTZ values to Python (no pytz)."""
-    try:
-        importlib.import_module("pytz")
-    except ImportError:
-        raise AnalysisError(
-            "pytz is not installed: DuckDB 2.0 needs it to return timezone-aware timestamps",
-            hint="run make setup (pytz is a declared dependency)",
-        ) from None
-
-
 def pareto_log_a0(
     params: Sequence[float], freq: np.ndarray, recency: np.ndarray, age: np.ndarray
 ) -> np.ndarray:
@@ -110,6 +112,7 @@ def pareto_log_a0(
 
     r, alpha, s, beta = (float(v) for v in params)
     freq, recency, age = (np.asarray(a, dtype=float) for a in (freq, recency, age))
+    t: float | np.ndarray
     if alpha < beta:
         low, high, t = alpha, beta, r + freq
     else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.clv import models as M
+from analysis import clv as M
+from analysis.clv import fitting
+from analysis.clv.pareto import pareto_fitter_class
 from analysis.compat import import_lifetimes, lifetimes_dataset_path, quiet_lifetimes
 from analysis.errors import DataError
+from analysis.narrative import clv as words
 
 lt = import_lifetimes()
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +63,7 @@ def cdnow_cal_holdout() -> pd.DataFrame:
 
 def lifetimes_fit(cls, frame: pd.DataFrame, **kwargs):
     """lifetimes called directly on one row per customer (no collapsing, no weights)."""
-    with quiet_lifetimes(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_lifetimes(), contextlib.redirect_stdout(io.StringIO()):
         penalizer = kwargs.pop("penalizer_coef", 0.0)
         return cls(penalizer_coef=penalizer).fit(
             frame["frequency"], frame["recency"], frame["T"], **kwargs
@@ -89,24 +90,26 @@ def test_fit_equals_lifetimes(cdnow, name, cls):
     """
     fit = M.fit_model(cdnow, name, time_unit_days=7)
     ref = lifetimes_fit(getattr(lt, cls), cdnow)
-    assert fit.n_customers == 2357 and fit.n_rows_fitted == 1016  # 2,357 histories, 1,016 distinct
-    assert not fit.retried and fit.penalizer == 0
+    assert (
+        fit.diagnostics.n_customers == 2357 and fit.diagnostics.n_rows_fitted == 1016
+    )  # 2,357 histories, 1,016 distinct
+    assert not fit.diagnostics.retried and fit.diagnostics.penalizer == 0
     for key, value in params_of(ref).items():
         assert fit.params[key] == pytest.approx(value, rel=TOL_LIFETIMES), key
     se = ref.summary["se(coef)"]
     for key in fit.params:
-        assert fit.standard_errors[key] == pytest.approx(se[key], rel=1e-3), key
+        assert fit.diagnostics.standard_errors[key] == pytest.approx(se[key], rel=1e-3), key
     # lifetimes' objective is the mean -LL in time scaled to max T = 1: same up to sum(x) log(c)
     scale = 1 / cdnow["T"].max()
     total = -ref._negative_log_likelihood_ * len(cdnow) + cdnow["frequency"].sum() * math.log(scale)
-    assert fit.log_likelihood == pytest.approx(total, rel=1e-9)
+    assert fit.diagnostics.log_likelihood == pytest.approx(total, rel=1e-9)
 
 
 def test_bgnbd_published_cdnow(cdnow):
     fit = M.fit_model(cdnow, "bgnbd", time_unit_days=7)
     got = {k: round(v, 3) for k, v in fit.params.items()}
     assert got == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-    assert round(fit.log_likelihood, 1) == -9582.4
+    assert round(fit.diagnostics.log_likelihood, 1) == -9582.4
 
 
 def test_pareto_published_cdnow_and_lifetimes(cdnow):
@@ -118,15 +121,15 @@ def test_pareto_published_cdnow_and_lifetimes(cdnow):
     fit = M.fit_model(cdnow, "pareto", time_unit_days=7)
     got = {k: round(v, 3) for k, v in fit.params.items()}
     assert got == {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.668}
-    assert round(fit.log_likelihood, 1) == -9595.0
-    assert fit.standard_errors is None  # lifetimes has no Hessian for Pareto/NBD
+    assert round(fit.diagnostics.log_likelihood, 1) == -9595.0
+    assert fit.diagnostics.standard_errors is None  # lifetimes has no Hessian for Pareto/NBD
     ref = lifetimes_fit(lt.ParetoNBDFitter, cdnow, initial_params=np.ones(4))
     for key, value in params_of(ref).items():
         assert fit.params[key] == pytest.approx(value, rel=5e-4), key
     # the total LL through lifetimes' own (scaled-time) objective
     scale = 1 / cdnow["T"].max()
     total = -ref._negative_log_likelihood_ + cdnow["frequency"].sum() * math.log(scale)
-    assert fit.log_likelihood == pytest.approx(total, abs=1e-3)
+    assert fit.diagnostics.log_likelihood == pytest.approx(total, abs=1e-3)
 
 
 def test_pareto_collapsed_equals_uncollapsed(cdnow):
@@ -135,7 +138,7 @@ def test_pareto_collapsed_equals_uncollapsed(cdnow):
     Same objective up to summation order; BFGS stops at gradient 1e-7, so 1e-5.
     """
     fit = M.fit_model(cdnow, "pareto", time_unit_days=7)
-    direct = lifetimes_fit(M._pareto_class(), cdnow)
+    direct = lifetimes_fit(pareto_fitter_class(), cdnow)
     for key, value in params_of(direct).items():
         assert fit.params[key] == pytest.approx(value, rel=1e-5), key
 
@@ -145,8 +148,7 @@ def test_predictions_mapped_back_equal_lifetimes(cdnow, name):
     fit = M.fit_model(cdnow, name, time_unit_days=7)
     x, tx, age = (cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     model = fit.fitter
-    with quiet_lifetimes(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_lifetimes():
         per_row = [
             (model.conditional_expected_number_of_purchases_up_to_time(10.0, a, b, c))
             for a, b, c in zip(x, tx, age, strict=True)
@@ -159,7 +161,7 @@ def test_predictions_mapped_back_equal_lifetimes(cdnow, name):
     )
     np.testing.assert_allclose(M.probability_alive(fit, x, tx, age), np.ravel(alive), rtol=1e-12)
     horizons = np.where(x > 2, 39.0, 13.0)  # per-customer horizons map back too
-    with quiet_lifetimes(), np.errstate(all="ignore"):
+    with quiet_lifetimes():
         expected = model.conditional_expected_number_of_purchases_up_to_time(horizons, x, tx, age)
     np.testing.assert_allclose(
         M.conditional_expected_purchases(fit, x, tx, age, horizons), expected, rtol=1e-12
@@ -174,12 +176,12 @@ def test_gamma_gamma_published_and_lifetimes(cdnow):
     got = {k: round(v, 2) for k, v in spend.params.items()}
     assert got == {"p": 6.25, "q": 3.74, "v": 15.45}
     repeat = cdnow[cdnow["frequency"] > 0]
-    assert spend.n_customers == len(repeat) == 946
+    assert spend.diagnostics.n_customers == len(repeat) == 946
     with quiet_lifetimes():
         ref = lt.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
     for key, value in params_of(ref).items():
         assert spend.params[key] == pytest.approx(value, rel=TOL_LIFETIMES), key
-        assert spend.standard_errors[key] == pytest.approx(
+        assert spend.diagnostics.standard_errors[key] == pytest.approx(
             ref.summary.loc[key, "se(coef)"], rel=1e-3
         )
     p, q, v = ref.params_[["p", "q", "v"]]
@@ -196,14 +198,14 @@ def test_spend_correlation_against_scipy(cdnow):
         stats.spearmanr(repeat["frequency"], repeat["monetary_value"])[0], abs=1e-12
     )
     assert (round(corr.pearson, 2), round(corr.spearman, 2)) == (0.11, 0.21)
-    assert not corr.strong and "nearly uncorrelated" in corr.text
+    assert not corr.strong and "nearly uncorrelated" in words.correlation_text(corr)
     linked = pd.DataFrame(
         {"frequency": [1.0, 2, 3, 4, 5, 6], "monetary_value": [10.0, 9, 12, 30, 28, 40]}
     )
     strong = M.spend_correlation(linked)
     assert (
         strong.strong
-        and "correlated" in strong.text
+        and "are correlated" in words.correlation_text(strong)
         and strong.spearman
         == pytest.approx(stats.spearmanr(linked["frequency"], linked["monetary_value"])[0])
     )
@@ -217,8 +219,7 @@ def test_clv_equals_lifetimes(cdnow, model):
     ours = M.customer_lifetime_value(
         fit, spend, cdnow, horizon_months=12, monthly_discount_rate=0.01, periods_per_month=4.345
     )
-    with quiet_lifetimes(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with quiet_lifetimes():
         ref = spend.fitter.customer_lifetime_value(
             fit.fitter, cdnow["frequency"], cdnow["recency"], cdnow["T"],
             cdnow["monetary_value"], time=12, discount_rate=0.01, freq="W",
@@ -309,7 +310,7 @@ def test_compare_models_cdnow(cdnow_cal_holdout):
         if score.model == "naive":
             pred = np.where(age > 0, x / np.where(age > 0, age, 1), 0) * ch["duration_holdout"]
         else:
-            with quiet_lifetimes(), np.errstate(all="ignore"):
+            with quiet_lifetimes():
                 pred = comp.fits[
                     score.model
                 ].fitter.conditional_expected_number_of_purchases_up_to_time(39.0, x, tx, age)
@@ -322,7 +323,7 @@ def test_compare_models_cdnow(cdnow_cal_holdout):
     table = comp.table()
     assert table.loc[comp.chosen, "chosen"] and list(table.index) == [*M.MODEL_NAMES, "naive"]
     named = M.compare_models(ch, requested="pareto", time_unit_days=7)
-    assert named.chosen == "pareto" and "named in clv.model" in named.notes[-1]
+    assert named.chosen == "pareto" and "named in clv.model" in words.comparison_notes(named)[-1]
     assert set(named.fits) == {"pareto"}  # a named model skips the comparison
 
     chart = M.calibration_vs_holdout(comp, ch, max_frequency=3)
@@ -378,8 +379,11 @@ def test_penalizer_retry_on_a_real_failure():
     with pytest.raises(lt.utils.ConvergenceError):
         lifetimes_fit(lt.BetaGeoFitter, frame)  # the unpenalised MLE does not exist
     fit = M.fit_model(frame, "bgnbd")
-    assert fit.retried and fit.penalizer == 0.001
-    assert "unpenalised: did not converge" in fit.note and "kept penalizer 0.001" in fit.note
+    assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0.001
+    assert (
+        "unpenalised: did not converge" in fit.diagnostics.retry_details
+        and "kept penalizer 0.001" in fit.diagnostics.retry_details
+    )
     ref = lifetimes_fit(lt.BetaGeoFitter, frame, penalizer_coef=0.001)
     for key, value in params_of(ref).items():
         assert fit.params[key] == pytest.approx(value, rel=TOL_LIFETIMES), key
@@ -387,7 +391,7 @@ def test_penalizer_retry_on_a_real_failure():
 
 
 def test_penalizer_retry_on_non_finite_parameters(cdnow, monkeypatch):
-    real = M._new_fitter
+    real = fitting._new_fitter
 
     def flaky(name, penalizer):
         fitter = real(name, penalizer)
@@ -402,27 +406,28 @@ def test_penalizer_retry_on_non_finite_parameters(cdnow, monkeypatch):
             fitter.fit = fit
         return fitter
 
-    monkeypatch.setattr(M, "_new_fitter", flaky)
+    monkeypatch.setattr(fitting, "_new_fitter", flaky)
     fit = M.fit_model(cdnow, "bgnbd", time_unit_days=7)
-    assert fit.retried and fit.penalizer == 0.001
-    assert "unpenalised: non-finite parameters" in fit.note
+    assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0.001
+    assert "unpenalised: non-finite parameters" in fit.diagnostics.retry_details
     assert all(math.isfinite(v) for v in fit.params.values())
 
 
 def test_every_attempt_failing_is_an_error_and_left_out(cdnow_cal_holdout, monkeypatch):
-    real = M._new_fitter
+    real = fitting._new_fitter
 
     def broken(name, penalizer):
         if name == "mbgnbd":
             raise lt.utils.ConvergenceError("never")
         return real(name, penalizer)
 
-    monkeypatch.setattr(M, "_new_fitter", broken)
+    monkeypatch.setattr(fitting, "_new_fitter", broken)
     with pytest.raises(M.ModelFitError, match="MBG/NBD does not fit this history"):
         M.fit_model(cdnow_cal_holdout, "mbgnbd", suffix="_cal", time_unit_days=7)
     comp = M.compare_models(cdnow_cal_holdout, time_unit_days=7)
     assert set(comp.fits) == {"bgnbd", "pareto"}
-    assert any(n.startswith("MBG/NBD left out") for n in comp.notes)
+    assert comp.left_out.keys() == {"mbgnbd"} and comp.attempted == M.MODEL_NAMES
+    assert any(n.startswith("MBG/NBD left out") for n in words.comparison_notes(comp))
     with pytest.raises(
         M.ModelFitError, match="the model named in clv.model, MBG/NBD, does not fit"
     ):
@@ -454,9 +459,10 @@ def test_second_start_rescues_a_fit_that_did_not_converge():
     f = rng.poisson(0.05 * T).astype(float)
     recency = np.where(f > 0, np.maximum(np.round(T * rng.beta(f + (f == 0), 1)), 1), 0)
     fit = M.fit_model(pd.DataFrame({"frequency": f, "recency": recency, "T": T}), "bgnbd")
-    assert fit.retried and fit.penalizer == 0
+    assert fit.diagnostics.retried and fit.diagnostics.penalizer == 0
     assert (
-        "unpenalised: did not converge" in fit.note and "kept unpenalised, second start" in fit.note
+        "unpenalised: did not converge" in fit.diagnostics.retry_details
+        and "kept unpenalised, second start" in fit.diagnostics.retry_details
     )
     assert fit.params["r"] / fit.params["alpha"] == pytest.approx(0.05, rel=0.1)  # planted rate
     alive = M.probability_alive(fit, f, recency, T)
@@ -467,7 +473,7 @@ def test_no_model_fitting_leaves_nothing_to_choose(cdnow_cal_holdout, monkeypatc
     def broken(name, penalizer):
         raise lt.utils.ConvergenceError("never")
 
-    monkeypatch.setattr(M, "_new_fitter", broken)
+    monkeypatch.setattr(fitting, "_new_fitter", broken)
     with pytest.raises(M.ModelFitError, match="no purchase model could be fitted"):
         M.compare_models(cdnow_cal_holdout, time_unit_days=7)
 
@@ -565,10 +571,10 @@ def test_demo_continuous_time_fit_recovers_planted_bgnbd(demo):
     summary = continuous_summary(demo.done, truth["history"]["end_utc"])
     assert len(summary) == truth["n_customers"] == demo.customers == 20_000
     fit = M.fit_model(summary, "bgnbd")
-    assert not fit.retried
+    assert not fit.diagnostics.retried
     for key in ("r", "alpha", "a", "b"):
         planted = truth["bgnbd"][key]
-        z = (fit.params[key] - planted) / fit.standard_errors[key]
+        z = (fit.params[key] - planted) / fit.diagnostics.standard_errors[key]
         assert abs(z) < Z_MAX, f"{key}: {fit.params[key]:.4g} vs planted {planted} ({z:+.2f} SE)"
 
 
@@ -585,13 +591,15 @@ def test_demo_daily_summary_fit_recovers_planted_bgnbd(demo):
     """
     truth, full = demo.truth, demo.full
     fit = M.fit_model(full, "bgnbd")
-    assert not fit.retried and fit.n_customers == truth["n_customers"]
-    assert fit.n_rows_fitted < fit.n_customers  # identical histories were collapsed
+    assert not fit.diagnostics.retried and fit.diagnostics.n_customers == truth["n_customers"]
+    assert (
+        fit.diagnostics.n_rows_fitted < fit.diagnostics.n_customers
+    )  # identical histories were collapsed
     ratio, n_sim = simulated_discretisation_ratio(truth, demo.done)
-    inflate = math.sqrt(1 + fit.n_customers / n_sim)
+    inflate = math.sqrt(1 + fit.diagnostics.n_customers / n_sim)
     for key in ("r", "alpha", "a", "b"):
         expected = truth["bgnbd"][key] * ratio[key]
-        z = (fit.params[key] - expected) / (fit.standard_errors[key] * inflate)
+        z = (fit.params[key] - expected) / (fit.diagnostics.standard_errors[key] * inflate)
         assert abs(z) < Z_MAX, f"{key}: {fit.params[key]:.4g} vs {expected:.4g} ({z:+.2f} SE)"
     assert 1.02 < ratio["alpha"] < 1.2 and 0.98 < ratio["r"] < 1.1  # the bias is real but small
 
@@ -617,7 +625,7 @@ def test_demo_holdout_models_beat_naive(demo):
     fit = M.fit_model(full, comp.chosen)
     spend = M.fit_spend(full)
     out = M.customer_predictions(fit, spend, full, horizon_months=12, monthly_discount_rate=0.01)
-    with quiet_lifetimes(), np.errstate(all="ignore"):
+    with quiet_lifetimes():
         ref = spend.fitter.customer_lifetime_value(
             fit.fitter, full["frequency"], full["recency"], full["T"], full["monetary_value"],
             time=12, discount_rate=0.01, freq="D",

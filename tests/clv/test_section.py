@@ -7,21 +7,23 @@ import hmac
 import math
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import privacy
-from analysis.clv import models as M
+from analysis import clv as M
+from analysis import plots, privacy
 from analysis.clv import plotting
+from analysis.clv import section as section_module
 from analysis.clv.section import (
-    clv_findings,
     clv_headlines,
     clv_section,
     holdout_length,
     top_customers,
 )
 from analysis.errors import SectionUnavailable
+from analysis.narrative import clv as words
 from analysis.report.headlines import record_headlines
 from analysis.warehouse import StoreWarehouse
 
@@ -56,12 +58,12 @@ def test_section_pieces_equal_the_functions_they_call(demo, section):
     rows = np.sort(np.random.default_rng(5).choice(len(demo.cal_holdout), 8_000, replace=False))
     assert s.comparison.predictions.index.equals(demo.cal_holdout.index[rows])
     assert s.comparison.sample_of == len(demo.cal_holdout) == 14_700
-    assert any("random sample of 8,000 of the 14,700" in n for n in s.notes)
+    assert any("random sample of 8,000 of the 14,700" in n for n in words.section_notes(s))
     same = M.compare_models(demo.cal_holdout.iloc[rows])
     assert [x.rmse for x in s.comparison.scores] == pytest.approx([x.rmse for x in same.scores])
     # the chosen model refitted on every customer from its calibration fit = a cold fit
     cold = M.fit_model(demo.full, s.comparison.chosen)
-    assert s.fit.n_customers == 20_000
+    assert s.fit.diagnostics.n_customers == 20_000
     for key, value in cold.params.items():
         assert s.fit.params[key] == pytest.approx(value, rel=1e-4), key
     spend = M.fit_spend(demo.full)
@@ -111,7 +113,7 @@ def test_headlines_and_findings(section):
     assert h["top_decile_share"] == pytest.approx(clv[:2_000].sum() / clv.sum(), rel=1e-5)
     assert h["penalized"] is False
     record_headlines("clv", h)  # valid manifest values (finite JSON scalars)
-    findings = clv_findings(section, "THB")
+    findings = words.clv_findings(section, "THB")
     assert findings[0].startswith("Expected value of today's 20,000 customers over the next 12")
     assert "฿" in findings[0]
 
@@ -205,7 +207,7 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
             raise M.ModelFitError("BG/NBD does not fit this history (planted)")
         return real(summary, name, **kwargs)
 
-    monkeypatch.setattr(M, "fit_model", failing_final)
+    monkeypatch.setattr(section_module, "fit_model", failing_final)
     s = clv_section(
         wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
         horizon_months=12, monthly_discount_rate=0.01, comparison_customers=4_000, seed=5,
@@ -214,7 +216,8 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
         (x for x in s.comparison.scores if x.model in ("mbgnbd", "pareto")), key=lambda x: x.rmse
     )
     assert s.fit.name == s.comparison.chosen == ranked[0].model
-    assert any("BG/NBD on the whole history" in n and "Using" in n for n in s.notes)
+    assert s.whole_history_failures.keys() == {"bgnbd"} and s.chosen_on_holdout == "bgnbd"
+    assert any("BG/NBD on the whole history" in n and "Using" in n for n in words.section_notes(s))
     assert np.isfinite(s.predictions["clv"]).all()
 
     def always_failing(summary, name, **kwargs):
@@ -222,7 +225,7 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
             raise M.ModelFitError(f"{M.MODEL_LABELS[name]} does not fit this history (planted)")
         return real(summary, name, **kwargs)
 
-    monkeypatch.setattr(M, "fit_model", always_failing)
+    monkeypatch.setattr(section_module, "fit_model", always_failing)
     with pytest.raises(SectionUnavailable, match="no purchase model fits this store's whole"):
         clv_section(
             wh.table("orders"), observation_end=demo.end, timezone=demo.tz, holdout_days=180,
@@ -235,40 +238,162 @@ def test_whole_history_failure_falls_back_to_the_next_model(demo, monkeypatch):
 
 def test_charts_draw_the_section_data(section):
     s = section
-    fig = plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison)
-    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    ax = plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison)
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
     np.testing.assert_allclose(lines["actual"], s.holdout_by_frequency["actual"])
     np.testing.assert_allclose(lines["BG/NBD"], s.holdout_by_frequency["bgnbd"])
     np.testing.assert_allclose(lines[M.MODEL_LABELS["naive"]], s.holdout_by_frequency["naive"])
 
-    fig = plotting.tracking_chart(
+    cumulative, weekly = plotting.tracking_chart(
         s.tracking, calibration_end=s.calibration_end, model_label="BG/NBD"
     )
-    cumulative, weekly = fig.axes
+    assert cumulative.figure is weekly.figure
     np.testing.assert_allclose(
         cumulative.get_lines()[0].get_ydata(), s.tracking["actual_cumulative"]
     )
     np.testing.assert_allclose(weekly.get_lines()[1].get_ydata(), s.tracking["expected"])
 
-    fig = plotting.frequency_recency_chart(s.matrices)
-    image = fig.axes[0].get_images()[0].get_array()
+    left, right = plotting.frequency_recency_chart(s.matrices)
+    image = left.get_images()[0].get_array()
     flipped = s.matrices.expected_purchases.to_numpy()[::-1]
     possible = s.matrices.possible.to_numpy()[::-1]
     np.testing.assert_allclose(image.data[possible], flipped[possible])
     assert image.mask[~possible].all() and not image.mask[possible].any()
+    alive = right.get_images()[0].get_array()
+    np.testing.assert_allclose(alive.data[possible], s.matrices.p_alive.to_numpy()[::-1][possible])
 
-    fig = plotting.clv_distribution_chart(s.predictions["clv"], currency="USD", horizon_months=12)
-    ax = fig.axes[0]
+    ax = plotting.clv_distribution_chart(s.predictions["clv"], currency="USD", horizon_months=12)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[0] == f"mean ${s.predictions['clv'].mean():,.0f}"
-    fig.canvas.draw()  # money ticks: distinct, exact, one suffix (docs/metrics.md)
+    ax.figure.canvas.draw()  # money ticks: distinct, exact, one suffix (docs/metrics.md)
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and all(t.lstrip("-").startswith("$") for t in ticks)
     assert len(set(ticks)) == len(ticks) and "$0" in ticks
 
-    fig = plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB")
-    assert f"Pearson {s.correlation.pearson:.2f}" in fig.axes[0].get_title()
-    table = plotting.model_table(s.comparison)
+    ax = plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB")
+    assert f"Pearson {s.correlation.pearson:.2f}" in ax.get_title()
+    table = words.model_table(s.comparison)
     assert list(table.index)[-1] == M.MODEL_LABELS["naive"]
     assert table.filter(like="(chosen)", axis=0).shape[0] == 1
     assert math.isnan(table.loc[M.MODEL_LABELS["naive"], "log-likelihood"])
+
+
+def test_charts_draw_on_the_axes_given(section):
+    """Given ``ax``, a chart draws there and makes no figure of its own (pymc-marketing's way)."""
+    s = section
+    plt.close("all")
+    fig, axes = plt.subplots(2, 4)
+    drawn = [
+        plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison, ax=axes[0, 0]),
+        plotting.clv_distribution_chart(
+            s.predictions["clv"], currency="USD", horizon_months=12, ax=axes[0, 1]
+        ),
+        plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB", ax=axes[0, 2]),
+        plotting.expected_purchases_matrix_chart(s.matrices, ax=axes[0, 3]),
+        plotting.p_alive_matrix_chart(s.matrices, ax=axes[1, 0]),
+        plotting.tracking_panel(
+            s.tracking,
+            calibration_end=s.calibration_end,
+            model_label="BG/NBD",
+            cumulative=False,
+            ax=axes[1, 1],
+        ),  # fmt: skip
+        *plotting.tracking_chart(
+            s.tracking,
+            calibration_end=s.calibration_end,
+            model_label="BG/NBD",
+            ax=(axes[1, 2], axes[1, 3]),
+        ),  # fmt: skip
+    ]
+    assert drawn == [*axes[0], *axes[1]]
+    assert plt.get_fignums() == [fig.number]
+    assert all(ax.get_lines() or ax.get_images() or ax.collections for ax in drawn)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def test_notes_and_findings_read_as_before(section):
+    """The English sentences of the page, pinned (what the report said before they moved)."""
+    s = section
+    notes = words.section_notes(s)
+    assert notes[0] == (
+        "Models compared on a random sample of 8,000 of the 14,700 customers (seed 5); "
+        "the chosen model is then fitted on every customer."
+    )
+    scores = {x.model: x for x in s.comparison.scores}
+    assert notes[-1] == (
+        f"Chosen model: {s.fit.label} (lowest per-customer holdout RMSE; RMSE "
+        f"{scores[s.fit.name].rmse:.3f} vs naive baseline {scores['naive'].rmse:.3f} purchases "
+        "per customer)."
+    )
+    assert words.fit_note(s.fit.diagnostics, "BG/NBD", name="bgnbd") == (
+        "BG/NBD: fitted without penalizer."
+    )
+    assert words.spend_note(s.spend).startswith("Gamma-Gamma: fitted without penalizer.")
+    findings = words.clv_findings(s, "USD")
+    assert findings[1] == (
+        f"{s.fit.label} predicted each customer's purchases in the last "
+        f"{(s.observation_end - s.calibration_end).days} days with a mean error of "
+        f"{scores[s.fit.name].mae:.2f} (naive repeat-rate guess: {scores['naive'].mae:.2f})."
+    )
+
+
+def test_page_words_are_thai(section):
+    """With language th, every sentence, table header and label of the page is Thai."""
+    from visible_words import english_words, visible_text
+
+    from analysis.i18n import use_language
+    from analysis.narrative import markdown_text
+
+    s = section
+    with use_language("th"):
+        texts = [
+            *[markdown_text(m) for m in (words.INTRO, words.MODELS, words.TRACKING)],
+            *[markdown_text(m) for m in (words.SPEND, words.VALUE, words.TOP_CUSTOMERS)],
+            *[markdown_text(m) for m in (words.MATRICES, words.SEGMENTS_LATER)],
+            *words.section_notes(s),
+            *words.clv_findings(s, "THB"),
+            words.overview_text(s, title="ร้าน", month="ต.ค. 2569"),
+            words.fit_text(s.fit),
+            words.correlation_markdown(s),
+            words.spend_fit_text(s.spend, "THB"),
+            words.value_text(s, "THB"),
+            words.activity_text(M.expected_activity(s.predictions)),
+            words.not_enough_history([("customers", 300, 20), ("history_days", 180, 9)]),
+            " ".join(map(str, words.model_table(s.comparison).reset_index().columns)),
+            " ".join(words.model_table(s.comparison).index),
+            visible_text(words.top_customers_table(s, "THB").to_html()),
+            visible_text(words.overview_table(s.summary).to_html()),
+        ]
+    # pseudonyms (C- + a hash) are names from data
+    assert english_words("\n".join(texts), allowed=set(s.top.index)) == []
+
+
+def test_charts_speak_thai(section):
+    """Chart titles, axes, legends and ticks in Thai: no English word but the allowed acronyms."""
+    from visible_words import english_words, figure_texts
+
+    from analysis.i18n import use_language
+
+    s = section
+    with use_language("th"), plt.rc_context():
+        plots.set_theme()  # the report's theme, with its Thai font
+        figures = [
+            plotting.holdout_by_frequency_chart(s.holdout_by_frequency, s.comparison).figure,
+            plotting.tracking_chart(
+                s.tracking,
+                calibration_end=s.calibration_end,
+                model_label=words.model_label(s.comparison.chosen),
+            )[0].figure,  # fmt: skip
+            plotting.frequency_recency_chart(s.matrices)[0].figure,
+            plotting.clv_distribution_chart(
+                s.predictions["clv"], currency="THB", horizon_months=12
+            ).figure,
+            plotting.spend_frequency_chart(s.summary, s.correlation, currency="THB").figure,
+        ]
+        for figure in figures:
+            texts = figure_texts(figure)
+            assert texts and english_words(" ".join(texts)) == [], texts
+            plt.close(figure)

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.clv import rfm_summary
-from analysis.clv.summary import _utc_offsets
+from analysis.clv.clock import utc_offsets
 from analysis.compat import import_lifetimes
 from analysis.errors import DataError
 from analysis.warehouse import StoreWarehouse
@@ -419,7 +419,7 @@ def test_warehouse_frame_equals_pandas_frame(tmp_path):
 )
 def test_zone_offset_changes(zone, start, fast):
     """Local days across a zone's offset changes agree with pandas' tz_convert."""
-    assert (_utc_offsets(zone) is not None) is fast
+    assert (utc_offsets(zone) is not None) is fast
     rng = np.random.default_rng(3)
     n = 4000
     orders = pd.DataFrame(

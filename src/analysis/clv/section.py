@@ -9,7 +9,7 @@ per-day results are collected):
 2. BG/NBD, MBG/NBD and Pareto/NBD fitted on the calibration period and scored
    on the holdout against the naive baseline; the chosen model
    (``clv.model``, ``auto`` = lowest holdout RMSE) refitted on the whole history
-   (:mod:`analysis.clv.models`);
+   (:mod:`analysis.clv.fitting`, :mod:`analysis.clv.holdout`);
 3. the frequency-monetary correlation, then Gamma-Gamma on the repeat customers;
 4. per customer: P(alive), expected purchases in the next 30/90/365 days,
    expected spend per order and CLV over ``clv.horizon_months`` discounted at
@@ -27,16 +27,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.clv import models as M
+from analysis.clv.fitting import ModelFit, ModelFitError, fit_model
+from analysis.clv.holdout import ModelComparison, calibration_vs_holdout, compare_models
+from analysis.clv.predict import FrequencyRecencyMatrices, frequency_recency_matrices
+from analysis.clv.spend import SpendCorrelation, SpendFit, fit_spend, spend_correlation
 from analysis.clv.summary import rfm_summary
 from analysis.clv.tracking import daily_purchases, tracking_curve
+from analysis.clv.value import ClvTotals, clv_totals, customer_predictions
 from analysis.compat import quiet_lifetimes
 from analysis.errors import AnalysisError, DataError, SectionUnavailable
 from analysis.privacy import pseudonymous_ids
@@ -45,7 +48,6 @@ __all__ = [
     "MATRIX_AGE_DAYS",
     "MATRIX_MAX_FREQUENCY",
     "ClvSection",
-    "clv_findings",
     "clv_headlines",
     "check_eligibility",
     "clv_section",
@@ -83,7 +85,7 @@ class ClvSection:
         Frequency-monetary correlation of the repeat customers (None when
         fewer than 3 repeat customers have spend).
     spend
-        Gamma-Gamma fit, or None when it could not be fitted (see ``notes``).
+        Gamma-Gamma fit, or None when it could not be fitted (see ``spend_error``).
     predictions
         Per customer (indexed like ``summary``): ``p_alive``,
         ``expected_purchases_{30,90,365}d`` and, with ``spend``,
@@ -100,8 +102,15 @@ class ClvSection:
         (recency, frequency) for a customer first seen ``MATRIX_AGE_DAYS`` ago.
     top
         The top customers by CLV under pseudonyms (:func:`top_customers`).
-    notes
-        Sentences for the report: retries, boundary fits, failures, the choice.
+    chosen_on_holdout
+        The model the holdout comparison chose (``fit`` is another one when
+        that model does not fit the whole history).
+    whole_history_failures
+        Models tried on the whole history before ``fit``, and why each failed.
+    spend_error
+        Why there is no spend model (None when ``spend`` was fitted).
+    tracking_finite
+        False when the tracking curve was not finite (``tracking`` is then empty).
     timings
         Seconds per step.
     """
@@ -112,17 +121,20 @@ class ClvSection:
     monthly_discount_rate: float
     summary: pd.DataFrame = field(repr=False)
     cal_holdout: pd.DataFrame = field(repr=False)
-    comparison: M.ModelComparison
-    fit: M.ModelFit
-    correlation: M.SpendCorrelation | None
-    spend: M.SpendFit | None
+    comparison: ModelComparison
+    fit: ModelFit
+    correlation: SpendCorrelation | None
+    spend: SpendFit | None
     predictions: pd.DataFrame = field(repr=False)
-    totals: M.ClvTotals | None
+    totals: ClvTotals | None
     holdout_by_frequency: pd.DataFrame = field(repr=False)
     tracking: pd.DataFrame = field(repr=False)
-    matrices: M.FrequencyRecencyMatrices = field(repr=False)
+    matrices: FrequencyRecencyMatrices = field(repr=False)
     top: pd.DataFrame | None = field(repr=False)
-    notes: list[str]
+    chosen_on_holdout: str
+    whole_history_failures: dict[str, str]
+    spend_error: str | None
+    tracking_finite: bool
     timings: dict[str, float]
 
 
@@ -213,71 +225,30 @@ def clv_section(
     lap("summaries")
 
     try:
-        comparison = M.compare_models(
+        comparison = compare_models(
             cal_holdout, requested=model, max_customers=comparison_customers, seed=seed
         )
-    except M.ModelFitError as exc:
-        raise SectionUnavailable(
-            f"no purchase model fits this store's history, so no CLV is shown: {exc.message}"
-            + (f" ({exc.hint})" if exc.hint else "")
-        ) from None
+    except ModelFitError as exc:
+        from analysis.narrative.clv import no_model_fits  # words (the layer above) on demand
+
+        raise SectionUnavailable(no_model_fits(exc.message, exc.hint)) from None
     lap("model_comparison")
-    notes = list(comparison.notes)
-    spend, correlation, spend_note = _spend(summary)
+    chosen_on_holdout = comparison.chosen
+    spend, correlation, spend_error = _spend(summary)
     lap("spend")
-    fit, predictions, failures = None, None, []
-    for name in comparison.ranked():
-        try:
-            fit = M.fit_model(summary, name, start=comparison.fits[name].params)
-            predictions = M.customer_predictions(
-                fit,
-                spend,
-                summary,
-                horizon_months=horizon_months,
-                monthly_discount_rate=monthly_discount_rate,
-            )
-            break
-        except M.ModelFitError as exc:
-            failures.append(f"{M.MODEL_LABELS[name]} on the whole history: {exc.message}")
-            fit = None
-    if fit is None or predictions is None:
-        raise SectionUnavailable(
-            "no purchase model fits this store's whole history, so no CLV is shown: "
-            + "; ".join(failures)
-        )
-    if failures:
-        notes.append("; ".join(failures) + f". Using {fit.label}, the best of the models that fit.")
-    if fit.name != comparison.chosen:
-        scores = {x.model: getattr(x, comparison.criterion) for x in comparison.scores}
-        comparison = replace(
-            comparison, chosen=fit.name, beats_naive=bool(scores[fit.name] < scores["naive"])
-        )
-    if fit.retried:
-        notes.append(f"Refit on the whole history: {fit.note}")
-    if spend_note:
-        notes.append(spend_note)
-    totals = M.clv_totals(predictions["clv"]) if spend is not None else None
+    fit, predictions, comparison, failures = _final_fit(
+        summary, comparison, spend, horizon_months, monthly_discount_rate
+    )
+    totals = clv_totals(predictions["clv"]) if spend is not None else None
     lap("fit_and_predictions")
 
-    holdout_by_frequency = M.calibration_vs_holdout(comparison, cal_holdout)
-    calibration_fit = comparison.fits[comparison.chosen]
-    daily = daily_purchases(orders, timezone, calibration_end, observation_end)
-
-    def expected_up_to(t: np.ndarray) -> np.ndarray:
-        with quiet_lifetimes(), np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return calibration_fit.fitter.expected_number_of_purchases_up_to_time(t)
-
-    tracking = tracking_curve(
-        daily, expected_up_to, step_days=7, time_unit=fit.time_unit_days,
-        calibration_end=calibration_end,
-    )  # fmt: skip
-    if len(tracking) and not np.isfinite(tracking["expected_cumulative"]).all():
-        notes.append(f"{calibration_fit.label}: the tracking curve is not finite and is not shown.")
-        tracking = tracking.iloc[0:0]
+    holdout_by_frequency = calibration_vs_holdout(comparison, cal_holdout)
+    tracking, tracking_finite = _tracking(
+        orders, comparison.fits[comparison.chosen], timezone, calibration_end, observation_end
+    )
     age = float(min(MATRIX_AGE_DAYS, summary["T"].max()))
     top_frequency = int(np.ceil(np.quantile(summary["frequency"], 0.99)))
-    matrices = M.frequency_recency_matrices(
+    matrices = frequency_recency_matrices(
         fit,
         max_frequency=max(1, min(MATRIX_MAX_FREQUENCY, top_frequency)),
         age=age,
@@ -306,22 +277,92 @@ def clv_section(
         tracking=tracking,
         matrices=matrices,
         top=top,
-        notes=notes,
+        chosen_on_holdout=chosen_on_holdout,
+        whole_history_failures=failures,
+        spend_error=spend_error,
+        tracking_finite=tracking_finite,
         timings=timings,
     )
 
 
+def _final_fit(
+    summary: pd.DataFrame,
+    comparison: ModelComparison,
+    spend: SpendFit | None,
+    horizon_months: int,
+    monthly_discount_rate: float,
+) -> tuple[ModelFit, pd.DataFrame, ModelComparison, dict[str, str]]:
+    """The best model that fits the whole history, its predictions, and the models that failed.
+
+    Models are tried in :meth:`ModelComparison.ranked` order, each starting
+    from its calibration fit; when the chosen one fails, the comparison is
+    updated to the model used.
+
+    Raises
+    ------
+    SectionUnavailable
+        No compared model fits the whole history.
+    """
+    failures: dict[str, str] = {}
+    for name in comparison.ranked():
+        try:
+            fit = fit_model(summary, name, start=comparison.fits[name].params)
+            predictions = customer_predictions(
+                fit,
+                spend,
+                summary,
+                horizon_months=horizon_months,
+                monthly_discount_rate=monthly_discount_rate,
+            )
+            break
+        except ModelFitError as exc:
+            failures[name] = exc.message
+    else:
+        from analysis.narrative.clv import no_model_fits_whole_history
+
+        raise SectionUnavailable(no_model_fits_whole_history(failures))
+    if fit.name != comparison.chosen:
+        scores = {x.model: getattr(x, comparison.criterion) for x in comparison.scores}
+        comparison = replace(
+            comparison, chosen=fit.name, beats_naive=bool(scores[fit.name] < scores["naive"])
+        )
+    return fit, predictions, comparison, failures
+
+
+def _tracking(
+    orders: Any,
+    calibration_fit: ModelFit,
+    timezone: str,
+    calibration_end: dt.date,
+    observation_end: dt.date,
+) -> tuple[pd.DataFrame, bool]:
+    """The weekly tracking curve of the calibration fit (empty, and False, when not finite)."""
+    daily = daily_purchases(orders, timezone, calibration_end, observation_end)
+
+    def expected_up_to(t: np.ndarray) -> np.ndarray:
+        with quiet_lifetimes():
+            return calibration_fit.fitter.expected_number_of_purchases_up_to_time(t)
+
+    tracking = tracking_curve(
+        daily, expected_up_to, step_days=7, time_unit=calibration_fit.time_unit_days,
+        calibration_end=calibration_end,
+    )  # fmt: skip
+    if len(tracking) and not np.isfinite(tracking["expected_cumulative"]).all():
+        return tracking.iloc[0:0], False
+    return tracking, True
+
+
 def _spend(
     summary: pd.DataFrame,
-) -> tuple[M.SpendFit | None, M.SpendCorrelation | None, str | None]:
-    """Gamma-Gamma after the correlation check, or why there is none (a note)."""
-    correlation: M.SpendCorrelation | None = None
+) -> tuple[SpendFit | None, SpendCorrelation | None, str | None]:
+    """Gamma-Gamma after the correlation check, or why there is none (the error's message)."""
+    correlation: SpendCorrelation | None = None
     try:
-        correlation = M.spend_correlation(summary)
-        spend = M.fit_spend(summary)
-    except (DataError, M.ModelFitError) as exc:
-        return None, correlation, f"No spend model, so no CLV in money: {exc.message}"
-    return spend, correlation, spend.note if spend.retried else None
+        correlation = spend_correlation(summary)
+        spend = fit_spend(summary)
+    except (DataError, ModelFitError) as exc:
+        return None, correlation, exc.message
+    return spend, correlation, None
 
 
 def holdout_length(history_days: int, holdout_days: int, holdout_share: float) -> int:
@@ -364,22 +405,19 @@ def check_eligibility(
     min_customers, min_repeat_customers, min_history_days
         ``clv.min_customers``, ``clv.min_repeat_customers``, ``clv.min_history_days``.
     """
-    short = []
-    if customers < min_customers:
-        short.append((f"{min_customers:,} customers with completed orders", f"{customers:,}"))
-    if repeat_customers < min_repeat_customers:
-        short.append(
-            (
-                f"{min_repeat_customers:,} customers who came back on another day",
-                f"{repeat_customers:,}",
-            )
+    short = [
+        (what, need, has)
+        for what, need, has in (
+            ("customers", min_customers, customers),
+            ("repeat_customers", min_repeat_customers, repeat_customers),
+            ("history_days", min_history_days, history_days),
         )
-    if history_days < min_history_days:
-        short.append((f"{min_history_days:,} days of order history", f"{history_days:,}"))
+        if has < need
+    ]
     if short:
-        parts = [f"{need} (this store has {has})" for need, has in short]
-        needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        raise SectionUnavailable(f"not enough history yet: needs at least {needs}.")
+        from analysis.narrative.clv import not_enough_history
+
+        raise SectionUnavailable(not_enough_history(short))
 
 
 def top_customers(
@@ -443,9 +481,9 @@ def clv_headlines(section: ClvSection) -> dict[str, Any]:
         **{f"param_{k}": _round(v) for k, v in s.fit.params.items()},
         "beats_naive": s.comparison.beats_naive,
         "penalized": bool(
-            s.fit.retried
-            or any(f.retried for f in s.comparison.fits.values())
-            or (s.spend is not None and s.spend.retried)
+            s.fit.diagnostics.retried
+            or any(f.diagnostics.retried for f in s.comparison.fits.values())
+            or (s.spend is not None and s.spend.diagnostics.retried)
         ),
     }
     for score in s.comparison.scores:
@@ -461,27 +499,4 @@ def clv_headlines(section: ClvSection) -> dict[str, Any]:
         out["top_decile_share"] = _round(s.totals.top_decile_share)
     else:
         out["clv_total"] = out["clv_mean"] = out["top_decile_share"] = None
-    return out
-
-
-def clv_findings(section: ClvSection, currency: str) -> list[str]:
-    """One-line findings for the executive summary (CLV totals and the model)."""
-    from analysis.plots import format_money
-
-    s = section
-    out = []
-    if s.totals is not None:
-        out.append(
-            f"Expected value of today's {s.totals.n_customers:,} customers over the next "
-            f"{s.horizon_months} months: {format_money(s.totals.total, currency)} "
-            f"(mean {format_money(s.totals.mean, currency)}); the top 10% hold "
-            f"{s.totals.top_decile_share:.0%} of it."
-        )
-    scores = {x.model: x for x in s.comparison.scores}
-    chosen, naive = scores[s.fit.name], scores["naive"]
-    out.append(
-        f"{s.fit.label} predicted each customer's purchases in the last "
-        f"{(s.observation_end - s.calibration_end).days} days with a mean error of "
-        f"{chosen.mae:.2f} (naive repeat-rate guess: {naive.mae:.2f})."
-    )
     return out

@@ -46,22 +46,32 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 import narwhals as nw
 import pandas as pd
 
+from analysis import DEFAULT_SEED
+from analysis.clv.clock import (
+    PURCHASE_PERIODS,
+    Bound,
+    Clock,
+    PurchasePeriod,
+    SqlClock,
+    bound,
+    narwhals_clock,
+    period_start,
+    sql_clock,
+)
 from analysis.errors import DataError
 from analysis.frames import completed
-from analysis.warehouse import local_time
 
-__all__ = ["HOLDOUT_COLUMNS", "PERIODS", "SUMMARY_COLUMNS", "rfm_summary"]
+__all__ = ["HOLDOUT_COLUMNS", "PERIODS", "SUMMARY_COLUMNS", "PurchasePeriod", "rfm_summary"]
 
-Period = Literal["D", "W"]
 #: Supported purchase periods (pandas frequency aliases, as lifetimes' ``freq``).
-PERIODS: tuple[str, ...] = ("D", "W")
+PERIODS: tuple[str, ...] = PURCHASE_PERIODS
 #: Columns of the plain summary (``monetary_value`` only with monetary values).
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value")
 #: Columns of the calibration/holdout summary (the ``monetary_*`` ones only with monetary values).
@@ -76,22 +86,12 @@ HOLDOUT_COLUMNS: tuple[str, ...] = (
 )
 _ORDER_COLUMNS = ("customer_id", "ordered_at")
 
-# Periods are counted as integers from a Monday, so that ``day // 7`` is the
-# Monday-to-Sunday week of pandas' ``to_period("W")`` (= "W-SUN"). The first
-# Monday of the calendar: every time Python and pandas can hold is after it,
-# so SQL's truncating integer division is a floor division.
-_EPOCH = dt.datetime(1, 1, 1)
-_US_PER_DAY = 86_400_000_000
-_UNIX_US = (dt.datetime(1970, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1)
-# Zones with at most this many UTC-offset changes since 1800 get the integer fast path.
-_MAX_OFFSET_CHANGES = 32
-
 
 def rfm_summary(
     orders: nw.LazyFrame | pd.DataFrame | Any,
     observation_end: dt.date | dt.datetime | str,
     *,
-    period: Period = "D",
+    period: PurchasePeriod = "D",
     time_unit: float = 1.0,
     calibration_end: dt.date | dt.datetime | str | None = None,
     timezone: str = "UTC",
@@ -195,10 +195,10 @@ def rfm_summary(
             hint="pass monetary=False for frequency, recency and T only",
         )
 
-    end = _bound(observation_end, period, zone, "observation_end")
+    end = bound(observation_end, period, zone, "observation_end")
     cal = None
     if calibration_end is not None:
-        cal = _bound(calibration_end, period, zone, "calibration_end")
+        cal = bound(calibration_end, period, zone, "calibration_end")
         if cal.at >= end.at:
             raise DataError(
                 f"calibration_end {cal.at} is not before observation_end {end.at} (local time)",
@@ -206,12 +206,12 @@ def rfm_summary(
             )
     rows = _Rows(period=period, end=end, cal=cal, monetary=monetary)
     if on_duckdb:
-        clock = _sql_clock(types["ordered_at"], zone)
+        clock = sql_clock(types["ordered_at"], zone)
         query: _DuckDBQuery | _NarwhalsQuery = _DuckDBQuery(
             rows, clock, "status" in types, connection
         )
     else:
-        query = _NarwhalsQuery(rows, _clock(types["ordered_at"], zone), nw.Schema(types))
+        query = _NarwhalsQuery(rows, narwhals_clock(types["ordered_at"], zone), nw.Schema(types))
     if cal is not None and not query.has_holdout(lf):
         raise DataError(
             f"no completed order of a registered customer after calibration_end {cal.at} "
@@ -232,9 +232,9 @@ def rfm_summary(
 class _Rows:
     """Which orders count, and how: the arguments every query part shares."""
 
-    period: Period
-    end: _Bound
-    cal: _Bound | None  # None: a plain summary up to the period holding ``end``
+    period: PurchasePeriod
+    end: Bound
+    cal: Bound | None  # None: a plain summary up to the period holding ``end``
     monetary: bool
 
 
@@ -250,7 +250,7 @@ def _summary_columns(aggregates: nw.LazyFrame, rows: _Rows, time_unit: float) ->
     cut = rows.end if rows.cal is None else rows.cal
     suffix = "" if rows.cal is None else "_cal"
     periods = nw.col("periods")
-    columns = [
+    columns: list[str | nw.Expr] = [
         "customer_id",
         (periods - 1).cast(nw.Float64).alias(f"frequency{suffix}"),
         ((nw.col("last") - nw.col("first")).cast(nw.Float64) / time_unit).alias(f"recency{suffix}"),
@@ -291,7 +291,7 @@ class _DuckDBQuery:
     def __init__(
         self,
         rows: _Rows,
-        clock: _SqlClock,
+        clock: SqlClock,
         has_status: bool,
         connection: duckdb.DuckDBPyConnection | None,
     ) -> None:
@@ -304,7 +304,7 @@ class _DuckDBQuery:
             f"FROM ({time} WHERE {' AND '.join(where)})"
         )
 
-    def _keeps(self, cut: _Bound) -> str:
+    def _keeps(self, cut: Bound) -> str:
         return f"time {'<=' if cut.inclusive else '<'} {self.clock.literal(cut.at)}"
 
     def has_holdout(self, lf: nw.LazyFrame) -> bool:
@@ -327,7 +327,7 @@ class _DuckDBQuery:
     def aggregates(self, orders: nw.LazyFrame) -> nw.LazyFrame:
         rows = self.rows
         if rows.cal is None:
-            after = _period_start(rows.end.period + 1, rows.period)
+            after = period_start(rows.end.period + 1, rows.period)
             keep = f"time < {self.clock.literal(after)}"
         else:
             keep = self._keeps(rows.cal)
@@ -362,7 +362,7 @@ class _NarwhalsQuery:
     period.
     """
 
-    def __init__(self, rows: _Rows, clock: _Clock, schema: nw.Schema) -> None:
+    def __init__(self, rows: _Rows, clock: Clock, schema: nw.Schema) -> None:
         self.rows, self.clock, self.schema = rows, clock, schema
 
     def _orders(self, lf: nw.LazyFrame) -> nw.LazyFrame:
@@ -375,7 +375,7 @@ class _NarwhalsQuery:
             .with_columns(self.clock.period(nw.col("time"), self.rows.period).alias("period"))
         )
 
-    def _keeps(self, cut: _Bound) -> nw.Expr:
+    def _keeps(self, cut: Bound) -> nw.Expr:
         time = nw.col("time")
         return time <= cut.at if cut.inclusive else time < cut.at
 
@@ -444,7 +444,7 @@ def _collect(frame: nw.LazyFrame) -> pd.DataFrame:
 #: Orders per pass of :func:`_collect_ranges` (below 0.1 GiB of DuckDB hash tables).
 ROWS_PER_PASS = 1_000_000
 _SAMPLE_PERCENT = 1.0
-_SAMPLE_SEED = 20261124
+_SAMPLE_SEED = DEFAULT_SEED
 _Range = tuple[Any, Any]
 
 
@@ -500,140 +500,6 @@ def _collect_ranges(build: Any, orders: nw.LazyFrame, ranges: list[_Range]) -> p
     return pd.concat(parts)
 
 
-def _period_start(index: int, period: Period) -> dt.datetime:
-    """Local wall-clock start (naive) of the period with this index."""
-    return _EPOCH + dt.timedelta(days=index if period == "D" else 7 * index)
-
-
-# --------------------------------------------------------------------------- local time
-
-
-@dataclass(frozen=True)
-class _Clock:
-    """Local wall-clock time of ``ordered_at`` as naive datetimes (narwhals, any backend)."""
-
-    time: nw.Expr
-
-    def period(self, time: nw.Expr, period: Period) -> nw.Expr:
-        """Expression: the period index (days or weeks since ``_EPOCH``) of a ``time`` column."""
-        day = (time - nw.lit(_EPOCH)).dt.total_microseconds() // _US_PER_DAY
-        return day if period == "D" else day // 7
-
-
-def _clock(dtype: Any, zone: str) -> _Clock:
-    """How to read ``ordered_at`` as local wall-clock time in ``zone`` (narwhals)."""
-    if dtype != nw.Date and not isinstance(dtype, nw.Datetime):
-        _not_a_time(dtype)
-    column = nw.col("ordered_at")
-    if dtype == nw.Date:
-        return _Clock(column.cast(nw.Datetime("us")))
-    return _Clock(column if dtype.time_zone is None else local_time("ordered_at", zone))
-
-
-@dataclass(frozen=True)
-class _SqlClock:
-    """Local wall-clock time of ``ordered_at`` in DuckDB SQL.
-
-    ``time`` is integer microseconds of local time since ``_EPOCH`` (naive
-    columns as they are; aware ones shifted by the zone's UTC offsets, no
-    per-row time-zone lookup) or, for zones with daylight saving time, a naive
-    local ``TIMESTAMP`` converted by DuckDB (``integer`` False).
-    """
-
-    time: str
-    integer: bool
-
-    def period(self, column: str, period: Period) -> str:
-        """SQL: the period index (days or weeks since ``_EPOCH``) of a ``time`` column."""
-        # INTEGER (days since year 1 fit): narrower (customer, period) keys than BIGINT,
-        # 0.01 s less at 1M orders.
-        if self.integer:
-            return f"CAST({column} // {_US_PER_DAY * (1 if period == 'D' else 7)} AS INTEGER)"
-        day = f"(CAST({column} AS DATE) - DATE '{_EPOCH.date().isoformat()}')"
-        return f"CAST({day if period == 'D' else f'{day} // 7'} AS INTEGER)"
-
-    def literal(self, at: dt.datetime) -> str:
-        """SQL literal of a naive local datetime in the form of ``time``."""
-        if self.integer:
-            return str((at - _EPOCH) // dt.timedelta(microseconds=1))
-        return f"TIMESTAMP '{at.isoformat(sep=' ')}'"
-
-
-def _sql_clock(type_name: str, zone: str) -> _SqlClock:
-    """How to read ``ordered_at`` (of this DuckDB type) as local wall-clock time in ``zone``."""
-    # epoch_us reads the stored instant of a TIMESTAMPTZ, or the wall clock of a
-    # TIMESTAMP (microseconds, nanoseconds rounded), as an integer.
-    if type_name == "DATE":
-        return _SqlClock(f"(epoch_us(CAST(ordered_at AS TIMESTAMP)) + {_UNIX_US})", True)
-    since_epoch = f"(epoch_us(ordered_at) + {_UNIX_US})"
-    if type_name in ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"):
-        return _SqlClock(since_epoch, True)
-    if type_name != "TIMESTAMP WITH TIME ZONE":
-        _not_a_time(type_name)
-    offsets = _utc_offsets(zone)
-    if offsets is None:
-        return _SqlClock(f"timezone('{zone}', ordered_at)", False)
-    return _SqlClock(_shift_sql(since_epoch, offsets), True)
-
-
-def _not_a_time(dtype: Any) -> None:
-    raise DataError(
-        f"orders: ordered_at has type {dtype}, not a datetime",
-        hint="convert it first, e.g. pandas.to_datetime(df['ordered_at'])",
-    )
-
-
-def _shift_sql(utc: str, offsets: tuple[tuple[int, int], ...]) -> str:
-    """SQL: UTC microseconds plus the zone's offset in force (newest offset tested first)."""
-    (_, oldest), *newer = offsets
-    if not newer:
-        return f"({utc} + {oldest})"
-    arms = " ".join(
-        f"WHEN {utc} >= {start} THEN {utc} + {offset}" for start, offset in reversed(newer)
-    )
-    return f"(CASE {arms} ELSE {utc} + {oldest} END)"
-
-
-@functools.lru_cache(maxsize=64)
-def _utc_offsets(zone: str) -> tuple[tuple[int, int], ...] | None:
-    """UTC offsets of ``zone`` as ``((from, offset), ...)`` in microseconds, or None.
-
-    ``from`` is the UTC instant (µs since ``_EPOCH``) where ``offset`` starts;
-    the first offset also applies to every earlier instant. The change instants
-    are the transitions of the zone's TZif file (Python's time zone database,
-    read with ``zoneinfo``'s own loader) and the offsets are what ``zoneinfo``
-    gives there, so the result matches pandas' ``tz_convert``. None when the
-    zone still follows a daylight-saving rule, changed offset more than
-    ``_MAX_OFFSET_CHANGES`` times, or its file cannot be read: such zones are
-    converted per row by the engine instead.
-    """
-    try:
-        from zoneinfo import _common, _tzpath  # the loader ZoneInfo itself uses
-
-        path = _tzpath.find_tzfile(zone)
-        with open(path, "rb") if path else _common.load_tzdata(zone) as fobj:
-            _, transitions, *_, footer = _common.load_data(fobj)
-    except Exception:
-        return None
-    if b"," in (footer or b""):  # a POSIX TZ rule with daylight saving time
-        return None
-    tz = ZoneInfo(zone)
-
-    def offset_at(second: int) -> dt.timedelta:
-        return dt.datetime.fromtimestamp(second, tz).utcoffset()  # type: ignore[return-value]
-
-    first = min(transitions, default=0) - 1
-    out = [(first, offset_at(first))]
-    for second in sorted(transitions):
-        offset = offset_at(second)
-        if offset != out[-1][1]:
-            out.append((second, offset))
-    if len(out) > _MAX_OFFSET_CHANGES + 1:
-        return None
-    us = dt.timedelta(microseconds=1)
-    return tuple((second * 1_000_000 + _UNIX_US, offset // us) for second, offset in out)
-
-
 # --------------------------------------------------------------------------- inputs
 
 
@@ -666,34 +532,3 @@ def _lazy(orders: Any) -> tuple[nw.LazyFrame, duckdb.DuckDBPyConnection | None]:
             f"DataFrame, got {type(orders).__name__}"
         ) from None
     return frame.lazy(), None
-
-
-@dataclass(frozen=True)
-class _Bound:
-    """A cut on local wall-clock time: ``time <= at`` (inclusive) or ``time < at``."""
-
-    at: dt.datetime  # naive, local wall clock
-    inclusive: bool
-    period: int  # index of the period that holds the cut (as _Clock.period)
-
-
-def _bound(value: dt.date | dt.datetime | str, period: Period, zone: str, name: str) -> _Bound:
-    """A boundary argument as a cut on local wall-clock time, with its period."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        midnight = dt.datetime.combine(value, dt.time())
-        at, inclusive, day = midnight + dt.timedelta(days=1), False, (midnight - _EPOCH).days
-    else:
-        try:
-            stamp = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"{name} {value!r} is not a date or datetime",
-                hint="pass a datetime.date (a whole day) or a datetime (an instant)",
-            ) from None
-        if stamp is pd.NaT:
-            raise DataError(f"{name} is missing (NaT)", hint="pass a date or a datetime")
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert(zone).tz_localize(None)
-        at = stamp.floor("us").to_pydatetime()
-        at, inclusive, day = at, True, (at - _EPOCH) // dt.timedelta(days=1)
-    return _Bound(at=at, inclusive=inclusive, period=day if period == "D" else day // 7)

@@ -24,8 +24,8 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from analysis.calendar import local_time
 from analysis.frames import completed
-from analysis.warehouse import local_time
 
 __all__ = ["daily_purchases", "tracking_curve"]
 
