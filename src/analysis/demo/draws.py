@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-US_PER_DAY = 86_400_000_000
+from analysis.calendar import US_PER_DAY
+
 US_PER_HOUR = 3_600_000_000
 US_PER_MIN = 60_000_000
 NEVER = np.iinfo(np.int64).max

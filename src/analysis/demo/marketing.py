@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import numpy as np
 import pyarrow as pa
 
+from analysis.calendar import shift_date
 from analysis.demo import draws
 from analysis.demo.columns import Stage, const, instants, strings
 from analysis.demo.draws import US_PER_HOUR, Stream, lognormal_mean1, rounded
 from analysis.demo.purchases import Buyers
-from analysis.demo.spec import PAID_CHANNELS, TIMEZONE, StoreSpec
-from analysis.demo.timeline import Timeline, local_midnight_us, shift_months
+from analysis.demo.spec import PAID_CHANNELS, StoreSpec
+from analysis.demo.timeline import Timeline, local_midnight_us
 
 
 def simulate_spend(
@@ -101,13 +100,12 @@ def simulate_campaigns(
         The ``campaigns`` table and the truth section ``campaigns``.
     """
     rng = stream(draws.CAMPAIGNS)
-    tz = ZoneInfo(TIMEZONE)
     names: list[str] = []
     cp_code, cp_cust, cp_t, cp_flags = [], [], [], []
     first_month = cal.start.replace(day=1)
     for k in range(months + 1):
-        month = shift_months(first_month, k)
-        base = local_midnight_us(month.replace(day=5), tz) + 10 * US_PER_HOUR
+        month = shift_date(first_month, k)
+        base = local_midnight_us(month.replace(day=5)) + 10 * US_PER_HOUR
         if base < cal.start_us or base >= cal.end_us:
             continue
         acquired = int(np.searchsorted(buyers.t0, base))  # customers are sorted by acquisition

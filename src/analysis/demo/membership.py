@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from analysis.calendar import US_PER_DAY, shift_date
 from analysis.demo import draws
-from analysis.demo.draws import NEVER, US_PER_DAY, Stream, exp_us
+from analysis.demo.draws import NEVER, Stream, exp_us
 from analysis.demo.purchases import Buyers
-from analysis.demo.spec import TIMEZONE, StoreSpec
-from analysis.demo.timeline import Timeline, local_midnight_us, shift_months
+from analysis.demo.spec import StoreSpec
+from analysis.demo.timeline import Timeline, local_midnight_us
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def assign_membership(
     organic = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
     join_t = np.where(organic, t0 + exp_us(rng, spec.loyalty_join_delay_days, n), NEVER)
     exp_months = min(9, max(1, months // 2))
-    exp_start_date = shift_months(cal.end, -exp_months)
-    exp_start_us = local_midnight_us(exp_start_date, ZoneInfo(TIMEZONE))
+    exp_start_date = shift_date(cal.end, -exp_months)
+    exp_start_us = local_midnight_us(exp_start_date)
     eligible = (t0 < exp_start_us) & (join_t >= exp_start_us)
     # the programme is invitation-only for assigned customers during the experiment
     join_t = np.where(eligible, NEVER, join_t)

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from analysis.calendar import US_PER_DAY
 from analysis.demo import draws
-from analysis.demo.draws import US_PER_DAY, Stream, pick, rounded
+from analysis.demo.draws import Stream, pick, rounded
 from analysis.demo.spec import SALE_DAY_MULTIPLIERS, StoreSpec
 from analysis.demo.timeline import Timeline
 

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from analysis.calendar import format_month, local_midnight, month_last_day, shift_date
 from analysis.demo.draws import US_PER_HOUR, pick
 from analysis.demo.spec import HOUR_PROFILE, SALE_DAY_MULTIPLIERS, TIMEZONE
 
 
-def shift_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months (day clamped to the month's length)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    last = (first_next - dt.timedelta(days=1)).day
-    return dt.date(year, month + 1, min(day.day, last))
-
-
-def local_midnight_us(day: dt.date, tz: ZoneInfo) -> int:
-    """UTC instant (microseconds since the epoch) of local midnight starting ``day``."""
-    instant = dt.datetime.combine(day, dt.time(), tz)
-    return int(instant.timestamp()) * 1_000_000
+def local_midnight_us(day: dt.date) -> int:
+    """UTC instant (microseconds since the Unix epoch) at which the store's local ``day`` starts."""
+    return int(local_midnight(day, TIMEZONE).timestamp()) * 1_000_000
 
 
 @dataclass
@@ -72,20 +62,17 @@ class Timeline:
 
 def timeline(end: dt.date, months: int, growth: float) -> Timeline:
     """The ``months`` calendar months before ``end`` with log-linear growth ``growth`` a year."""
-    tz = ZoneInfo(TIMEZONE)
-    start = shift_months(end, -months)
+    start = shift_date(end, -months)
     n = (end - start).days
     day_start = np.array(
-        [local_midnight_us(start + dt.timedelta(days=i), tz) for i in range(n + 1)], dtype=np.int64
+        [local_midnight_us(start + dt.timedelta(days=i)) for i in range(n + 1)], dtype=np.int64
     )
     dates = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D"))
-    month_start = dates.astype("datetime64[M]")
-    dom = (dates - month_start.astype("datetime64[D]")).astype(np.int64) + 1
-    mon = month_start.astype(np.int64) % 12 + 1
-    month_len = (
-        (month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")
-    ).astype(np.int64)
-    weekday = (dates.astype(np.int64) + 3) % 7  # Monday = 0
+    days = [start + dt.timedelta(days=i) for i in range(n)]
+    dom = np.array([d.day for d in days], dtype=np.int64)
+    mon = np.array([d.month for d in days], dtype=np.int64)
+    month_len = np.array([month_last_day(format_month(d)).day for d in days], dtype=np.int64)
+    weekday = np.array([d.weekday() for d in days], dtype=np.int64)  # Monday = 0
     m = SALE_DAY_MULTIPLIERS
     sale = np.ones(n)
     sale = np.where(dom == 15, m["mid_month"], sale)
