@@ -80,8 +80,9 @@ def ours(root: Path, month: str) -> dict:
     """The cohort analysis as the project computes it (narwhals on DuckDB)."""
     import narwhals as nw
 
-    from analysis import cohorts
-    from analysis.warehouse import StoreWarehouse, month_bounds
+    from analysis import cohorts, customers
+    from analysis.calendar import month_bounds
+    from analysis.warehouse import StoreWarehouse
 
     steps: dict[str, float] = {}
     t = time.perf_counter()
@@ -107,7 +108,7 @@ def ours(root: Path, month: str) -> dict:
         "membership": members.select("customer_id", nw.lit("member").alias("segment")),
     }
     firsts = wh.persist(
-        cohorts.label_customers(cohorts.customer_firsts(orders, TIMEZONE, "month"), cuts)
+        cohorts.label_customers(customers.customer_firsts(orders, TIMEZONE, "month"), cuts)
     )
     step("customer_firsts_persist")
     act = (

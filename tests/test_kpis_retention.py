@@ -20,9 +20,9 @@ from analysis.cohorts import (
     activity_by,
     cohort_activity,
     cohort_matrices,
-    customer_firsts,
     label_customers,
 )
+from analysis.customers import customer_firsts
 from analysis.demo import write_demo
 from analysis.kpis import (
     customer_base,

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
 
-from analysis import plots
+from analysis import formats, plots
 
 
 def test_thai_font_is_registered_and_chosen():
@@ -22,7 +22,7 @@ def test_thai_text_renders_without_missing_glyphs():
     plots.set_theme()
     fig, ax = plt.subplots()
     ax.set_title("ยอดขายรายเดือน ร้านเดโม่ กรุงเทพฯ")
-    ax.set_xticks([0, 1], labels=plots.month_labels(["2026-09-01", "2026-10-01"], "th", True))
+    ax.set_xticks([0, 1], labels=formats.month_labels(["2026-09-01", "2026-10-01"], "th", True))
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         fig.canvas.draw()
@@ -115,7 +115,7 @@ def test_markdown_money_keeps_bold(tmp_path):
 
     # unescaped, the notebook renderer (nbconvert's mistune with maths) reads $...$ as a
     # formula: "$265,095**, mean **$104" ends up inside one <strong>
-    assert "<strong>$265,095</strong>" not in markdown2html_mistune(text(plots.format_money))
+    assert "<strong>$265,095</strong>" not in markdown2html_mistune(text(formats.format_money))
     for render in (markdown2html_mistune, MarkdownIt().render):
         html = render(text(plots.markdown_money))
         assert "<strong>$265,095</strong>" in html and "<strong>$104</strong>" in html
@@ -143,7 +143,7 @@ def test_year_on_year_frame_reads_like_a_report():
             "k1_change": [float("nan"), 0.0004],
         }
     )  # fmt: skip
-    frame = plots.year_on_year_frame(yoy, plots.month_label)
+    frame = plots.year_on_year_frame(yoy, formats.month_label)
     assert list(frame.columns) == [
         "Cohort", "Cohort a year earlier", "Month 1", "Month 1, a year earlier", "Month 1 change",
     ]  # fmt: skip
@@ -218,7 +218,7 @@ def test_html_table_escapes_cells_labels_and_level_names():
     frame.columns.name = "<svg onload=alert(1)>"
     styler = plots.html_table(
         frame,
-        {"rate": "{:.0%}", "money": lambda v: f"<{plots.format_money(v)}>"},
+        {"rate": "{:.0%}", "money": lambda v: f"<{formats.format_money(v)}>"},
         na_rep="–",
     )
     html = styler.to_html()

@@ -36,9 +36,6 @@ from analysis.warehouse import StoreWarehouse
 
 __all__ = [
     "CohortMatrices",
-    # customers.customer_firsts, re-exported while kpis (and tests/test_kpis_retention.py)
-    # import it from here; removed once they import analysis.customers.
-    "customer_firsts",
     "label_customers",
     "cohort_activity",
     "activity_by",
@@ -294,7 +291,7 @@ def cohort_matrices(
     activity: pd.DataFrame,
     *,
     horizon: int | None = None,
-    last: pd.Timestamp | str | None = None,
+    last: pd.Timestamp | dt.date | str | None = None,
     period: Grain = "month",
 ) -> CohortMatrices:
     """Pivot collected :func:`cohort_activity` rows (no ``segment``) into the cohort matrices.
@@ -329,7 +326,7 @@ def cohort_matrices(
     customers, revenue, orders = pivot("customers"), pivot("revenue"), pivot("orders")
     span = last_index - customers.index.to_numpy(dtype="int64")
     observed = np.asarray(cols)[None, :] <= span[:, None]
-    starts = period_starts(customers.index, period)
+    starts = period_starts(customers.index.to_numpy(), period)
     for matrix in (customers, revenue, orders):
         matrix.index = starts
     size = customers[0].fillna(0).astype("int64").rename("size")
@@ -340,7 +337,7 @@ def cohort_matrices(
         matrix.index.name, matrix.columns.name = "cohort", "k"
         return matrix
 
-    denominator = size.replace(0, np.nan)
+    denominator = size.where(size != 0)  # NaN where a cohort has no customers
     retention = finish(customers.div(denominator, axis=0))
     # A cohort whose first-period revenue is 0 has no revenue retention (not 0).
     revenue_retention = finish(revenue.div(revenue[0].replace(0, np.nan), axis=0))
@@ -356,7 +353,7 @@ def segment_retention(
     activity: pd.DataFrame,
     *,
     horizon: int,
-    last: pd.Timestamp | str | None = None,
+    last: pd.Timestamp | dt.date | str | None = None,
     period: Grain = "month",
     min_size: int = 1,
 ) -> pd.DataFrame:
@@ -449,7 +446,7 @@ def same_cohorts_a_year_earlier(
     recent = complete.tail(n)
     rows = []
     for cohort, values in recent.iterrows():
-        earlier = cohort - lag
+        earlier = pd.Timestamp(cohort) - lag  # type: ignore[arg-type]  # index labels are Hashable to pandas-stubs
         row = {"cohort": cohort, "year_earlier": earlier}
         for k in ks:
             now = values.get(k, np.nan)  # k not observed yet for any cohort

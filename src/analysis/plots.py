@@ -25,14 +25,11 @@ from analysis.formats import (
     currency_symbol,
     exact_decimals,
     format_compact_money,
-    format_metric,  # noqa: F401 - callers move to analysis.formats (#15)
     format_money,
-    format_pct_change,  # noqa: F401 - callers move to analysis.formats (#15)
     format_percent,
     format_pp_change,
     money_scale,
     money_text,
-    month_label,  # noqa: F401 - callers move to analysis.formats (#15)
     month_labels,
 )
 from analysis.i18n import _, use_language

@@ -33,7 +33,6 @@ from analysis.calendar import (
     local_midnight,
     local_month,
     local_time,
-    month_bounds,
     parse_month,
 )
 from analysis.config import STORE_PATTERN, validate_store_name
@@ -46,12 +45,6 @@ __all__ = [
     "table_files",
     "file_sha256",
     "list_stores",
-    # Re-exported from analysis.calendar until kpis, context, clv and their tests import
-    # them from there (listed in the renovation's call sites); then removed.
-    "local_time",
-    "local_month",
-    "month_bounds",
-    "parse_month",
 ]
 
 

@@ -14,7 +14,7 @@ import narwhals as nw
 import pandas as pd
 
 from analysis.calendar import ReportPeriod, local_date, month_dates
-from analysis.cohorts import customer_firsts
+from analysis.customers import customer_firsts
 from analysis.frames import days_between
 from analysis.kpis.expressions import any_of, clean_number, ratio, within
 from analysis.warehouse import StoreWarehouse

@@ -283,7 +283,7 @@ def year_on_year(page: CohortPage, language: str, buddhist_era: bool = False) ->
         return say(NO_YEAR_EARLIER)
     frame = year_on_year_frame(
         page.year_on_year,
-        lambda c: cohort_label(c, page.grain, buddhist_era),
+        lambda c: cohort_label(pd.Timestamp(c), page.grain, buddhist_era),  # type: ignore[arg-type]  # labels are objects to the callback's type
         page.grain,
         language,
     )
@@ -299,7 +299,8 @@ def show_cuts(page: CohortPage) -> None:
         curves = page.segments[cut]
         table = segment_table(curves, cut)
         customers = _("customers")
-        formats = {k: "{:.0%}" for k in table.columns if k != customers} | {customers: "{:,.0f}"}
+        formats: dict[object, object] = {k: "{:.0%}" for k in table.columns if k != customers}
+        formats[customers] = "{:,.0f}"
         display(Markdown(f"**{markdown_escape(cut_title(cut))}**"))
         display(html_table(table, formats, na_rep=""))
         cohort_lines(
@@ -334,7 +335,7 @@ def findings(page: CohortPage, buddhist_era: bool = False) -> list[str]:
     out = []
     cohort, value = latest_observed(matrices.retention, 1)
     pooled = pooled_retention(matrices).get(1)
-    if value is not None and pooled is not None and not pd.isna(pooled):
+    if cohort is not None and value is not None and pooled is not None and not pd.isna(pooled):
         text = (
             _(
                 "Month-1 retention of the {cohort} cohort {value} (average of all cohorts {average})."
