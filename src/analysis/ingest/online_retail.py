@@ -31,7 +31,7 @@ from pathlib import Path
 
 from analysis.errors import DataError
 from analysis.ingest.checks import Check, Field, ident, parse_formats
-from analysis.ingest.run import (
+from analysis.ingest.context import (
     Context,
     FileResult,
     reject_whole,
