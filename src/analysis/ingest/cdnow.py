@@ -21,7 +21,7 @@ from pathlib import Path
 
 from analysis.errors import DataError
 from analysis.ingest.checks import Check, Field
-from analysis.ingest.run import Context, FileResult, rejected_from
+from analysis.ingest.context import Context, FileResult, rejected_from
 from analysis.ingest.sources import count_rows, quote_literal
 from analysis.ingest.writer import Batch
 

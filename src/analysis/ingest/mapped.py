@@ -20,7 +20,7 @@ from pathlib import Path
 
 from analysis.errors import DataError
 from analysis.ingest.checks import Check, Field, ident, parse_formats, status_sql
-from analysis.ingest.run import Context, FileResult, rejected_from, structural_rejects
+from analysis.ingest.context import Context, FileResult, rejected_from, structural_rejects
 from analysis.ingest.sources import Source
 from analysis.ingest.writer import Batch
 from analysis.schema import TABLES

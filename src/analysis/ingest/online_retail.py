@@ -30,8 +30,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.errors import DataError
-from analysis.ingest.checks import Check, Field, ident, parse_formats
-from analysis.ingest.run import (
+from analysis.ingest.checks import Check, Field, Outcome, ident, parse_formats
+from analysis.ingest.context import (
     Context,
     FileResult,
     reject_whole,
@@ -87,6 +87,48 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
             f"{path}: not an Online Retail file: missing column(s) {', '.join(missing)}",
             hint=f"the file's columns: {', '.join(source.columns)}",
         )
+    fields, lines = _check_lines(ctx, source, found)
+    if len(source.sheets) > 1:
+        _once_per_invoice(ctx, source, lines.valid)
+    orders = _invoices(ctx, path, lines.valid)
+    order_fields = [
+        Field("store_id", "string", "store_id", "store_id", typed=True),
+        Field("order_id", "id", "order_id", fields[1].label, typed=True),
+        Field("customer_id", "id", "customer_id", fields[5].label, typed=True),
+        Field("ordered_at", "timestamp", "ordered_at", fields[4].label, typed=True),
+        Field(
+            "revenue",
+            "number",
+            "CASE WHEN status = 'completed' THEN value ELSE abs(value) END",
+            "revenue (Σ quantity × price)",
+            typed=True,
+        ),
+        Field("items", "integer", "CAST(abs(qty) AS BIGINT)", "items (Σ quantity)", typed=True),
+        Field("status", "string", "status", "status", typed=True),
+    ]
+    outcome = ctx.validate(
+        source, orders, order_fields, table="orders", stage_name="orders", what="orders"
+    )
+    result = FileResult(path, source.rows + len(source.structural))
+    result.batches.append(Batch("orders", outcome.valid, tuple(f.name for f in order_fields)))
+    for rej in (
+        structural_rejects(ctx, source),
+        rejected_from(lines, fields, "orders", source.where, "lines", source),
+        rejected_from(outcome, order_fields, "orders", source.where, "orders", source),
+    ):
+        if rej is not None:
+            result.rejected.append(rej)
+    result.rejected_rows = lines.rejected + outcome.rejected + len(source.structural)
+    return result
+
+
+def _check_lines(
+    ctx: Context, source: Source, found: dict[str, str]
+) -> tuple[list[Field], Outcome]:
+    """Validate the invoice lines; a rejected line rejects its invoice.
+
+    ``found`` maps each role (``invoice``, ``quantity``, …) to the file's column.
+    """
     formats = parse_formats(ctx.params.ingest.date_format)
     store_field, checks = ctx.store_field(source)
     customer, stock_code = found.get("customer"), found.get("stock_code")
@@ -118,8 +160,15 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
         what="lines",
     )
     reject_whole(ctx, lines, "order_id", "another line of this invoice was rejected")
-    if len(source.sheets) > 1:
-        _once_per_invoice(ctx, source, lines.valid)
+    return fields, lines
+
+
+def _invoices(ctx: Context, path: Path, valid: str) -> str:
+    """One row per invoice from the valid lines, minus those set apart; the temp table's name.
+
+    Bad-debt and stock adjustments and zero-value invoices are not sales: they
+    are counted in the log (``set_apart``) and dropped.
+    """
     orders = ctx.name("retail_orders")
     service = ", ".join(quote_literal(c) for c in SERVICE_CODES)
     code = "upper(trim(stock_code))"
@@ -135,7 +184,7 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
         f"THEN 'bad_debt_adjustments' "
         f"WHEN abs({value}) < {ZERO} AND min(customer_id) IS NULL THEN 'stock_adjustments' "
         f"WHEN abs({value}) < {ZERO} THEN 'zero_value_invoices' END AS apart, "
-        f"min(__line) AS __line FROM {lines.valid} GROUP BY store_id, order_id"
+        f"min(__line) AS __line FROM {valid} GROUP BY store_id, order_id"
     )
     apart = ctx.con.execute(
         f"SELECT apart, count(*), sum(lines), sum(value) FROM {orders} "
@@ -151,35 +200,7 @@ def read_online_retail(ctx: Context, path: Path) -> FileResult:
             + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n, _k, _v in apart)
         )
         ctx.con.execute(f"DELETE FROM {orders} WHERE apart IS NOT NULL")
-    order_fields = [
-        Field("store_id", "string", "store_id", "store_id", typed=True),
-        Field("order_id", "id", "order_id", fields[1].label, typed=True),
-        Field("customer_id", "id", "customer_id", fields[5].label, typed=True),
-        Field("ordered_at", "timestamp", "ordered_at", fields[4].label, typed=True),
-        Field(
-            "revenue",
-            "number",
-            "CASE WHEN status = 'completed' THEN value ELSE abs(value) END",
-            "revenue (Σ quantity × price)",
-            typed=True,
-        ),
-        Field("items", "integer", "CAST(abs(qty) AS BIGINT)", "items (Σ quantity)", typed=True),
-        Field("status", "string", "status", "status", typed=True),
-    ]
-    outcome = ctx.validate(
-        source, orders, order_fields, table="orders", stage_name="orders", what="orders"
-    )
-    result = FileResult(path, source.rows + len(source.structural))
-    result.batches.append(Batch("orders", outcome.valid, tuple(f.name for f in order_fields)))
-    for rej in (
-        structural_rejects(ctx, source),
-        rejected_from(lines, fields, "orders", source.where, "lines", source),
-        rejected_from(outcome, order_fields, "orders", source.where, "orders", source),
-    ):
-        if rej is not None:
-            result.rejected.append(rej)
-    result.rejected_rows = lines.rejected + outcome.rejected + len(source.structural)
-    return result
+    return orders
 
 
 def _once_per_invoice(ctx: Context, source: Source, valid: str) -> None:

@@ -33,15 +33,15 @@ from pathlib import Path
 import pyarrow as pa
 
 from analysis.errors import DataError
-from analysis.ingest.checks import Check, Field, ident
-from analysis.ingest.run import (
+from analysis.ingest.checks import Check, Field, Outcome, ident
+from analysis.ingest.context import (
     Context,
     FileResult,
     reject_whole,
     rejected_from,
     structural_rejects,
 )
-from analysis.ingest.sources import one_row, quote_literal
+from analysis.ingest.sources import Source, one_row, quote_literal
 from analysis.ingest.writer import Batch
 from analysis.privacy import email_pseudonym, pseudonym_key
 
@@ -65,8 +65,61 @@ SHOPIFY_STATUS = {
 
 def read_shopify(ctx: Context, path: Path) -> FileResult:
     """Read one Shopify orders export into ``orders`` and ``customers``."""
-    con = ctx.con
     source = ctx.read(path)
+    col, req = _columns(path, source)
+    store_field, checks = ctx.store_field(source)
+    sql = {n: (source.column(c) if c else "CAST(NULL AS VARCHAR)") for n, c in col.items()}
+    # 1. line items: every row needs an order name and a whole quantity
+    line_fields, lines = _check_lines(ctx, source, store_field, checks, sql, req)
+    # 2. order level: the first non-empty value of each order-level column, in file order
+    level = _order_level(ctx, source, sql, lines)
+    # 3. pseudonyms, computed in Python over the distinct e-mails only
+    joined = _pseudonymise(ctx, level)
+    order_fields = _order_fields(ctx, store_field.label, col, req)
+    orders = ctx.validate(
+        source, joined, order_fields, table="orders", stage_name="orders", what="orders",
+        extra_checks=_refund_checks(col),
+    )  # fmt: skip
+    kept = one_row(
+        ctx.con,
+        f"UPDATE {orders.valid} SET revenue = revenue - refunded_amount "
+        f"WHERE status = 'completed' AND refunded_amount > 0",
+    )[0]
+    if kept:
+        ctx.progress(f"{kept:,} completed order(s) counted at Total − Refunded Amount")
+        ctx.note(path, "partially_refunded", int(kept))
+    # 4. customers: the latest order's details per pseudonymous id
+    customer_fields, customers = _customers(
+        ctx, source, joined, orders, store_field.label, col, req
+    )
+    result = FileResult(path, source.rows + len(source.structural))
+    canonical = tuple(f.name for f in order_fields if f.name not in _HELPERS)
+    result.batches.append(Batch("orders", orders.valid, canonical))
+    result.batches.append(
+        Batch("customers", customers.valid, tuple(f.name for f in customer_fields))
+    )
+    for rej in (
+        structural_rejects(ctx, source),
+        rejected_from(lines, line_fields, "orders", source.where, "lines", source),
+        rejected_from(orders, order_fields, "orders", source.where, "orders", source),
+        rejected_from(customers, customer_fields, "customers", source.where, "customers", source),
+    ):
+        if rej is not None:
+            result.rejected.append(rej)
+    result.rejected_rows = (
+        lines.rejected + orders.rejected + customers.rejected + len(source.structural)
+    )
+    return result
+
+
+def _columns(path: Path, source: Source) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The file's name for each Shopify column (None when absent), and the required ones.
+
+    Raises
+    ------
+    DataError
+        A required column is missing: not a Shopify orders export.
+    """
     col = {name: source.find(name) for name in (*REQUIRED, *ORDER_LEVEL)}
     req = {n: c for n in REQUIRED if (c := col[n]) is not None}
     missing = [n for n in REQUIRED if n not in req]
@@ -75,9 +128,18 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
             f"{path}: not a Shopify orders export: missing column(s) {', '.join(missing)}",
             hint=f"the file's columns: {', '.join(source.columns)}",
         )
-    store_field, checks = ctx.store_field(source)
-    sql = {n: (source.column(c) if c else "CAST(NULL AS VARCHAR)") for n, c in col.items()}
-    # 1. line items: every row needs an order name and a whole quantity
+    return col, req
+
+
+def _check_lines(
+    ctx: Context,
+    source: Source,
+    store_field: Field,
+    checks: list[Check],
+    sql: dict[str, str],
+    req: dict[str, str],
+) -> tuple[list[Field], Outcome]:
+    """Validate the line items (order name, whole quantity); a rejected line rejects its order."""
     line_fields = [
         store_field,
         Field("order_id", "id", sql["Name"], req["Name"]),
@@ -93,7 +155,16 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         stage_name="lines", what="lines",
     )  # fmt: skip
     reject_whole(ctx, lines, "order_id", "another line of this order was rejected")
-    # 2. order level: the first non-empty value of each order-level column, in file order
+    return line_fields, lines
+
+
+def _order_level(ctx: Context, source: Source, sql: dict[str, str], lines: Outcome) -> str:
+    """Temp table ``<level>`` of one row per order (first order-level values), and its items.
+
+    ``<level>_items`` holds each valid order's store and Σ quantity. Returns
+    ``<level>``'s name.
+    """
+    con = ctx.con
     firsts = ", ".join(
         f"arg_min({sql[n]}, __line) FILTER (WHERE nullif(trim({sql[n]}), '') IS NOT NULL) "
         f"AS {ident(n)}"
@@ -115,7 +186,12 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         f"CREATE TEMP TABLE {level}_items AS SELECT order_id, any_value(store_id) AS store_id, "
         f"sum(quantity) AS items FROM {lines.valid} GROUP BY order_id"
     )
-    # 3. pseudonyms, computed in Python over the distinct e-mails only
+    return level
+
+
+def _pseudonymise(ctx: Context, level: str) -> str:
+    """Join each order with its items and its e-mail's pseudonym ``pid``; the table's name."""
+    con = ctx.con
     key = pseudonym_key(ctx.params.warehouse_path().parent)
     emails = [
         e
@@ -135,6 +211,11 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         f"FROM {level} o JOIN {level}_items i ON i.order_id = o.order_name "
         f'LEFT JOIN {level}_ids p ON p.email = trim(o."Email")'
     )
+    return joined
+
+
+def _status_sql(ctx: Context) -> str:
+    """SQL of an order's status: cancelled if ``Cancelled at``, else ``ingest.status``, then Shopify's."""
     status = ctx.params.ingest.status
     fin = 'lower(trim("Financial Status"))'
     arms = [
@@ -148,12 +229,19 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         if values
     ]
     arms += [f"WHEN {fin} = '{k}' THEN '{v}'" for k, v in SHOPIFY_STATUS.items()]
-    status_sql = (
+    return (
         f"CASE WHEN nullif(trim(\"Cancelled at\"), '') IS NOT NULL THEN 'cancelled' "
         f'{" ".join(arms)} ELSE "Financial Status" END'
     )
-    order_fields = [
-        Field("store_id", "string", "store_id", store_field.label, typed=True),
+
+
+def _order_fields(
+    ctx: Context, store_label: str, col: dict[str, str | None], req: dict[str, str]
+) -> list[Field]:
+    """The order stage's fields: the ``orders`` columns plus the helpers in :data:`_HELPERS`."""
+    status_sql = _status_sql(ctx)
+    return [
+        Field("store_id", "string", "store_id", store_label, typed=True),
         Field("order_id", "id", "order_name", req["Name"]),
         Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
         Field("ordered_at", "timestamp", '"Created at"', req["Created at"]),
@@ -173,7 +261,11 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         Field("financial_status", "string", f"lower(trim({ident('Financial Status')}))",
               req["Financial Status"]),
     ]  # fmt: skip
-    refund_checks = [
+
+
+def _refund_checks(col: dict[str, str | None]) -> list[Check]:
+    """``Refunded Amount`` rules: given on a partial refund, within Total, not negative."""
+    return [
         Check(
             col["Refunded Amount"] or "Refunded Amount",
             "missing on a partially_refunded order (its revenue is Total − Refunded Amount)",
@@ -194,22 +286,21 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
             ident("refunded_amount__raw"),
         ),
     ]
-    orders = ctx.validate(
-        source, joined, order_fields, table="orders", stage_name="orders", what="orders",
-        extra_checks=refund_checks,
-    )  # fmt: skip
-    kept = one_row(
-        con,
-        f"UPDATE {orders.valid} SET revenue = revenue - refunded_amount "
-        f"WHERE status = 'completed' AND refunded_amount > 0",
-    )[0]
-    if kept:
-        ctx.progress(f"{kept:,} completed order(s) counted at Total − Refunded Amount")
-        ctx.note(path, "partially_refunded", int(kept))
-    # 4. customers: the latest order's details per pseudonymous id
+
+
+def _customers(
+    ctx: Context,
+    source: Source,
+    joined: str,
+    orders: Outcome,
+    store_label: str,
+    col: dict[str, str | None],
+    req: dict[str, str],
+) -> tuple[list[Field], Outcome]:
+    """Validate one ``customers`` row per pseudonymous id: its latest valid order's details."""
     people = ctx.name("shopify_customers")
     phone = 'coalesce("Phone", "Billing Phone")'
-    con.execute(
+    ctx.con.execute(
         f"CREATE TEMP TABLE {people} AS SELECT any_value(store_id) AS store_id, pid, "
         f'arg_max(trim("Email"), __line) AS email, arg_max("Billing Name", __line) AS name, '
         f'arg_max({phone}, __line) AS phone, arg_max("Billing Province", __line) AS region, '
@@ -217,7 +308,7 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         f"AND order_name IN (SELECT order_id FROM {orders.valid}) GROUP BY pid"
     )
     customer_fields = [
-        Field("store_id", "string", "store_id", store_field.label, typed=True),
+        Field("store_id", "string", "store_id", store_label, typed=True),
         Field("customer_id", "id", "pid", "Email (pseudonymised)", typed=True),
         Field("email", "string", "email", req["Email"]),
         Field("name", "string", "name", col["Billing Name"] or "Billing Name"),
@@ -228,21 +319,4 @@ def read_shopify(ctx: Context, path: Path) -> FileResult:
         source, people, customer_fields, table="customers", stage_name="customers",
         what="customers",
     )  # fmt: skip
-    result = FileResult(path, source.rows + len(source.structural))
-    canonical = tuple(f.name for f in order_fields if f.name not in _HELPERS)
-    result.batches.append(Batch("orders", orders.valid, canonical))
-    result.batches.append(
-        Batch("customers", customers.valid, tuple(f.name for f in customer_fields))
-    )
-    for rej in (
-        structural_rejects(ctx, source),
-        rejected_from(lines, line_fields, "orders", source.where, "lines", source),
-        rejected_from(orders, order_fields, "orders", source.where, "orders", source),
-        rejected_from(customers, customer_fields, "customers", source.where, "customers", source),
-    ):
-        if rej is not None:
-            result.rejected.append(rej)
-    result.rejected_rows = (
-        lines.rejected + orders.rejected + customers.rejected + len(source.structural)
-    )
-    return result
+    return customer_fields, customers
