@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from conftest import orders_frame, write_table
 
+from analysis.calendar import month_bounds
 from analysis.errors import DataError
 from analysis.warehouse import (
     StoreWarehouse,
     list_stores,
-    month_bounds,
     validate_warehouse,
 )
 

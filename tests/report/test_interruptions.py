@@ -60,7 +60,9 @@ def run_and_signal(root: Path, sig: int) -> tuple[int, str]:
         lines.append(line)
         if "cohorts running" in line or time.monotonic() > deadline:
             break
-    time.sleep(1.5)  # the kernel is inside time.sleep
+    # the kernel is inside time.sleep (it sleeps 120 s): a kernel slow to start on a busy
+    # machine must have reached it before the signal, or nbclient reports a dead kernel
+    time.sleep(8)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     return proc.returncode, "".join(lines) + err + out
