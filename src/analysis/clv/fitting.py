@@ -138,6 +138,31 @@ class FitDiagnostics:
     retried: bool
     retry_details: str | None = None
 
+    @classmethod
+    def from_attempts(
+        cls, tried: tuple[Attempt, float, bool, str | None], weights: np.ndarray
+    ) -> FitDiagnostics:
+        """The diagnostics of the attempt :func:`attempts` kept.
+
+        Parameters
+        ----------
+        tried
+            What :func:`attempts` returned: the kept attempt, its penalizer,
+            whether it was a retry, and what the failed attempts did.
+        weights
+            Customers per distinct row fitted (shape ``(n_rows_fitted,)``).
+        """
+        attempt, penalizer, retried, details = tried
+        return cls(
+            log_likelihood=attempt.log_likelihood,
+            standard_errors=standard_errors(attempt.fitter),
+            n_customers=int(weights.sum()),
+            n_rows_fitted=len(weights),
+            penalizer=penalizer,
+            retried=retried,
+            retry_details=details,
+        )
+
 
 @dataclass(frozen=True)
 class ModelFit:
@@ -443,17 +468,9 @@ def fit_model(
         ll = rfm_log_likelihood(name, params, f, r, t, w)
         return Attempt(fitter, _scaled_params(name, fitter), list(fitter.params_.index), ll)
 
-    attempt, penalizer, retried, details = attempts(run, penalizers, MODEL_LABELS[name])
-    fitter = attempt.fitter
-    diagnostics = FitDiagnostics(
-        log_likelihood=attempt.log_likelihood,
-        standard_errors=standard_errors(fitter),
-        n_customers=int(w.sum()),
-        n_rows_fitted=len(unique),
-        penalizer=penalizer,
-        retried=retried,
-        retry_details=details,
-    )
+    tried = attempts(run, penalizers, MODEL_LABELS[name])
+    fitter = tried[0].fitter
+    diagnostics = FitDiagnostics.from_attempts(tried, w)
     return ModelFit(
         name=name,
         params={str(k): float(v) for k, v in fitter.params_.items()},

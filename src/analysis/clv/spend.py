@@ -26,7 +26,6 @@ from analysis.clv.fitting import (
     attempts,
     collapse_rows,
     require_finite,
-    standard_errors,
 )
 from analysis.compat import import_lifetimes, quiet_lifetimes
 from analysis.errors import DataError
@@ -164,18 +163,10 @@ def fit_spend(
             )
         return Attempt(fitter, scaled, ["p", "q", "v"], float(-nll * w.sum()))
 
-    attempt, penalizer, retried, details = attempts(run, penalizers, "Gamma-Gamma")
-    fitter = attempt.fitter
+    tried = attempts(run, penalizers, "Gamma-Gamma")
+    fitter = tried[0].fitter
     p, q, v = (float(fitter.params_[k]) for k in ("p", "q", "v"))
-    diagnostics = FitDiagnostics(
-        log_likelihood=attempt.log_likelihood,
-        standard_errors=standard_errors(fitter),
-        n_customers=int(w.sum()),
-        n_rows_fitted=len(unique),
-        penalizer=penalizer,
-        retried=retried,
-        retry_details=details,
-    )
+    diagnostics = FitDiagnostics.from_attempts(tried, w)
     return SpendFit(
         params={"p": p, "q": q, "v": v},
         diagnostics=diagnostics,
