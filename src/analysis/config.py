@@ -73,6 +73,36 @@ class SegmentParams(_Strict):
 
 class LoyaltyParams(_Strict):
     experiment_id: str | None
+    point_value: float | None = Field(gt=0)
+    event_months: int = Field(ge=2, le=24)
+    match_months: int = Field(ge=1, le=36)
+    # member comparison (analysis/loyalty/comparison.py): further keys below this line
+
+
+class ExperimentParams(_Strict):
+    """How an experiment's readout is computed (``analysis.experiments``)."""
+
+    primary_metric: Literal["revenue", "orders", "repeat", "retained"]
+    control: str | None
+    split: dict[str, float] | None
+    alpha: float = Field(gt=0, lt=0.5)
+    power: float = Field(gt=0.5, lt=1)
+    target_lift: float = Field(gt=0)
+    winsorize_percentile: float = Field(gt=50, le=100)
+    srm_alpha: float = Field(gt=0, lt=0.5)
+    bootstrap_resamples: int = Field(ge=100, le=100_000)
+    retention_days: int = Field(gt=0)
+
+    @field_validator("split")
+    @classmethod
+    def _shares(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        if len(value) < 2:
+            raise ValueError("split needs at least two variants")
+        if any(not (share > 0) for share in value.values()):
+            raise ValueError("every planned share must be above 0")
+        return value
 
 
 class IngestTableMapping(_Strict):
@@ -218,6 +248,7 @@ class Params(_Strict):
     clv: ClvParams
     segments: SegmentParams
     loyalty: LoyaltyParams
+    experiment: ExperimentParams
     ingest: IngestParams = Field(default_factory=IngestParams)
 
     @field_validator("timezone")

@@ -133,7 +133,7 @@ def test_headline_keys_from_names_in_the_data():
 
 
 def test_variant_headlines_accept_any_variant_name():
-    from analysis.loyalty import variant_headlines
+    from analysis.experiments.outcomes import variant_headlines
     from analysis.report.headlines import headline_key
 
     arms = {"holdout": 10.004, "Variant A": 12.5, "treatment-b": 0.0, "กลุ่มทดลอง": 7.125}

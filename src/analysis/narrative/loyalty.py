@@ -1,6 +1,6 @@
 """Words of the loyalty A/B page: prose, table headers, the chart title, unavailable reasons.
 
-The numbers come from :mod:`analysis.loyalty`; this module holds every word a
+The numbers come from :mod:`analysis.experiments.outcomes`; this module holds every word a
 reader sees around them (catalogue block ``loyalty``). Kept small: the section
 is rebuilt by a later issue.
 """
@@ -39,7 +39,7 @@ CHART_TITLE = N_("Revenue per assigned customer")
 
 
 def arm_columns() -> dict[str, str]:
-    """Header of each column of :func:`analysis.loyalty.arm_summary`, in the current language.
+    """Header of each column of :func:`analysis.experiments.outcomes.arm_summary`, in the current language.
 
     English keeps the column names as they are (the page read so before).
     """
@@ -75,7 +75,7 @@ def experiment_not_found(experiment_id: str) -> str:
 
 
 def arm_table(arms: pd.DataFrame, currency: str) -> Styler:
-    """The arms of :func:`analysis.loyalty.arm_summary` as the page's table: headers in the
+    """The arms of :func:`analysis.experiments.outcomes.arm_summary` as the page's table: headers in the
     current language, money in the store's currency, the buyer rate as a percentage."""
     columns = arm_columns()
     formats: dict[object, object] = {

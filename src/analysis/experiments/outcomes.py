@@ -1,4 +1,4 @@
-"""Loyalty programme: experiment arms and their outcomes, computed on the engine.
+"""Experiment arms and their outcomes, computed on the engine.
 
 Definitions (also in docs/metrics.md): for an experiment, a customer's outcome
 window starts at their ``assigned_at`` and ends at ``end`` (exclusive).

@@ -4,7 +4,7 @@ import duckdb
 import narwhals as nw
 import pandas as pd
 
-from analysis.loyalty import arm_summary, experiment_outcomes, latest_experiment
+from analysis.experiments.outcomes import arm_summary, experiment_outcomes, latest_experiment
 
 
 def lazy(df: pd.DataFrame) -> nw.LazyFrame:
