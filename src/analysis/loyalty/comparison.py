@@ -285,12 +285,14 @@ def _cluster_variances(
 ) -> tuple[pd.Series, pd.Series, int, int]:
     """Customer-clustered variances of the members' mean and the controls' weighted mean.
 
-    ``cand`` holds the rows of matched strata only. Returns the two variance series
-    (by outcome), the matched members and the distinct control customers.
+    Only rows of strata with both members and controls count. Returns the two variance
+    series (by outcome), the matched members and the distinct control customers.
     """
     m_s = nw.col("treated").cast(nw.Float64).sum().over(*STRATUM)
     c_s = (1 - nw.col("treated")).cast(nw.Float64).sum().over(*STRATUM)
-    rows = cand.with_columns(m_s.alias("m_s"), c_s.alias("c_s"))
+    rows = cand.with_columns(m_s.alias("m_s"), c_s.alias("c_s")).filter(
+        nw.col("m_s") > 0, nw.col("c_s") > 0
+    )
     infl = []
     for o in outcomes:
         arm_mean = nw.col(o).mean().over("treated")
@@ -388,9 +390,7 @@ def member_comparison(
     matched_members = int(weights.loc[weights["matched"], "members"].sum())
     if matched_members < min_members:
         raise SectionUnavailable(text.too_few_members(matched_members, min_members))
-    keys = weights.loc[weights["matched"], STRATUM]
-    matched = cand.join(nw.from_native(wh.connection.from_df(keys)).lazy(), on=STRATUM, how="inner")
-    v_m, v_c, n_m, n_c = _cluster_variances(matched, outcomes)
+    v_m, v_c, n_m, n_c = _cluster_variances(cand, outcomes)
     res = {o: contrast(strata, weights, o, (v_m[o], v_c[o]), CONFIDENCE) for o in outcomes}
     return MemberComparison(
         naive=naive,
