@@ -115,9 +115,11 @@ def test_by_hand(hand):
     assert r.naive.non_members == pytest.approx((50 + 100 + 50) / 3)
     assert (r.naive.members_count, r.naive.non_members_count) == (3, 3)
     assert (r.naive.first_month, r.naive.last_month) == ("2025-08", "2025-09")
-    # identical pre-join behaviour: perfect balance before and after
-    assert r.balance.loc["frequency", "members_before"] == pytest.approx(2.0)
-    assert r.balance.loc["recency", "controls_after"] == pytest.approx(1.0)
+    # matching looks at months J-E-K .. J-E-1 = 2025-03..05: everyone's one order of 2025-03,
+    # 3 months before J - E = 2025-06
+    assert r.balance.loc["frequency", "members_before"] == pytest.approx(1.0)
+    assert r.balance.loc["monetary", "controls_after"] == pytest.approx(50.0)
+    assert r.balance.loc["recency", "controls_after"] == pytest.approx(3.0)
     head = comparison_headlines(r)
     assert head["did_effect"] == pytest.approx(100.0)
     assert head["naive_gap"] == pytest.approx((550 - 200) / 3)
@@ -258,9 +260,11 @@ def test_narrative_in_thai_and_english(demo):
     r = results["demo-online"]
     with use_language("en"):
         verdict = words.did_verdict(r, "THB")
-        money = [format_money(v, "THB") for v in (r.did.difference, r.did.low, r.did.high)]
+        d = r.did.difference
+        money = [format_money(v, "THB") for v in (abs(d), r.did.low, r.did.high)]
+        more = "more" if d >= 0 else "less"
         assert verdict == (
-            f"Members spend {money[0]} more a month after joining than matched non-members "
+            f"Members spend {money[0]} {more} a month after joining than matched non-members "
             f"(95% CI {money[1]} to {money[2]}); this is an association, not proof."
         )
     with use_language("th"):
@@ -331,14 +335,15 @@ def _by_hand(panel: pd.DataFrame, joins: pd.Series, report: int, e: int, k: int)
     feats = []
     for c, j, _ in cand.itertuples(index=False):
         own = spend.loc[c]
-        pre = own[(own.index >= j - k) & (own.index < j)]
+        pre = own[(own.index >= j - e - k) & (own.index < j - e)]
         ys = [float(own["revenue"].get(j + i, 0.0)) for i in range(-e, e)]
         feats.append(
             {
                 "frequency": pre["orders"].sum(),
                 "monetary": pre["revenue"].sum(),
-                "recency": j - pre.index.max() if len(pre) else k + 1,
+                "recency": j - e - pre.index.max() if len(pre) else k + 1,
                 "did": np.mean(ys[e:]) - np.mean(ys[:e]),
+                "slope": np.polyfit(np.arange(-e, 0), ys[:e], 1)[0],
                 **{f"y{i}": y for i, y in zip(range(-e, e), ys, strict=True)},
             }
         )
@@ -357,7 +362,7 @@ def _by_hand(panel: pd.DataFrame, joins: pd.Series, report: int, e: int, k: int)
     big_m = int(cand["treated"].sum())
     t = cand["treated"] == 1
     out = {"matched": big_m}
-    for y in ["did", *(f"y{i}" for i in range(-e, e))]:
+    for y in ["did", "slope", *(f"y{i}" for i in range(-e, e))]:
         mean_t = cand.loc[t, y].mean()
         ctrl = cand[~t]
         s_mean = ctrl.groupby(key)[y].transform("mean")
@@ -380,6 +385,6 @@ def test_seeded_warehouse_matches_row_by_row_computation(warehouse_dir):
     assert (r.did.difference, r.did.se) == pytest.approx(hand["did"], rel=1e-9)
     for i in range(-e, e):
         assert r.event_study.loc[i, "difference"] == pytest.approx(hand[f"y{i}"][0], rel=1e-9)
-    # the planted 30% uplift shows after joining and not before
+    assert (r.pretrend.difference, r.pretrend.se) == pytest.approx(hand["slope"], rel=1e-9)
+    # the planted 30% uplift shows after joining
     assert r.did.difference > 0 and r.did.p_value < 0.05
-    assert not r.pretrend_flagged

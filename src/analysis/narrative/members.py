@@ -144,12 +144,12 @@ def matching_note(result: MemberComparison) -> str:
     return ngettext(
         "{matched} of {eligible} member who joined between {first} and {last} with {months} "
         "months of history on each side was matched to {controls} non-members in {strata} "
-        "groups of the same join month, recency, frequency and spend over the {match} months "
-        "before joining.",
+        "groups of the same join month and the same recency, frequency and spend over the "
+        "{match} months before those {months} months.",
         "{matched} of {eligible} members who joined between {first} and {last} with {months} "
         "months of history on each side were matched to {controls} non-members in {strata} "
-        "groups of the same join month, recency, frequency and spend over the {match} months "
-        "before joining.",
+        "groups of the same join month and the same recency, frequency and spend over the "
+        "{match} months before those {months} months.",
         result.eligible_members,
     ).format(
         matched=format_count(result.matched_members),
