@@ -351,7 +351,10 @@ def test_order_values_gamma_gamma(wh):
         spec = DEMO_STORES[store]
         start = pd.Timestamp(truth[store]["experiment"]["start_local"], tz=TZ)
         orders = completed_registered(read(root, "orders", store))
-        orders = orders[orders["ordered_at"] < start].assign(  # before any experiment uplift
+        joined = read(root, "loyalty_members", store).set_index("customer_id")["joined_at"]
+        # without the membership uplift: before the experiment and before the customer joined
+        not_member = ~(orders["ordered_at"] >= joined.reindex(orders["customer_id"]).to_numpy())
+        orders = orders[(orders["ordered_at"] < start) & not_member].assign(
             log=lambda d: np.log(d["revenue"])
         )
         per = orders.groupby("customer_id")["log"].agg(["sum", "count", "var"])
@@ -668,7 +671,12 @@ def test_loyalty_experiment(wh):
         assert set(ex["experiment_id"]) == {"loyalty-invite-2026"}
         assert ex["customer_id"].is_unique
         counts = ex["variant"].value_counts()
-        assert abs(counts["invitation"] - counts["holdout"]) <= 1
+        dropped = t["realised"]["srm_dropped"]
+        assert abs(counts["invitation"] - (counts["holdout"] + dropped)) <= 1
+        assert (counts["invitation"], counts["holdout"]) == (
+            t["realised"]["invitation"],
+            t["realised"]["holdout"],
+        )
         assert ex["assigned_at"].between(start, start + pd.Timedelta(days=7)).all()
         first = orders.groupby("customer_id")["ordered_at"].min()
         assert (first.reindex(ex["customer_id"]) < start).all()
@@ -704,3 +712,92 @@ def test_loyalty_experiment(wh):
         se = spec.member_uplift * math.sqrt(rate * (1 - rate) * (inv**2).sum()) / inv.sum()
         causal = t["realised"]["itt_lift_causal"]
         assert 0.8 * nominal - Z * se < causal < nominal + Z * se
+
+
+def test_planted_sample_ratio_mismatch(wh):
+    """demo-online drops srm_drop_share of its holdout rows; the others keep 50/50."""
+    from scipy.stats import chisquare
+
+    root, truth = wh
+    for store in STORES:
+        spec, t = DEMO_STORES[store], truth[store]["experiment"]
+        counts = read(root, "experiments", store)["variant"].value_counts()
+        n = counts.sum()
+        test = chisquare([counts["holdout"], counts["invitation"]], [n / 2, n / 2])
+        assert t["planned_split"] == {"holdout": 0.5, "invitation": 0.5}
+        assert t["realised"]["srm_chi2"] == pytest.approx(test.statistic, rel=1e-5)
+        assert t["realised"]["srm_p"] == pytest.approx(test.pvalue, rel=1e-4, abs=1e-12)
+        assert t["srm_planted"] is (store == "demo-online")
+        if t["srm_planted"]:
+            # dropped ~ Binomial(holdout before dropping, share); chi2 ~ d^2 / N > 15.1 <=> p < 1e-4
+            half = counts["invitation"]
+            share = spec.srm_drop_share
+            close(
+                t["realised"]["srm_dropped"],
+                share * half,
+                math.sqrt(half * share * (1 - share)),
+                f"{store} dropped holdout rows",
+            )
+            assert test.pvalue < 1e-4
+        else:
+            assert t["realised"]["srm_dropped"] == 0 and test.pvalue > 0.5
+
+
+def test_pre_post_correlation(wh):
+    """The CUPED truth: correlation of revenue before and after assignment, from the tables."""
+    root, truth = wh
+    for store in STORES:
+        ex = read(root, "experiments", store)
+        o = completed_registered(read(root, "orders", store)).merge(
+            ex[["customer_id", "assigned_at"]], on="customer_id"
+        )
+        span = end_utc(truth[store]) - o["assigned_at"]
+        after = o["ordered_at"] >= o["assigned_at"]
+        before = ~after & (o["ordered_at"] >= o["assigned_at"] - span)
+        ids = ex["customer_id"]
+        post = o[after].groupby("customer_id")["revenue"].sum().reindex(ids, fill_value=0.0)
+        pre = o[before].groupby("customer_id")["revenue"].sum().reindex(ids, fill_value=0.0)
+        corr = float(np.corrcoef(pre, post)[0, 1])
+        assert truth[store]["experiment"]["realised"]["pre_post_correlation"] == pytest.approx(
+            corr, abs=1e-5
+        )
+        assert corr > 0.3  # strong enough for CUPED to narrow an interval
+
+
+def test_member_effect_truth(wh):
+    """Every member's orders from joining are uplifted; the truth is the DiD's estimand.
+
+    Recomputed from the tables: revenue r of an uplifted order had base r / (1 + u), so
+    the extra is r u / (1 + u) up to the 2-decimal rounding of both (<= 0.01 per order).
+    """
+    root, truth = wh
+    for store in STORES:
+        spec, t = DEMO_STORES[store], truth[store]["loyalty"]
+        e, k = t["realised"]["member_effect"], t["event_months"]
+        assert t["member_uplift"] == spec.member_uplift and k == 6
+        orders = completed_registered(read(root, "orders", store))
+        joined = read(root, "loyalty_members", store).set_index("customer_id")["joined_at"]
+        local = orders["ordered_at"].dt.tz_convert(TZ)
+        month = local.dt.year * 12 + local.dt.month
+        start = pd.Timestamp(truth[store]["history"]["start_local"])
+        m0 = start.year * 12 + start.month
+        n_months = truth[store]["history"]["months"]
+        orders = orders.assign(m=month - m0)
+        first = orders.groupby("customer_id")["m"].min()
+        jl = joined.dt.tz_convert(TZ)
+        jm = jl.dt.year * 12 + jl.dt.month - m0
+        elig = jm[(first.reindex(jm.index) < jm - k) & (jm + k <= n_months)]
+        assert len(elig) == e["eligible_members"] > 100
+        o = orders[orders["customer_id"].isin(elig.index)]
+        rel = o["m"] - elig.reindex(o["customer_id"]).to_numpy()
+        after = o["ordered_at"] >= joined.reindex(o["customer_id"]).to_numpy()
+        post = o[(rel >= 0) & (rel < k)]
+        up = post[after[(rel >= 0) & (rel < k)]]
+        extra = (up["revenue"] * spec.member_uplift / (1 + spec.member_uplift)).sum()
+        assert e["effect"] * len(elig) * k == pytest.approx(extra, abs=0.01 * len(up) + 1e-6)
+        pre = o[(rel >= -k) & (rel < 0)]["revenue"].sum() / (len(elig) * k)
+        assert e["pre_members"] == pytest.approx(pre, abs=1e-5)
+        base = post["revenue"].sum() - extra
+        assert e["effect_relative"] == pytest.approx(extra / base, abs=1e-4)
+        # selection: members buy more often than never-members (planted join slope)
+        assert t["realised"]["selection_lambda_ratio"] > 1.3

@@ -20,7 +20,7 @@ NEVER = np.iinfo(np.int64).max
 # Stream numbers: one independent generator per (seed, store, model component).
 ACQUISITION, BGNBD, SPEND, EXTRA_ORDERS, CUSTOMERS, MARKETING = 1, 2, 3, 4, 5, 6
 SESSIONS, CARTS, SURVEYS, MEMBERSHIP, EXPERIMENT, POINTS = 7, 8, 9, 10, 11, 12
-ORDER_DETAILS, CAMPAIGNS = 13, 14
+ORDER_DETAILS, CAMPAIGNS, SRM = 13, 14, 15
 
 Stream = Callable[[int], np.random.Generator]
 """A store's generator for a stream number (``lambda k: stream(seed, store_index, k)``)."""

@@ -1,7 +1,7 @@
 """Who joins the loyalty programme, and when; the invitation experiment's arms.
 
-Drawn before the order values because invited joiners' later orders carry the
-planted uplift. The member, points and experiment tables are written by
+Drawn before the order values because every member's orders from joining on carry
+the planted membership uplift. The member, points and experiment tables are written by
 :mod:`analysis.demo.loyalty` once the orders exist.
 """
 

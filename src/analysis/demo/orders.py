@@ -1,7 +1,7 @@
 """Every order of the store, registered and guest, with its details.
 
 Registered completed orders (from :mod:`analysis.demo.purchases`) get their value,
-with the experiment's uplift after an invited customer joins; cancelled and
+with the membership uplift from the instant a customer (organic or invited) joins; cancelled and
 refunded orders are placed shortly after a completed order of the same customer;
 guest orders (``customer_id`` null) follow the registered orders' days. Then
 every order gets a sales channel, a discount and an item count.
@@ -40,9 +40,9 @@ class Orders:
     t
         Order instant, microseconds.
     rev
-        Revenue, THB (amount paid, after discount and any experiment uplift).
+        Revenue, THB (amount paid, after discount and any membership uplift).
     base
-        Revenue without the experiment's uplift, THB.
+        Revenue without the membership uplift, THB.
     status
         Status code into :data:`STATUSES`.
     day
@@ -161,7 +161,7 @@ def simulate_orders(
     buyers, reg
         The customers and their registered completed orders.
     membership
-        Loyalty joins (an invited joiner's later orders are uplifted).
+        Loyalty joins (every member's orders at or after joining are uplifted).
     stream
         The store's generator for a stream number.
 
@@ -172,7 +172,7 @@ def simulate_orders(
     """
     n, n_reg = buyers.n, reg.n
     join_t = membership.join_t
-    uplifted = membership.invited_member[reg.cust] & (reg.t >= join_t[reg.cust])
+    uplifted = reg.t >= join_t[reg.cust]  # every member, from joining (join_t NEVER otherwise)
     reg_rev = np.round(reg.z * np.where(uplifted, 1.0 + spec.member_uplift, 1.0), 2)
     reg_base = np.round(reg.z, 2)
 

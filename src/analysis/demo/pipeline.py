@@ -117,7 +117,7 @@ def simulate(
     emit(simulate_carts(spec, store_id, cal, orders, stream))
     emit(simulate_surveys(spec, store_id, cal, orders, stream))
     emit(simulate_loyalty(spec, store_id, cal, buyers, membership, orders, stream))
-    emit(experiment(spec, store_id, buyers, membership, orders))
+    emit(experiment(spec, store_id, cal, buyers, membership, orders, stream))
     emit(simulate_campaigns(spec, store_id, cal, months, buyers, cust_ids, stream))
     return truth
 

@@ -119,11 +119,16 @@ class StoreSpec:
     experiment_join_delay_days
         Mean delay (exponential) from invitation to joining.
     member_uplift
-        Relative revenue uplift per completed order of an invited joiner after joining.
+        Relative revenue uplift per completed order of a member (organic or invited)
+        at or after joining (membership's planted post-join effect; order counts untouched).
     campaign_reach
         Share of acquired customers sent each monthly campaign.
     open_rate, click_rate, convert_rate
         P(open), P(click | open), P(convert | click).
+    srm_drop_share
+        Share of the experiment's holdout assignment rows dropped from the
+        ``experiments`` table (a planted tracking bug: a sample-ratio mismatch);
+        0 = a clean split.
     """
 
     store_id: str
@@ -167,6 +172,7 @@ class StoreSpec:
     open_rate: float
     click_rate: float
     convert_rate: float
+    srm_drop_share: float = 0.0
 
     @property
     def mean_order_value(self) -> float:
@@ -253,6 +259,7 @@ DEMO_STORES: dict[str, StoreSpec] = {
             redemption_probability=0.28, redemption_delay_days=75.0,
             experiment_join_rate=0.25, experiment_join_delay_days=18.0, member_uplift=0.20,
             campaign_reach=0.12, open_rate=0.25, click_rate=0.15, convert_rate=0.10,
+            srm_drop_share=0.15,
         ),
     )
 }
