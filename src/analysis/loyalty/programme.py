@@ -54,6 +54,7 @@ from analysis.config import Params
 from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
 from analysis.frames import completed, days_between, time_span
+from analysis.kpis.expressions import clean_number
 from analysis.narrative import programme as text
 from analysis.warehouse import StoreWarehouse
 
@@ -186,9 +187,7 @@ def member_months(
         :func:`members_vs_non_members` both read it.
     """
     start, end = _bounds(months, timezone)
-    done = customer_orders(orders).filter(
-        nw.col("ordered_at") >= start, nw.col("ordered_at") < end
-    )
+    done = customer_orders(orders).filter(nw.col("ordered_at") >= start, nw.col("ordered_at") < end)
     joined = first_joins(members).filter(nw.col("joined_at") < end)
     return (
         done.select("customer_id", "ordered_at", "revenue")
@@ -466,9 +465,7 @@ def tier_summary(
     if "tier" not in members.collect_schema():
         return None
     rows = (
-        members.filter(nw.col("joined_at") < end)
-        .group_by("customer_id")
-        .agg(nw.col("tier").max())
+        members.filter(nw.col("joined_at") < end).group_by("customer_id").agg(nw.col("tier").max())
     )
     if rows.select(nw.col("tier").count()).collect().item() == 0:
         return None
@@ -609,15 +606,16 @@ def programme_headlines(page: ProgrammePage) -> dict[str, float | None]:
     points = page.points.loc[last] if page.points is not None else None
     share = page.comparison.loc[(last, "member"), "sales_share"]
 
-    def number(value: object) -> float | None:
-        return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
-
     return {
         "members": float(page.members.loc[last, "members"]),
         "joins": float(page.members.loc[last, "joins"]),
-        "participation_rate": number(page.participation.loc[last, "participation_rate"]),
-        "redemption_rate": None if points is None else number(points["redemption_rate_to_date"]),
-        "points_liability": None if points is None else number(points["outstanding"]),
-        "points_liability_value": None if points is None else number(points["outstanding_value"]),
-        "member_sales_share": number(share),
+        "participation_rate": clean_number(page.participation.loc[last, "participation_rate"]),
+        "redemption_rate": None
+        if points is None
+        else clean_number(points["redemption_rate_to_date"]),
+        "points_liability": None if points is None else clean_number(points["outstanding"]),
+        "points_liability_value": None
+        if points is None
+        else clean_number(points["outstanding_value"]),
+        "member_sales_share": clean_number(share),
     }
