@@ -42,6 +42,7 @@ from analysis.loyalty.programme import (
     redemption_timing,
 )
 from analysis.narrative import programme as words
+from analysis.report import record_headlines
 from analysis.warehouse import StoreWarehouse
 
 TZ, STORE, MONTH = "Asia/Bangkok", "toy", "2026-03"
@@ -236,6 +237,7 @@ def test_headlines(toy):
             "member_sales_share": 300 / 1470,
         }
     )
+    assert record_headlines("loyalty", head)["values"]["points_liability"] == 18.0
 
 
 def test_without_point_value_liability_is_points_only(warehouse_dir):
@@ -282,6 +284,9 @@ def test_without_members_table_is_unavailable(warehouse_dir):
     with pytest.raises(SectionUnavailable) as caught:
         _page(wh)
     assert "loyalty_members" in str(caught.value)
+    note = words.unavailable_note(str(caught.value))
+    assert note.startswith("**The programme dashboard is not shown:** no loyalty programme data")
+    assert "loyalty\\_members" in note  # the reason is escaped for Markdown
 
 
 def test_no_member_before_the_month_end_is_unavailable(warehouse_dir):

@@ -51,6 +51,7 @@ __all__ = [
     "tier_table",
     "timing_table",
     "timing_text",
+    "unavailable_note",
 ]
 
 # --------------------------------------------------------------------------- page prose
@@ -100,6 +101,18 @@ def no_members_yet(month: str) -> str:
     """Why the dashboard is unavailable: nobody joined before the end of ``month`` (``YYYY-MM``)."""
     return _("no customer had joined the loyalty programme by the end of {month}.").format(
         month=month_label(month, width="wide")
+    )
+
+
+def unavailable_note(reason: str) -> str:
+    """The line the page shows instead of the dashboard (Markdown; ``reason`` escaped).
+
+    ``reason`` is the text of the :class:`~analysis.errors.SectionUnavailable`
+    that :func:`analysis.loyalty.programme.programme_page` raised; the rest of
+    the loyalty page (the experiment, the member comparison) still renders.
+    """
+    return _("**The programme dashboard is not shown:** {reason}").format(
+        reason=markdown_escape(reason)
     )
 
 
