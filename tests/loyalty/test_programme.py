@@ -294,9 +294,26 @@ def test_no_member_before_the_month_end_is_unavailable(warehouse_dir):
     with pytest.raises(SectionUnavailable) as caught:
         programme_page(wh, report_periods("2025-11", TZ)[0], _params())
     assert "November 2025" in str(caught.value)
+    params = default_params({"language": "th", "buddhist_era": True})
     with use_language("th"), pytest.raises(SectionUnavailable) as caught:
-        programme_page(wh, report_periods("2025-11", TZ)[0], _params())
-    assert "พฤศจิกายน" in str(caught.value)
+        programme_page(wh, report_periods("2025-11", TZ)[0], params)
+    assert "พฤศจิกายน 2568" in str(caught.value)
+
+
+def test_a_month_without_orders_has_no_rates(warehouse_dir):
+    wh = _toy(warehouse_dir)
+    params = default_params({"kpis": {"trend_months": 2}})
+    page = programme_page(wh, report_periods("2026-06", TZ)[0], params)
+    assert page.members["members"].tolist() == [5, 5]  # E joined in April
+    assert page.participation["active_customers"].tolist() == [0, 0]
+    assert page.participation["participation_rate"].tolist() == [None, None]
+    assert page.comparison["customers"].tolist() == [0, 0, 0, 0]
+    head = programme_headlines(page)
+    assert head["participation_rate"] is None and head["member_sales_share"] is None
+    assert head["points_liability"] == 118  # E's 100 points of April count by June
+    findings = words.programme_findings(page, "THB")
+    assert len(findings) == 1  # no member comparison sentence
+    assert findings[0].startswith("The loyalty programme had 5 members at the end of June 2026.")
 
 
 def test_months_start_at_the_first_order(warehouse_dir):

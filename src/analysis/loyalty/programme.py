@@ -558,7 +558,9 @@ def programme_page(wh: StoreWarehouse, period: ReportPeriod, params: Params) -> 
     end = period.end
     members = wh.table("loyalty_members", end=end)
     if members.select(nw.len()).collect().item() == 0:
-        raise SectionUnavailable(text.no_members_yet(period.month))
+        raise SectionUnavailable(
+            text.no_members_yet(period.month, buddhist_era=params.buddhist_era)
+        )
     orders = wh.table("orders", end=end)
     span = time_span(orders, "ordered_at")
     first_join = time_span(members, "joined_at")

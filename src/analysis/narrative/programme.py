@@ -97,10 +97,10 @@ def no_members_table() -> str:
     )
 
 
-def no_members_yet(month: str) -> str:
+def no_members_yet(month: str, *, buddhist_era: bool = False) -> str:
     """Why the dashboard is unavailable: nobody joined before the end of ``month`` (``YYYY-MM``)."""
     return _("no customer had joined the loyalty programme by the end of {month}.").format(
-        month=month_label(month, width="wide")
+        month=month_label(month, None, buddhist_era, width="wide")
     )
 
 
@@ -384,11 +384,15 @@ def programme_findings(
     month = month_label(last, None, buddhist_era, width="wide")
     out = []
     rate = _row(page.participation, last)["participation_rate"]
-    first = _(
-        "{rate} of {month}'s active customers were loyalty members ({members} members in all)."
-    ).format(
-        rate=_percent(rate), month=month, members=format_count(_row(page.members, last)["members"])
-    )
+    members = format_count(_row(page.members, last)["members"])
+    if rate is None:  # no active customer in the month
+        first = _("The loyalty programme had {members} members at the end of {month}.").format(
+            members=members, month=month
+        )
+    else:
+        first = _(
+            "{rate} of {month}'s active customers were loyalty members ({members} members in all)."
+        ).format(rate=_percent(rate), month=month, members=members)
     if page.points is not None:
         row = _row(page.points, last)
         if row["outstanding_value"] is not None:
