@@ -12,6 +12,141 @@ __all__: list[str] = []
 
 # ---- programme dashboard charts (analysis.loyalty.programme) ----
 
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+
+from analysis.formats import month_labels
+from analysis.narrative import programme as programme_words
+from analysis.plots import ACCENT, money_axis, number_axis
+
+__all__ += ["member_comparison_chart", "members_chart", "points_chart"]
+
+_MEMBER = ACCENT
+_OTHER = "#b0b0b0"
+
+
+def _programme_axes(ax: Axes | None, figsize: tuple[float, float] = (9, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    _fig, new = plt.subplots(figsize=figsize)
+    return new
+
+
+def _month_ticks(ax: Axes, months: pd.Index, language: str | None, buddhist_era: bool) -> None:
+    ax.set_xticks(range(len(months)))
+    ax.set_xticklabels(month_labels(list(months), language, buddhist_era), rotation=45, ha="right")
+    ax.set_xlabel("")
+
+
+def members_chart(
+    members: pd.DataFrame,
+    *,
+    language: str | None = None,
+    buddhist_era: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Joins per month (bars, left axis) and members at each month's end (line, right axis).
+
+    Parameters
+    ----------
+    members
+        :attr:`analysis.loyalty.programme.ProgrammePage.members` (by month start:
+        ``joins``, ``members``).
+    language, buddhist_era
+        Month labels (None: the report's current language).
+    ax
+        Axes to draw on (a new figure when None); the line goes on a twin Axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes of the bars.
+    """
+    ax = _programme_axes(ax)
+    x = range(len(members))
+    bars = ax.bar(x, members["joins"], color=_OTHER, label=programme_words.chart_text("joins"))
+    twin = ax.twinx()
+    (line,) = twin.plot(
+        x, members["members"], color=_MEMBER, marker="o",
+        label=programme_words.chart_text("members"),
+    )  # fmt: skip
+    number_axis(ax)
+    number_axis(twin)
+    twin.set_ylim(bottom=0)
+    twin.grid(False)
+    ax.set_ylabel(programme_words.chart_text("joins"))
+    twin.set_ylabel(programme_words.chart_text("members"))
+    _month_ticks(ax, members.index, language, buddhist_era)
+    ax.set_title(programme_words.chart_text("members_title"))
+    ax.legend(handles=[bars, line], loc="upper left", frameon=False)
+    return ax
+
+
+def points_chart(
+    points: pd.DataFrame,
+    *,
+    language: str | None = None,
+    buddhist_era: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Points earned and redeemed per month (two bars a month).
+
+    ``points`` is :attr:`analysis.loyalty.programme.ProgrammePage.points`
+    (by month start: ``earned``, ``redeemed``; points).
+    """
+    ax = _programme_axes(ax)
+    width = 0.4
+    x = range(len(points))
+    ax.bar(
+        [i - width / 2 for i in x], points["earned"], width, color=_MEMBER,
+        label=programme_words.chart_text("earned"),
+    )  # fmt: skip
+    ax.bar(
+        [i + width / 2 for i in x], points["redeemed"], width, color=_OTHER,
+        label=programme_words.chart_text("redeemed"),
+    )  # fmt: skip
+    number_axis(ax)
+    ax.set_ylabel(programme_words.chart_text("points"))
+    _month_ticks(ax, points.index, language, buddhist_era)
+    ax.set_title(programme_words.chart_text("points_title"))
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+
+def member_comparison_chart(
+    comparison: pd.DataFrame,
+    currency: str,
+    *,
+    language: str | None = None,
+    buddhist_era: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Revenue per customer (solid) and average order value (dashed), members vs non-members.
+
+    ``comparison`` is :attr:`analysis.loyalty.programme.ProgrammePage.comparison`
+    (index month start × group); money in ``currency``. A month without
+    customers in a group is a gap in its lines.
+    """
+    ax = _programme_axes(ax)
+    months = comparison.index.get_level_values(0).unique()
+    x = range(len(months))
+    for group, color in (("member", _MEMBER), ("non_member", _OTHER)):
+        rows = comparison.xs(group, level="group").reindex(months)
+        for measure, style in (("revenue_per_customer", "-"), ("aov", "--")):
+            key = f"{group}_{'rpc' if measure == 'revenue_per_customer' else 'aov'}"
+            values = pd.to_numeric(rows[measure], errors="coerce").astype("float64")
+            ax.plot(
+                x, values, style, color=color, marker="o" if style == "-" else None,
+                label=programme_words.chart_text(key),
+            )  # fmt: skip
+    money_axis(ax, currency)
+    ax.set_ylim(bottom=0)
+    _month_ticks(ax, months, language, buddhist_era)
+    ax.set_title(programme_words.chart_text("comparison_title"))
+    ax.legend(loc="lower left", frameon=False, ncols=2)
+    return ax
+
 
 # ---- end of programme dashboard charts ----
 
