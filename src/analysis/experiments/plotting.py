@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from analysis.i18n import _
 from analysis.narrative import experiments as words
@@ -59,5 +60,7 @@ def lift_chart(readout: Readout, ax: Axes | None = None) -> Axes:
     ax.plot([], [], "o", color=_RAW, label=_(words.CHART_RAW))
     ax.plot([], [], "o", color=ACCENT, label=_(words.CHART_CUPED))
     ax.legend(loc="best", frameon=False)
-    ax.figure.tight_layout()
+    figure = ax.get_figure()
+    if isinstance(figure, Figure):
+        figure.tight_layout()
     return ax

@@ -276,10 +276,11 @@ def experiment_readout(
         .item()
     )
     cap, pre_cap = revenue_caps(outcomes, params.winsorize_percentile)
-    sums = metric_sums(outcomes, cap, pre_cap).set_index("variant", drop=False)
-    variants = [str(v) for v in sums.index]
+    sums = metric_sums(outcomes, cap, pre_cap)
+    rows = {str(row["variant"]): row for _, row in sums.iterrows()}
+    variants = list(rows)
     control = choose_control(variants, params.control)
-    customers = {v: int(sums.loc[v, "customers"]) for v in variants}
+    customers = {v: int(rows[v]["customers"]) for v in variants}
     if params.split is not None and set(variants) - set(params.split):
         raise SectionUnavailable(
             words.unplanned_variants(
@@ -293,9 +294,9 @@ def experiment_readout(
 
     found: list[tuple[str, str, Lift, CupedLift, Power, BootstrapInterval | None]] = []
     for metric in (primary, *[m for m in METRICS if m != primary]):
-        base = _moments(sums.loc[control], metric)
+        base = _moments(rows[control], metric)
         for variant in treated:
-            other = _moments(sums.loc[variant], metric)
+            other = _moments(rows[variant], metric)
             if base.n < 2 or other.n < 2 or base.mean_y == 0:
                 continue
             boot = None
@@ -355,7 +356,7 @@ def experiment_readout(
         customers=customers,
         several_variants=several,
         srm=srm,
-        arms=_arms(sums.reset_index(drop=True)),
+        arms=_arms(sums),
         comparisons=comparisons,
         winsorisation=winsorisation,
         retention_days=params.retention_days,
