@@ -191,7 +191,7 @@ def test_every_word_of_the_readout_is_thai(two_arms):
     from analysis.narrative import markdown_text
 
     _experiments, _orders, readout = two_arms
-    names = {"holdout", "invitation", "CUPED", "p"}
+    names = {"holdout", "invitation"}
     with use_language("th"):
         parts = [
             words.arm_table(readout, "THB").to_html(),
