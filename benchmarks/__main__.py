@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import clv, cohorts, demo_data, ingest, kpis
+from benchmarks import clv, cohorts, demo_data, experiments, ingest, kpis
 
 
 def main() -> None:
@@ -18,6 +18,7 @@ def main() -> None:
     kpis.main(customers=args.customers, month=args.month)
     cohorts.main(customers=args.customers, month=args.month)
     clv.main(month=args.month)
+    experiments.main(customers=args.customers, month=args.month)
     ingest.main()
 
 

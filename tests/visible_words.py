@@ -16,6 +16,8 @@ ALLOWED_WORDS = frozenset(
         # Acronyms a Thai business reader uses as they are
         "KPI", "KPIs", "NPS", "CSAT", "AOV", "CLV", "RFM", "CAC", "LTV", "ID",
         "BG", "NBD", "MBG", "Pareto", "RMSE", "MAE", "SE", "CI", "UTC", "ISO",
+        # Method names kept as they are in Thai statistics writing
+        "CUPED",
     }
 )  # fmt: skip
 """Latin words allowed on a Thai page besides names from data."""

@@ -6,6 +6,12 @@ Every error the command line reports as one line (plus a hint) derives from
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
 
 class AnalysisError(Exception):
     """An error caused by input or configuration, not by a bug.
@@ -69,3 +75,32 @@ class SectionUnavailable(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return [f"Section not available: {self.reason}"]
+
+
+@dataclass(frozen=True)
+class PagePart(Generic[T]):
+    """One part of a page that has several: its result, or why it is not available.
+
+    Attributes
+    ----------
+    value
+        The part's result; None when it is not available.
+    reason
+        Why it is not available (the :class:`SectionUnavailable` reason); None when it is.
+    """
+
+    value: T | None
+    reason: str | None = None
+
+
+def page_part(compute: Callable[[], T]) -> PagePart[T]:
+    """Run one part of a page; a :class:`SectionUnavailable` becomes the part's reason.
+
+    A page with independent parts (the loyalty page's dashboard, member
+    comparison and experiment readout) shows every part it can and says why for
+    the rest; any other exception is a bug and propagates.
+    """
+    try:
+        return PagePart(compute())
+    except SectionUnavailable as exc:
+        return PagePart(None, exc.reason)

@@ -42,8 +42,13 @@ def sleepy(project, tmp_path_factory) -> Path:
     return root
 
 
-def run_and_signal(root: Path, sig: int) -> tuple[int, str]:
-    """Start ``analysis report --store shop-a``, send ``sig`` once cohorts runs."""
+def run_and_signal(root: Path, sig: int) -> tuple[int, str, int]:
+    """Start ``analysis report --store shop-a``, send ``sig`` once cohorts runs.
+
+    Returns the exit code, the output and the run's process id. A run still going
+    150 s after the signal (longer than the notebook's sleep) is killed and fails
+    the test with its output, so that it cannot leave a folder behind for the next.
+    """
     env = {**os.environ, "ANALYSIS_ROOT": str(root)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "analysis.cli", "report", "--store", "shop-a"],
@@ -64,8 +69,13 @@ def run_and_signal(root: Path, sig: int) -> tuple[int, str]:
     # machine must have reached it before the signal, or nbclient reports a dead kernel
     time.sleep(8)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
-    return proc.returncode, "".join(lines) + err + out
+    try:
+        out, err = proc.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"the run did not stop after signal {sig}:\n{''.join(lines)}{err}{out}")
+    return proc.returncode, "".join(lines) + err + out, proc.pid
 
 
 @pytest.mark.parametrize(
@@ -75,7 +85,7 @@ def run_and_signal(root: Path, sig: int) -> tuple[int, str]:
 def test_signal_exits_with_its_code_and_changes_nothing(sleepy, sig, code, line):
     store_dir = sleepy / "reports" / "shop-a"
     before = snapshot(store_dir / MONTH)
-    returncode, output = run_and_signal(sleepy, sig)
+    returncode, output, _pid = run_and_signal(sleepy, sig)
     assert returncode == code, output
     assert line in output and "Traceback" not in output
     assert snapshot(store_dir / MONTH) == before
@@ -86,10 +96,10 @@ def test_signal_exits_with_its_code_and_changes_nothing(sleepy, sig, code, line)
 def test_killed_run_leaves_the_report_and_the_next_run_removes_its_folder(sleepy):
     store_dir = sleepy / "reports" / "shop-a"
     before = snapshot(store_dir / MONTH)
-    returncode, _ = run_and_signal(sleepy, signal.SIGKILL)
+    returncode, _, pid = run_and_signal(sleepy, signal.SIGKILL)
     assert returncode == -signal.SIGKILL
     assert snapshot(store_dir / MONTH) == before
-    (leftover,) = [p for p in store_dir.iterdir() if p.name.startswith(f".{MONTH}.tmp-")]
+    (leftover,) = [p for p in store_dir.iterdir() if p.name.startswith(f".{MONTH}.tmp-{pid}-")]
     # nothing of the killed run in the system temp folder: its kernel connection file
     # was inside the run's own folder
     assert list(leftover.glob(".runtime/kernel-*.json"))

@@ -41,6 +41,7 @@ HEADLINES_MIME = "application/vnd.crm-analytics.headlines+json"
 """MIME type of the display output that carries a section's headline values."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_]*(?:\.[a-z0-9][a-z0-9_]*)*")
 
 Scalar = str | int | float | bool | None
 
@@ -112,7 +113,8 @@ def record_headlines(
         Section name, e.g. ``"kpis"`` (lower-case letters, digits, ``_``).
     values
         Key → JSON scalar. Keys are lower-case identifiers (``revenue``,
-        ``repeat_rate``); the manifest stores them as ``<section>.<key>``.
+        ``repeat_rate``), optionally dotted (``primary.lift_rel``); the manifest
+        stores them as ``<section>.<key>``.
     cards
         Optional KPI cards for the executive summary of ``index.html``: each a
         mapping with ``key, label, value`` (text as shown), ``change`` (text),
@@ -142,7 +144,7 @@ def record_headlines(
         raise TypeError(f"headlines of {section}: expected a mapping, got {type(values).__name__}")
     clean: dict[str, Scalar] = {}
     for key, value in values.items():
-        if not isinstance(key, str) or not _NAME.fullmatch(key):
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise ValueError(
                 f"headline key {key!r} of {section}: use lower-case letters, digits and '_'"
             )
