@@ -8,19 +8,26 @@ narrative layer, in the report's language; money is in the store's currency.
 
 from __future__ import annotations
 
-__all__: list[str] = []
-
-# ---- programme dashboard charts (analysis.loyalty.programme) ----
-
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
 from analysis.formats import month_labels
+from analysis.i18n import _
+from analysis.narrative import members as member_words
 from analysis.narrative import programme as programme_words
 from analysis.plots import ACCENT, money_axis, number_axis
 
-__all__ += ["member_comparison_chart", "members_chart", "points_chart"]
+__all__ = [
+    "balance_chart",
+    "event_study_chart",
+    "member_comparison_chart",
+    "members_chart",
+    "points_chart",
+]
+
+# ---- programme dashboard charts (analysis.loyalty.programme) ----
+
 
 _MEMBER = ACCENT
 _OTHER = "#b0b0b0"
@@ -153,30 +160,18 @@ def member_comparison_chart(
 
 # ---- member comparison charts (analysis.loyalty.comparison) ----
 
-import matplotlib.pyplot as _mc_plt
-import pandas as _mc_pd
-from matplotlib.axes import Axes as _McAxes
 
-from analysis.i18n import _ as _mc_
-from analysis.narrative import members as _mc_words
-from analysis.plots import ACCENT as _MC_ACCENT
-from analysis.plots import money_axis as _mc_money_axis
-
-__all__ += ["balance_chart", "event_study_chart"]
-
-_MC_CONTROLS = "#7f7f7f"
+_CONTROLS = "#7f7f7f"
 
 
-def _mc_axes(ax: _McAxes | None, figsize: tuple[float, float]) -> _McAxes:
+def _comparison_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is not None:
         return ax
-    _, new = _mc_plt.subplots(figsize=figsize)
+    _, new = plt.subplots(figsize=figsize)
     return new
 
 
-def event_study_chart(
-    event_study: _mc_pd.DataFrame, currency: str, ax: _McAxes | None = None
-) -> _McAxes:
+def event_study_chart(event_study: pd.DataFrame, currency: str, ax: Axes | None = None) -> Axes:
     """Mean monthly spend by month relative to joining: members and matched non-members.
 
     Parameters
@@ -190,11 +185,11 @@ def event_study_chart(
     ax
         Axes to draw on; None = a new figure.
     """
-    ax = _mc_axes(ax, (8.0, 4.2))
+    ax = _comparison_axes(ax, (8.0, 4.2))
     x = event_study.index.to_numpy()
     for col, color, label in (
-        ("members", _MC_ACCENT, _mc_words.chart_members()),
-        ("controls", _MC_CONTROLS, _mc_words.chart_controls()),
+        ("members", ACCENT, member_words.chart_members()),
+        ("controls", _CONTROLS, member_words.chart_controls()),
     ):
         ax.plot(x, event_study[col], marker="o", color=color, label=label)
         ax.fill_between(
@@ -202,23 +197,23 @@ def event_study_chart(
         )
     ax.axvline(-0.5, color="black", linestyle="--", linewidth=1)
     ax.annotate(
-        _mc_words.chart_join(),
+        member_words.chart_join(),
         xy=(-0.5, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(4, -12),
         textcoords="offset points",
     )
     ax.set_xticks(x)
-    ax.set_xlabel(_mc_(_mc_words.CHART_EVENT_X))
-    ax.set_ylabel(_mc_(_mc_words.CHART_EVENT_Y))
-    ax.set_title(_mc_(_mc_words.CHART_EVENT_TITLE))
-    _mc_money_axis(ax, currency)
+    ax.set_xlabel(_(member_words.CHART_EVENT_X))
+    ax.set_ylabel(_(member_words.CHART_EVENT_Y))
+    ax.set_title(_(member_words.CHART_EVENT_TITLE))
+    money_axis(ax, currency)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right")
     return ax
 
 
-def balance_chart(balance: _mc_pd.DataFrame, ax: _McAxes | None = None) -> _McAxes:
+def balance_chart(balance: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Standardised differences of the matching covariates before and after matching.
 
     Parameters
@@ -229,13 +224,13 @@ def balance_chart(balance: _mc_pd.DataFrame, ax: _McAxes | None = None) -> _McAx
     ax
         Axes to draw on; None = a new figure.
     """
-    ax = _mc_axes(ax, (7.0, 2.8))
-    labels = [_mc_words.covariate_label(str(i)) for i in balance.index]
+    ax = _comparison_axes(ax, (7.0, 2.8))
+    labels = [member_words.covariate_label(str(i)) for i in balance.index]
     y = list(range(len(labels)))
     ax.scatter(
-        balance["smd_before"], y, color=_MC_CONTROLS, label=_mc_(_mc_words.CHART_BALANCE_BEFORE)
+        balance["smd_before"], y, color=_CONTROLS, label=_(member_words.CHART_BALANCE_BEFORE)
     )
-    ax.scatter(balance["smd_after"], y, color=_MC_ACCENT, label=_mc_(_mc_words.CHART_BALANCE_AFTER))
+    ax.scatter(balance["smd_after"], y, color=ACCENT, label=_(member_words.CHART_BALANCE_AFTER))
     for yi, (b, a) in enumerate(zip(balance["smd_before"], balance["smd_after"], strict=True)):
         ax.plot([b, a], [yi, yi], color="#cccccc", zorder=0)
     ax.axvline(0, color="black", linewidth=1)
@@ -243,8 +238,8 @@ def balance_chart(balance: _mc_pd.DataFrame, ax: _McAxes | None = None) -> _McAx
         ax.axvline(edge, color="#bbbbbb", linestyle=":", linewidth=1)
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
-    ax.set_xlabel(_mc_(_mc_words.CHART_BALANCE_X))
-    ax.set_title(_mc_(_mc_words.CHART_BALANCE_TITLE))
+    ax.set_xlabel(_(member_words.CHART_BALANCE_X))
+    ax.set_title(_(member_words.CHART_BALANCE_TITLE))
     ax.legend(loc="lower right")
     return ax
 

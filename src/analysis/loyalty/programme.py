@@ -82,6 +82,10 @@ REDEMPTION_WINDOWS: tuple[int, ...] = (30, 90, 180)
 # --------------------------------------------------------------------------- months
 
 
+POINT_COLUMNS = ("points_earned", "points_redeemed")
+"""The optional columns of ``loyalty_points``; a table with neither has no points."""
+
+
 def report_months(month: str, n: int, first: dt.datetime | None, timezone: str) -> list[int]:
     """Month indexes (:func:`analysis.calendar.month_index`) the dashboard shows, oldest first.
 
@@ -570,6 +574,15 @@ def programme_page(wh: StoreWarehouse, period: ReportPeriod, params: Params) -> 
     missing: list[str] = []
     points_frame = timing = None
     points = wh.table("loyalty_points", end=end) if wh.has("loyalty_points") else None
+    if points is not None:
+        names = points.collect_schema().names()
+        absent = [c for c in POINT_COLUMNS if c not in names]
+        # a ledger without one of the two columns records none of that kind (0);
+        # without both it says nothing about points
+        if len(absent) == len(POINT_COLUMNS):
+            points = None
+        elif absent:
+            points = points.with_columns(*(nw.lit(0, nw.Int64).alias(c) for c in absent))
     point_value = params.loyalty.point_value
     if points is not None:
         points_frame = points_by_month(points, months, wh.timezone, point_value)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from babel.numbers import get_currency_name
 from pandas.io.formats.style import Styler
 
 from analysis.formats import (
@@ -24,7 +25,7 @@ from analysis.formats import (
     format_percent,
     month_label,
 )
-from analysis.i18n import N_, _, pgettext
+from analysis.i18n import N_, _, current_language, pgettext
 from analysis.kpis.expressions import clean_number
 from analysis.plots import html_table, markdown_escape
 
@@ -126,7 +127,7 @@ def page_notes(page: ProgrammePage, currency: str) -> list[str]:
         "point_value": _(
             "Outstanding points are shown in points only: set loyalty.point_value (money per "
             "point) to see the liability in {currency}."
-        ).format(currency=currency),
+        ).format(currency=get_currency_name(currency, locale=current_language())),
         "tier": _("The members table has no tier: the breakdown by tier is left out."),
     }
     return [texts[code] for code in page.missing]
