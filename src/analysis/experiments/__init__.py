@@ -7,5 +7,8 @@ it. Modules by concern:
 - :mod:`~analysis.experiments.outcomes`: the experiment a report reads and each
   assigned customer's outcomes, computed on the engine;
 - :mod:`~analysis.experiments.stats`: the statistics, as small pure functions
-  over per-arm sums (dataclasses in, dataclasses out).
+  over per-arm sums (dataclasses in, dataclasses out);
+- :mod:`~analysis.experiments.readout`: one experiment's readout (sample-ratio
+  check, CUPED lifts, power, Holm, bootstrap) from the engine's sums;
+- :mod:`~analysis.experiments.plotting`: its chart.
 """
