@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.demo import write_demo
-from analysis.report.headlines import headline_key
+from analysis.formats import format_money
 from analysis.report.html import CSP_META, executable_markup
 
 from .test_thin_data import SECTION_PAGES, page_text, published, report
@@ -101,12 +101,14 @@ def test_the_names_still_read_as_typed(hostile_report):
         assert channel in text["kpis"]  # the acquisition table (spend and CAC by channel)
 
 
-def test_variant_names_are_manifest_keys_that_keep_their_values(hostile_report):
+def test_variant_names_are_manifest_values_never_keys(hostile_report):
     folder, manifest, data = hostile_report
-    values = manifest["headlines"]["loyalty"]
-    assert values["experiment_id"] == EXPERIMENT
+    values = manifest["headlines"]["experiment"]
+    assert values["id"] == EXPERIMENT
+    assert {values["control"], values["primary.variant"]} == set(VARIANTS.values())
+    assert all(key.isascii() and "<" not in key for key in values)
     # independent computation in pandas: completed revenue from assignment to the end of
-    # the report month ÷ customers assigned, per variant (intent to treat)
+    # the report month ÷ customers assigned, per variant (intent to treat), as the page shows it
     year, month = (int(p) for p in manifest["month"].split("-"))
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=ZoneInfo("Asia/Bangkok"))
     ex = pd.read_parquet(data / "experiments" / f"{STORE}.parquet")
@@ -121,8 +123,9 @@ def test_variant_names_are_manifest_keys_that_keep_their_values(hostile_report):
     per_customer["revenue"] = revenue.sum().reindex(per_customer.index, fill_value=0.0)
     expected = per_customer.groupby("variant")["revenue"].mean()
     assert set(expected.index) == set(VARIANTS.values())
+    page = page_text(folder / "loyalty_ab.html")
     for variant, rpc in expected.items():
-        key = headline_key(variant)
-        assert key != variant and key.isascii()
-        assert values[f"variant_{key}"] == variant
-        assert values[f"revenue_per_customer_{key}"] == pytest.approx(round(rpc, 2), abs=0.005)
+        assert (
+            f"{variant} {len(ex[ex['variant'] == variant]):,} {format_money(rpc, 'THB', decimals=2)}"
+            in page
+        )

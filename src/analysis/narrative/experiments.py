@@ -42,6 +42,7 @@ __all__ = [
     "bootstrap_text",
     "cuped_table",
     "experiment_findings",
+    "experiment_text",
     "experiment_warnings",
     "metric_label",
     "no_comparison",
@@ -127,6 +128,19 @@ def _difference(metric: str, value: float, currency: str) -> str:
 
 def _interval(low: str, high: str) -> str:
     return _("{low} to {high}").format(low=low, high=high)
+
+
+def experiment_text(readout: Readout) -> Markdown:
+    """Names the experiment the readout reads and how many customers it assigned."""
+    return Markdown(
+        _(
+            "Experiment **{experiment}**: {customers} customers assigned to {variants} variants."
+        ).format(
+            experiment=markdown_escape(readout.experiment_id),
+            customers=format_count(sum(readout.customers.values())),
+            variants=format_count(len(readout.customers)),
+        )
+    )
 
 
 def srm_text(readout: Readout) -> Markdown:
