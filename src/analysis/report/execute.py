@@ -11,11 +11,13 @@ reason (:func:`section_unavailable`), any other error a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import signal
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
@@ -266,6 +268,25 @@ def _cell_position(executed: Path, cell_index: int) -> int:
         return cell_index + 1
 
 
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def _ctrl_c_stops_the_run(**_hook: Any) -> None:
+    """nbclient hook (each cell start): Ctrl-C (SIGINT) raises KeyboardInterrupt again.
+
+    While a notebook runs, nbclient replaces the SIGINT handler with one that only
+    schedules the kernel's shutdown, so a Ctrl-C could go unnoticed until the cell
+    finished. This puts a handler on the same event loop that stops the loop with
+    :class:`KeyboardInterrupt` (asyncio lets it through); the command line then
+    exits 130 and removes the run's temporary folder, and nbclient's exit hook
+    shuts the kernel down. Outside the main thread (no signal handlers) it does
+    nothing.
+    """
+    with suppress(RuntimeError, NotImplementedError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _raise_interrupt)
+
+
 def run_notebook(
     source: Path,
     target: Path,
@@ -292,6 +313,7 @@ def run_notebook(
             progress_bar=False,
             log_output=False,
             config=_kernel_config(connection_file),
+            on_cell_start=_ctrl_c_stops_the_run,
         )
     except PapermillExecutionError as exc:
         if exc.ename == UNAVAILABLE:
