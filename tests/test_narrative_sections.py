@@ -17,7 +17,7 @@ from analysis.i18n import _, use_language
 from analysis.narrative import loyalty as loyalty_text
 from analysis.narrative import markdown_text
 from analysis.narrative import segments as segments_text
-from analysis.segments import rf_counts, rfm_headlines, rfm_scores
+from analysis.segments.rfm import rf_counts, rfm_headlines, rfm_scores
 
 # r_score, f_score of five customers: two in the top corner (r >= 4 and f >= 4)
 RFM = pd.DataFrame({"r_score": [5, 4, 4, 1, 2], "f_score": [5, 4, 1, 5, 2]})

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analysis.errors import ConfigError
 
@@ -68,7 +68,31 @@ class ClvParams(_Strict):
 
 
 class SegmentParams(_Strict):
+    """Customer segments and lifecycle buckets (``analysis.segments``; rules in docs/metrics.md)."""
+
     rfm_window_days: int = Field(gt=0)
+    hero_top_share: float = Field(gt=0, lt=1)
+    hero_min_orders: int = Field(ge=1)
+    regular_min_orders: int = Field(ge=1)
+    regular_active_days: int = Field(gt=0)
+    at_risk_gap_multiple: float = Field(gt=1)
+    at_risk_p_alive: float = Field(gt=0, lt=1)
+    inactive_days: int = Field(gt=0)
+    new_days: int = Field(gt=0)
+    cart_days: int = Field(gt=0)
+    discount_min_orders: int = Field(ge=1)
+    discount_share: float = Field(ge=0, lt=1)
+    campaign_min_sends: int = Field(ge=1)
+    churn_risk_bands: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _bands_ascend(self) -> SegmentParams:
+        low, high = self.churn_risk_bands
+        if not 0 < low < high < 1:
+            raise ValueError(
+                "churn_risk_bands must be two P(alive) cut-offs with 0 < low < high < 1"
+            )
+        return self
 
 
 class LoyaltyParams(_Strict):

@@ -1,6 +1,6 @@
 """Words of the customer-segments page: prose, table and chart labels, the unavailable reason.
 
-The numbers come from :mod:`analysis.segments`; this module holds every word a
+The numbers come from :mod:`analysis.segments.rfm`; this module holds every word a
 reader sees around them (catalogue block ``segments``), so the page reads in
 the store's language. Kept small: the section is rebuilt by a later issue.
 """
@@ -42,7 +42,7 @@ def no_customers_to_score(window_days: int) -> str:
 
 
 def rf_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """:func:`analysis.segments.rf_counts` with its axes named for the reader (R and F score)."""
+    """:func:`analysis.segments.rfm.rf_counts` with its axes named for the reader (R and F score)."""
     shown = counts.copy()
     shown.index.name, shown.columns.name = _(R_SCORE), _(F_SCORE)
     return shown

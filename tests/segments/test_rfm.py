@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.segments import ntile, rfm_table
+from analysis.segments.rfm import ntile, rfm_table
 
 
 @pytest.mark.parametrize("n_rows", [1, 4, 5, 7, 23, 100])
