@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.segments.value import (
+    churn_by_group,
     customer_profile,
     group_mix,
     group_value,
@@ -142,3 +143,17 @@ def test_group_mix_shares(customers, rfm):
     assert list(top1.columns) == ["Bangkok", "other"]
     assert top1.loc["y"].tolist() == [0.5, 0.5]
     assert not prof.has_campaigns
+
+
+def test_churn_by_group_counts_every_member_once():
+    members = membership_from_labels(
+        pd.Series(["x", "x", "x", "y"], index=["a", "b", "c", "d"]), ["x", "y", "z"]
+    )
+    outlook = pd.DataFrame(
+        {"churn_risk": ["high", "low", "low"]}, index=pd.Index(["a", "b", "d"], name="customer_id")
+    )
+    counts = churn_by_group(members, outlook)
+    assert counts.loc["x"].tolist() == [1, 0, 1, 1]  # high, medium, low, not_modelled (c)
+    assert counts.loc["y"].tolist() == [0, 0, 1, 0]
+    assert counts.loc["z"].tolist() == [0, 0, 0, 0]
+    assert churn_by_group(members, None)["not_modelled"].tolist() == [3, 1, 0]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from IPython.display import Markdown
 
+from analysis.errors import PagePart
 from analysis.i18n import _
 from analysis.plots import markdown_escape
 
-__all__ = ["say", "markdown_text"]
+__all__ = ["markdown_text", "part_note", "say"]
 
 
 def markdown_text(message: str, /, **fields: object) -> str:
@@ -33,3 +34,10 @@ def markdown_text(message: str, /, **fields: object) -> str:
 def say(message: str, /, **fields: object) -> Markdown:
     """:func:`markdown_text` ready to display in a notebook cell."""
     return Markdown(markdown_text(message, **fields))
+
+
+def part_note(part: PagePart[object]) -> Markdown:
+    """Why a part of a page is not shown (empty when it is)."""
+    if part.reason is None:
+        return Markdown("")
+    return Markdown(_("*Not available:* {reason}").format(reason=markdown_escape(part.reason)))

@@ -9,11 +9,8 @@ Each part has its own words: the programme dashboard in
 
 from __future__ import annotations
 
-from IPython.display import Markdown
-
-from analysis.errors import PagePart
 from analysis.i18n import N_, _
-from analysis.plots import markdown_escape
+from analysis.narrative import part_note
 
 __all__ = [
     "INTRO",
@@ -29,13 +26,6 @@ INTRO = N_(
 Three views of the loyalty programme. The **programme dashboard** shows who joins, how they use their points and how members buy compared with other customers. The **experiment readout** compares customers randomly invited to the programme with a holdout that was not: a fair test of what the invitation itself changes. The **member comparison** asks how members' spending changed after they joined against similar customers who did not join; members choose to join, so that comparison shows an association, not proof."""
 )
 """Page introduction."""
-
-
-def part_note(part: PagePart[object]) -> Markdown:
-    """Why a part of the page is not shown (empty when it is)."""
-    if part.reason is None:
-        return Markdown("")
-    return Markdown(_("*Not available:* {reason}").format(reason=markdown_escape(part.reason)))
 
 
 def no_experiment_data() -> str:

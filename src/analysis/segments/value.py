@@ -41,6 +41,7 @@ __all__ = [
     "PROFILE_COLUMNS",
     "CustomerProfile",
     "age_band",
+    "churn_by_group",
     "customer_profile",
     "group_mix",
     "group_value",
@@ -304,3 +305,27 @@ def group_mix(
     out = pd.DataFrame(rows).T
     out.index.name = "group"
     return out[order] if order else out
+
+
+def churn_by_group(membership: pd.DataFrame, outlook: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers of each group per churn-risk band of the CLV outlook.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index group key, columns ``high, medium, low, not_modelled`` (customers
+        the CLV model gave no prediction, or every member without an outlook),
+        int counts; each row sums to the group's size.
+    """
+    bands = ("high", "medium", "low")
+    if outlook is None:
+        risk = pd.Series("not_modelled", index=membership.index)
+    else:
+        risk = outlook["churn_risk"].reindex(membership.index).fillna("not_modelled")
+    rows = {}
+    for group in membership.columns:
+        mine = risk[membership[group].to_numpy(dtype=bool)]
+        rows[group] = mine.value_counts().reindex([*bands, "not_modelled"], fill_value=0)
+    out = pd.DataFrame(rows).T.astype(np.int64)
+    out.index.name = "group"
+    return out
