@@ -21,6 +21,7 @@ from analysis.demo import write_demo
 from analysis.formats import format_money
 from analysis.report.html import CSP_META, executable_markup
 
+from .privacy_scan import personal_data_in
 from .test_thin_data import SECTION_PAGES, page_text, published, report
 
 # one worker builds the report once for the three tests (make test runs --dist loadgroup)
@@ -129,3 +130,9 @@ def test_variant_names_are_manifest_values_never_keys(hostile_report):
             f"{variant} {len(ex[ex['variant'] == variant]):,} {format_money(rpc, 'THB', decimals=2)}"
             in page
         )
+
+
+def test_no_page_shows_a_customer_id_email_phone_or_name(hostile_report):
+    folder, _, data = hostile_report
+    pages = sorted(folder.glob("*.html")) + [folder.parent.parent / "index.html"]
+    assert personal_data_in(pages, data, STORE) == {}

@@ -21,6 +21,7 @@ from visible_words import english_words, visible_text
 from analysis.demo import write_demo
 
 from . import thin_stores
+from .privacy_scan import personal_data_in
 from .test_thin_data import published, report
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,8 @@ def test_demo_chiangmai_report_is_thai_throughout(tmp_path):
     folder, manifest = published(tmp_path / "reports", STORE)
     assert manifest["params"]["language"] == "th"
     assert english_on_pages(folder, data_names(data, STORE)) == {}
+    pages = sorted(folder.glob("*.html")) + [folder.parent.parent / "index.html"]
+    assert personal_data_in(pages, data, STORE) == {}
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert "ต.ค. 2569" in index or "ตุลาคม 2569" in index  # the month in Thai, B.E.
 
