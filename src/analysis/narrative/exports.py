@@ -111,6 +111,10 @@ README_CONTACTS_YES = N_(
     "table). Keep them only as long as the campaign needs them and share them with nobody "
     "who does not need them."
 )
+README_PHONE_TEXT = N_(
+    "Excel drops the leading 0 of a phone number when it opens a CSV file directly: import the "
+    "file instead (Data > From Text/CSV) and set the phone column to Text."
+)
 README_CONTACTS_NO = N_(
     "Contacts are not included (no e-mail addresses or phone numbers). Run the command with "
     "--with-contacts to add them."
@@ -210,7 +214,9 @@ def readme_markdown(
         _(README_AS_OF).format(as_of=as_of.isoformat()),
         _(README_FILES).format(days=format_count(rfm_window_days)),
         _table(_headers("files"), [(f"`{n}`", format_count(r)) for n, r in files.items()]),
-        _(README_CONTACTS_YES) if with_contacts else _(README_CONTACTS_NO),
+        (_(README_CONTACTS_YES) + " " + _(README_PHONE_TEXT))
+        if with_contacts
+        else _(README_CONTACTS_NO),
     ]  # fmt: skip
     if predictions_missing:
         parts.append(_(README_NO_PREDICTIONS).format(reason=predictions_missing))
