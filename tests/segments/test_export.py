@@ -305,3 +305,10 @@ def test_export_dir_is_beside_the_warehouse(tmp_path):
     bad = load_params("demo-bangkok", {"data_dir": "reports/wh"}, root=root)
     with pytest.raises(ConfigError, match="under reports/"):
         E.export_dir(bad, "2026-09", root)
+
+
+@pytest.mark.parametrize("key", ["../up", "a/b", "", "Champions"])
+def test_keys_never_make_a_path(tmp_path, key):
+    with pytest.raises(ValueError, match="must match"):
+        _write(tmp_path / "k" / "m", E.campaign_frame(_rfm(), None, None), segments=[key])
+    assert not (tmp_path / "k").exists() and not (tmp_path / "up").exists()

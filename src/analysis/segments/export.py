@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ __all__ = [
     "CONTACT_COLUMNS",
     "CSV_ENCODING",
     "FORMULA_PREFIXES",
+    "LIST_KEY",
     "ExportInputs",
     "ExportResult",
     "campaign_frame",
@@ -84,6 +86,9 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 CONTACT_COLUMNS: tuple[str, ...] = ("email", "phone")
 """Personal columns of the ``customers`` table added by ``--with-contacts``."""
+
+LIST_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""What a segment or bucket key looks like (it names a file)."""
 
 _SCORE_COLUMNS = ("r_score", "f_score", "m_score")
 _ROUNDING = {"p_alive": 4, "expected_purchases_90d": 4}
@@ -265,7 +270,12 @@ def export_tables(
     ------
     ConfigError
         ``only`` names no segment or bucket (the message lists the valid names).
+    ValueError
+        A key that does not match :data:`LIST_KEY` (keys name files).
     """
+    bad = [k for k in (*segments, *buckets) if not LIST_KEY.fullmatch(str(k))]
+    if bad:  # keys name files: never a path
+        raise ValueError(f"segment and bucket keys must match {LIST_KEY.pattern}: {bad}")
     if only is not None and only not in segments and only not in buckets:
         message, hint = unknown_list(only, [*segments, *buckets])
         raise ConfigError(message, hint=hint)
