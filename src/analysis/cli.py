@@ -19,7 +19,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from analysis import DEFAULT_SEED
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, SectionUnavailable
 
 app = typer.Typer(
     name="analysis",
@@ -262,7 +262,10 @@ def segments_export(
     start, end = calendar.month_bounds(run.month, run.params.timezone)
     ctx = SectionContext(run.params, run.warehouse, run.month, start, end)
     started = time.perf_counter()
-    result = export_campaign_lists(ctx, only=segment, with_contacts=with_contacts)
+    try:
+        result = export_campaign_lists(ctx, only=segment, with_contacts=with_contacts)
+    except SectionUnavailable as exc:  # nobody to score: nothing to list
+        raise AnalysisError(exc.reason, hint="choose another month (--month)") from None
     table = RichTable(title=text.files_table_title(str(result.folder)))
     table.add_column("file")
     table.add_column("customers", justify="right")

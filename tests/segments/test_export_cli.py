@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import duckdb
 import pandas as pd
 import pytest
+from conftest import orders_frame, write_table
 
 from analysis.cli import main
 from analysis.demo import write_demo
@@ -184,3 +185,16 @@ def test_lists_without_a_clv_model_still_written(tmp_path, capsys):
 
 def test_help_lists_the_export_command():
     assert main(["segments", "export", "--help"]) == 0
+
+
+def test_a_store_without_registered_customers_is_one_line(tmp_path, capsys):
+    warehouse = tmp_path / "warehouse"
+    rows = [(f"o{i}", None, f"2026-0{m}-10T05:00:00Z", 100.0, "completed")
+            for i, m in enumerate([6, 7, 8, 9])]  # fmt: skip
+    write_table(warehouse, "orders", "guests", orders_frame(rows))
+    code = main(["segments", "export", "--store", "guests", "--month", "2026-08",
+                 "--data-dir", str(warehouse)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "error: no registered customer has a completed order in the 365 days" in err
+    assert not (tmp_path / "exports").exists()

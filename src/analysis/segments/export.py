@@ -461,7 +461,7 @@ def export_inputs(ctx: SectionContext) -> ExportInputs:
             seed=p.seed,
         )
     except SectionUnavailable as exc:
-        return ExportInputs(rfm, flags, None, str(exc))
+        return ExportInputs(rfm, flags, None, exc.reason)
     outlook = customer_outlook(section, p.segments.churn_risk_bands)
     return ExportInputs(rfm, flags, outlook, None)
 
@@ -524,14 +524,15 @@ def export_campaign_lists(
     ConfigError
         Unknown ``only``, or an export folder under ``reports/``.
     SectionUnavailable
-        Nobody to score in the RFM window.
+        Nobody to score in the RFM window (the reason in the store's language).
     """
     from analysis.i18n import use_language
     from analysis.narrative.exports import readme_markdown
 
     p = ctx.params
     folder = export_dir(p, ctx.month, root)
-    inputs = export_inputs(ctx)
+    with use_language(p.language):  # the reasons of an unavailable part go into the README
+        inputs = export_inputs(ctx)
     horizon = p.clv.horizon_months
     frame = campaign_frame(inputs.rfm, inputs.flags, inputs.outlook, horizon_months=horizon)
     segments, buckets = list_keys(frame, inputs.flags)
