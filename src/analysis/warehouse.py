@@ -203,10 +203,19 @@ class StoreWarehouse:
         frame = lf.select("customer_id", *present).collect().to_pandas()
         frame["customer_id"] = frame["customer_id"].astype(str)
         frame = frame.drop_duplicates("customer_id").set_index("customer_id")
-        for column in columns:
-            if column not in frame.columns:
-                frame[column] = None
-        return frame[list(columns)].astype(object)
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    [None if pd.isna(v) else str(v) for v in frame[c]]
+                    if c in present
+                    else [None] * len(frame),
+                    index=frame.index,
+                    dtype=object,
+                )
+                for c in columns
+            },
+            index=frame.index,
+        )
 
     def _instant(self, value: dt.datetime | dt.date | str, as_date: bool):
         if isinstance(value, str):

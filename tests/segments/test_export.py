@@ -312,3 +312,29 @@ def test_keys_never_make_a_path(tmp_path, key):
     with pytest.raises(ValueError, match="must match"):
         _write(tmp_path / "k" / "m", E.campaign_frame(_rfm(), None, None), segments=[key])
     assert not (tmp_path / "k").exists() and not (tmp_path / "up").exists()
+
+
+def test_warehouse_contacts_are_the_stores_own(warehouse_dir):
+    from conftest import orders_frame, write_table
+
+    from analysis.errors import DataError
+    from analysis.warehouse import StoreWarehouse
+
+    write_table(
+        warehouse_dir,
+        "orders",
+        "shop",
+        orders_frame([("o1", "c1", "2026-01-05", 1.0, "completed")]),
+    )
+    wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
+    empty = wh.contacts()
+    assert list(empty.columns) == ["email", "phone"] and empty.empty
+    customers = pd.DataFrame(
+        {"customer_id": ["c1", "c2"], "email": ["a@x.th", None], "name": ["A", "B"]}
+    )  # no phone column
+    write_table(warehouse_dir, "customers", "shop", customers)
+    got = wh.contacts()
+    assert got.index.tolist() == ["c1", "c2"] and got.index.name == "customer_id"
+    assert got["email"].tolist() == ["a@x.th", None] and got["phone"].tolist() == [None, None]
+    with pytest.raises(DataError, match="not a contact column"):
+        wh.contacts(("birth_year",))

@@ -193,7 +193,7 @@ def campaign_frame(
         for column in ("p_alive", "expected_purchases_90d", clv):
             frame[column] = np.nan
         frame["next_order_date"] = pd.NaT
-        frame["churn_risk"] = pd.Series(None, index=frame.index, dtype=object)
+        frame["churn_risk"] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     frame["next_order_date"] = pd.to_datetime(frame["next_order_date"])
     frame = frame[export_columns(horizon_months)]
     return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
