@@ -1,4 +1,4 @@
-"""The ``analysis`` command line: demo data, store listing, validation and reports.
+"""The ``analysis`` command line: demo data, store listing, validation, reports, campaign lists.
 
 Errors caused by input (:class:`~analysis.errors.AnalysisError`) print one line
 plus a hint and exit with code 2; ``--debug`` shows the traceback instead.
@@ -19,7 +19,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from analysis import DEFAULT_SEED
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, SectionUnavailable
 
 app = typer.Typer(
     name="analysis",
@@ -221,6 +221,73 @@ def reports(
     failed = [r for r in results if not r.ok]
     if failed:
         raise typer.Exit(code=2)
+
+
+segments_app = typer.Typer(
+    name="segments",
+    help="Customer segments: campaign lists per segment and bucket.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(segments_app, name="segments")
+
+
+@segments_app.command("export")
+def segments_export(
+    store: StoreOpt,
+    month: MonthOpt = None,
+    segment: Annotated[
+        str | None,
+        typer.Option("--segment", help="Only this segment or bucket (key, e.g. champions)."),
+    ] = None,
+    with_contacts: Annotated[
+        bool,
+        typer.Option(
+            "--with-contacts",
+            help="Add customers' e-mail and phone (personal data; never by default).",
+        ),
+    ] = False,
+    overrides: SetOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Write one CSV per segment and bucket under data/exports/<store>/<month>/ (docs/metrics.md)."""
+    from analysis import calendar
+    from analysis.config import parse_overrides
+    from analysis.context import SectionContext, resolve_run
+    from analysis.narrative import exports as text
+    from analysis.segments.export import export_campaign_lists
+
+    run = resolve_run(store, month, parse_overrides(overrides or []), data_dir)
+    start, end = calendar.month_bounds(run.month, run.params.timezone)
+    ctx = SectionContext(run.params, run.warehouse, run.month, start, end)
+    started = time.perf_counter()
+    try:
+        result = export_campaign_lists(ctx, only=segment, with_contacts=with_contacts)
+    except SectionUnavailable as exc:  # nobody to score: nothing to list
+        raise AnalysisError(exc.reason, hint="choose another month (--month)") from None
+    table = RichTable(title=text.files_table_title(str(result.folder)))
+    table.add_column("file")
+    table.add_column("customers", justify="right")
+    for name, rows in result.files.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    if result.outlook_unavailable:
+        console.print(
+            Text(text.predictions_unavailable(result.outlook_unavailable), style="yellow"),
+            soft_wrap=True,
+        )
+    if result.with_contacts:
+        console.print(
+            Text(text.contacts_included(str(result.folder)), style="bold yellow"), soft_wrap=True
+        )
+    else:
+        console.print(text.contacts_not_included(), soft_wrap=True)
+    console.print(
+        f"{text.written_to(len(result.files), str(result.folder))} "
+        f"({time.perf_counter() - started:.0f} s)",
+        soft_wrap=True,
+    )
 
 
 class _IngestProgress:

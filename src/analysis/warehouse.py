@@ -174,6 +174,49 @@ class StoreWarehouse:
                 lf = lf.filter(nw.col(tc) < self._instant(end, is_date))
         return lf
 
+    def contacts(self, columns: tuple[str, ...] = ("email", "phone")) -> pd.DataFrame:
+        """The customers' contact columns (PII), for ``analysis segments export --with-contacts`` only.
+
+        The one way PII leaves the warehouse layer: metric code never calls it
+        (:meth:`table` strips PII), and the campaign lists add it only when
+        the analyst asks for it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``customer_id`` (string), one column per name in ``columns``
+            (None where the table lacks the column or the value); empty without
+            a ``customers`` table.
+        """
+        unknown = [c for c in columns if c not in TABLES["customers"].pii]
+        if unknown:
+            raise DataError(f"not a contact column of customers: {', '.join(unknown)}")
+        index = pd.Index([], name="customer_id", dtype=object)
+        files = self._files("customers")
+        if not files:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}, index=index)
+        rel = self.connection.read_parquet([str(f) for f in files], union_by_name=True)
+        lf = nw.from_native(rel)
+        if "store_id" in rel.columns:
+            lf = lf.filter(nw.col("store_id") == self.store)
+        present = [c for c in columns if c in rel.columns]
+        frame = lf.select("customer_id", *present).collect().to_pandas()
+        frame["customer_id"] = frame["customer_id"].astype(str)
+        frame = frame.drop_duplicates("customer_id").set_index("customer_id")
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    [None if pd.isna(v) else str(v) for v in frame[c]]
+                    if c in present
+                    else [None] * len(frame),
+                    index=frame.index,
+                    dtype=object,
+                )
+                for c in columns
+            },
+            index=frame.index,
+        )
+
     def _instant(self, value: dt.datetime | dt.date | str, as_date: bool):
         if isinstance(value, str):
             value = parse_month(value)
