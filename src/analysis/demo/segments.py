@@ -6,10 +6,11 @@ Planting re-labels values that are already drawn, with streams of their own
 (:mod:`~analysis.demo.draws`), so the orders, their instants and revenue are the
 same as without it, and every store-level rate keeps its realised value:
 
-- **heroes** (labels only): the customers with the highest latent value ``lambda
-  * p / nu`` (expected spend per day while active) among those alive at the end
-  and acquired before the last :data:`WINDOW_DAYS` days; as many as
-  ``ceil(HERO_SHARE * customers with a completed order in those days)``;
+- **heroes** (labels only): the customers with the highest latent window value,
+  expected orders in the last :data:`WINDOW_DAYS` days (purchase rate ``lambda``
+  times the days the customer was active in them) times the mean order value
+  ``p / nu``; as many as ``ceil(HERO_SHARE * customers with a completed order in
+  those days)``;
 - **discount-driven**: a share :data:`DISCOUNT_DRIVEN_SHARE` of customers get a
   discount on every completed order; the discount flags already drawn are
   permuted within first and repeat completed orders, so both discount rates keep
@@ -90,7 +91,8 @@ def plant_heroes(
     ----------
     lam, nu, alive, t0
         Per customer: BG/NBD purchase rate (per day), Gamma-Gamma spend rate,
-        still active at the end, first order instant (microseconds).
+        still active at the end (otherwise the drop-out follows the last repeat
+        order), first order instant (microseconds).
     reg_cust, reg_t
         Registered completed orders: customer index and instant.
     gg_p
@@ -103,15 +105,21 @@ def plant_heroes(
     in_window = np.zeros(n, dtype=bool)
     in_window[reg_cust[reg_t >= start]] = True
     k = math.ceil(round(HERO_SHARE * int(in_window.sum()), 9))
-    value = lam * gg_p / nu
-    eligible = np.flatnonzero(alive & (t0 < start))
-    top = eligible[np.argsort(-value[eligible], kind="stable")[:k]]
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, reg_cust, reg_t)
+    active_from = np.maximum(t0, start)
+    active_to = np.where(alive, end_us, last)  # a drop-out follows the last repeat order
+    active_days = np.clip(active_to - active_from, 0, None) / US_PER_DAY
+    orders = lam * active_days + (t0 >= start)  # expected window orders (+ a first order in it)
+    value = orders * gg_p / nu  # expected window spend, THB
+    top = np.argsort(-value, kind="stable")[:k]
     mask = np.zeros(n, dtype=bool)
     mask[top] = True
     return _group(
         "the ceil(hero_share * customers with a completed order in the window) customers with "
-        "the highest latent value lambda * p / nu (THB per day while active), among those "
-        "still active at the end (no BG/NBD drop-out) and acquired before the window",
+        "the highest latent window value: expected window orders (purchase rate lambda x days "
+        "active in the window, active until the end or the BG/NBD drop-out after the last "
+        "repeat order, plus 1 for a first order in the window) x mean order value p / nu",
         mask,
         hero_share=HERO_SHARE,
     )
