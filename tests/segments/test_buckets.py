@@ -389,3 +389,12 @@ def test_words_in_english_and_thai():
         rules = bucket_rules_table(P)
         assert rules.columns[0] != "Bucket"
         assert combinations_table(bucket_combinations(FLAGS)).iloc[0, 0] != "Heroes + Regulars"
+
+
+def test_heroes_share_times_customers_read_exactly():
+    # 0.28 * 25 is 7.000000000000001 in floating point: k must be 7, not 8.
+    assert 0.28 * 25 > 7
+    spends = range(2500, 0, -100)
+    rows = [(f"c{i:02d}", ago(d), float(v)) for i, v in enumerate(spends) for d in (1, 2)]
+    out = bucket_flags(orders(rows), AS_OF, P.model_copy(update={"hero_top_share": 0.28}))
+    assert members(out, "heroes") == {f"c{i:02d}" for i in range(7)}

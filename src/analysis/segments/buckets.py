@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -135,15 +134,23 @@ def _per_customer(
     return done.group_by("customer_id").agg(*aggs)
 
 
-def _hero_cut(per: nw.LazyFrame, share: float) -> int | None:
-    """Window spend (satang) of the customer at rank ceil(share * customers); None without any."""
-    active = per.filter(nw.col("n_window") > 0)
-    n = int(active.select(nw.len()).collect().item())
-    if n == 0:
-        return None
-    k = max(1, math.ceil(round(share * n, 9)))
-    top = active.select("spend_window").sort("spend_window", descending=True).head(k).collect()
-    return int(top["spend_window"].min())
+def _heroes(params: SegmentParams) -> nw.Expr:
+    """Top ``hero_top_share`` by window spend (ties at the cut in), with enough window orders.
+
+    The customer at rank ``k = ceil(share * customers with a window order)`` sets the
+    cut; ``rank(method="min")`` by descending spend is at most ``k`` exactly for the
+    customers spending at least as much as that one. ``rank <= ceil(x)`` is written
+    ``rank - 1 < x`` (less 1e-9, so that ``0.1 * 20`` reads 2, not 2.0000000000000004).
+    Customers without a window order spend 0 and rank last; they are never heroes.
+    """
+    active = nw.col("n_window") > 0
+    customers = active.cast(nw.Int64).sum()  # broadcast over the per-customer frame
+    rank = nw.col("spend_window").rank(method="min", descending=True)
+    return (
+        active
+        & (rank - 1 < params.hero_top_share * customers - 1e-9)
+        & (nw.col("n_window") >= params.hero_min_orders)
+    )
 
 
 def _negative(
@@ -272,14 +279,11 @@ def bucket_flags(
     unavailable, notes = _availability(schema, surveys, carts, campaigns, p_alive)
     window = params.rfm_window_days
     per = _per_customer(orders, as_of, params, "discount" in schema)
-    cut = _hero_cut(per, params.hero_top_share)
     since_last = days_between(nw.col("last_at"), nw.lit(as_of))
     gap = days_between(nw.col("first_at"), nw.col("last_at")) / (nw.col("n_orders") - 1)
     inactive = nw.col("last_at") <= as_of - dt.timedelta(days=params.inactive_days)
     exprs: dict[str, nw.Expr] = {
-        "heroes": (nw.col("n_window") > 0)
-        & (nw.col("spend_window") >= (cut if cut is not None else 0))
-        & (nw.col("n_window") >= params.hero_min_orders),
+        "heroes": _heroes(params),
         "regulars": (nw.col("n_window") >= params.regular_min_orders)
         & (nw.col("last_at") >= as_of - dt.timedelta(days=params.regular_active_days)),
         "at_risk": ~inactive
