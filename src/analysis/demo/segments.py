@@ -267,7 +267,9 @@ def plant_responders(
     shuffled = shuffled[planted[recipient[shuffled]]]
     _, first = np.unique(recipient[shuffled], return_index=True)
     target = shuffled[first]
-    rest = np.setdiff1d(window, target)
+    is_target = np.zeros(flags.shape[1], dtype=bool)
+    is_target[target] = True
+    rest = window[~is_target[window]]
     shuffled_conv = rng.permutation(converted)
     out = flags.copy()
     out[:, target] = flags[:, shuffled_conv[: len(target)]]
