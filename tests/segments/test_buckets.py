@@ -398,3 +398,12 @@ def test_heroes_share_times_customers_read_exactly():
     rows = [(f"c{i:02d}", ago(d), float(v)) for i, v in enumerate(spends) for d in (1, 2)]
     out = bucket_flags(orders(rows), AS_OF, P.model_copy(update={"hero_top_share": 0.28}))
     assert members(out, "heroes") == {f"c{i:02d}" for i in range(7)}
+
+
+def test_no_customer_before_as_of_gives_empty_flags():
+    out = bucket_flags(orders([("a", AS_OF, 10.0), (None, ago(1), 10.0)]), AS_OF, P)
+    assert out.flags.empty and "heroes" in out.flags.columns
+    assert bucket_headlines(out.flags)["in_any"] == 0
+    assert bucket_combinations(out.flags).to_dict("records") == [
+        {"buckets": (), "n_buckets": 0, "customers": 0}
+    ]
