@@ -285,8 +285,17 @@ def test_truths_present(wh):
             "loyalty",
             "experiment",
             "campaigns",
+            "segments",
         ):
             assert t[section]["definition"], section
+        for group in (
+            "heroes",
+            "detractors",
+            "cart_abandoners",
+            "discount_driven",
+            "campaign_responders",
+        ):
+            assert t["segments"][group]["definition"] and t["segments"][group]["count"] > 0
         assert 8 <= t["orders"]["realised"]["orders_per_customer"] <= 12
 
 

@@ -42,7 +42,10 @@ One stage per module, each returning its tables and its planted truths:
 :mod:`~analysis.demo.orders` (4 and the orders table), :mod:`~analysis.demo.customers`,
 :mod:`~analysis.demo.marketing` (spend, campaigns), :mod:`~analysis.demo.touchpoints`
 (sessions, carts, surveys), :mod:`~analysis.demo.loyalty` (members, points,
-experiment); :mod:`~analysis.demo.pipeline` runs them in order and
+experiment); :mod:`~analysis.demo.segments` plants the segment groups (heroes,
+detractors, cart abandoners, discount-driven customers, campaign responders) by
+re-labelling values the stages drew, on streams of its own, and gathers them in the
+truth section ``segments``; :mod:`~analysis.demo.pipeline` runs them in order and
 :mod:`~analysis.demo.write` writes the warehouse. Each model component draws from
 its own random stream (:mod:`~analysis.demo.draws`), so the same seed gives the
 same bytes.

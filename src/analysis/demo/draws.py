@@ -21,6 +21,8 @@ NEVER = np.iinfo(np.int64).max
 ACQUISITION, BGNBD, SPEND, EXTRA_ORDERS, CUSTOMERS, MARKETING = 1, 2, 3, 4, 5, 6
 SESSIONS, CARTS, SURVEYS, MEMBERSHIP, EXPERIMENT, POINTS = 7, 8, 9, 10, 11, 12
 ORDER_DETAILS, CAMPAIGNS, SRM = 13, 14, 15
+# Planted segment groups (analysis.demo.segments): re-label values drawn above.
+DISCOUNT_DRIVEN, DETRACTORS, RESPONDERS = 16, 17, 18
 
 Stream = Callable[[int], np.random.Generator]
 """A store's generator for a stream number (``lambda k: stream(seed, store_index, k)``)."""

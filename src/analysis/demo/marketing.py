@@ -10,6 +10,7 @@ from analysis.demo import draws
 from analysis.demo.columns import Stage, const, instants, strings
 from analysis.demo.draws import US_PER_HOUR, Stream, lognormal_mean1, rounded
 from analysis.demo.purchases import Buyers
+from analysis.demo.segments import plant_responders
 from analysis.demo.spec import PAID_CHANNELS, StoreSpec
 from analysis.demo.timeline import Timeline, local_midnight_us
 
@@ -121,12 +122,16 @@ def simulate_campaigns(
     empty = np.zeros(0, np.int64)
     cp_rec = np.concatenate(cp_cust) if cp_cust else empty
     flags = np.concatenate(cp_flags, axis=1) if cp_flags else np.zeros((3, 0), bool)
+    sent = np.concatenate(cp_t) if cp_t else empty
+    flags, responders = plant_responders(
+        flags, cp_rec, sent, buyers.n, cal.end_us, stream(draws.RESPONDERS)
+    )
     table = pa.table(
         {
             "campaign_id": strings(names, np.concatenate(cp_code) if cp_code else empty),
             "store_id": const(store_id, len(cp_rec)),
             "customer_id": cust_ids.take(pa.array(cp_rec.astype(np.int32))),
-            "sent_at": instants(np.concatenate(cp_t) if cp_t else empty),
+            "sent_at": instants(sent),
             "opened": pa.array(flags[0]),
             "clicked": pa.array(flags[1]),
             "converted": pa.array(flags[2]),
@@ -142,5 +147,6 @@ def simulate_campaigns(
             "click_rate": spec.click_rate,
             "convert_rate": spec.convert_rate,
         },
+        "segments": {"campaign_responders": responders},
     }
     return {"campaigns": table}, truth

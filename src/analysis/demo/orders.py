@@ -20,6 +20,7 @@ from analysis.demo.columns import Stage, const, ids, instants, strings, take_ids
 from analysis.demo.draws import Stream, before_end, exp_us, pick, rounded
 from analysis.demo.membership import Membership
 from analysis.demo.purchases import Buyers, Registered
+from analysis.demo.segments import plant_discounts
 from analysis.demo.spec import StoreSpec
 from analysis.demo.timeline import Timeline
 
@@ -123,9 +124,16 @@ def _details(
     o_cust: np.ndarray,
     o_first: np.ndarray,
     o_rev: np.ndarray,
+    o_status: np.ndarray,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sales channel code (a customer keeps a preferred one 80% of the time), discount, items."""
+    planting: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Sales channel code (a customer keeps a preferred one 80% of the time), discount, items.
+
+    ``planting`` re-labels which completed orders carry a discount (the planted
+    discount-driven customers, :func:`analysis.demo.segments.plant_discounts`); the
+    last item is its truth entry.
+    """
     n_orders = len(o_cust)
     guest = o_cust < 0
     o_cust_safe = np.where(guest, 0, o_cust)
@@ -136,9 +144,10 @@ def _details(
     disc_p = np.where(o_first, spec.first_order_discount_rate, spec.repeat_order_discount_rate)
     has_disc = rng.random(n_orders) < disc_p
     pct = np.array(DISCOUNT_PCTS[0])[pick(rng, np.array(DISCOUNT_PCTS[1]), n_orders)]
+    has_disc, planted = plant_discounts(has_disc, o_cust, o_first, o_status, n, planting)
     o_disc = np.where(has_disc, np.round(o_rev * pct / (1.0 - pct), 2), 0.0)
     o_items = 1 + rng.poisson(o_rev / spec.item_price)
-    return o_channel, o_disc, o_items
+    return o_channel, o_disc, o_items, planted
 
 
 def simulate_orders(
@@ -196,8 +205,15 @@ def simulate_orders(
     )
     del order
     n_orders = len(o_t)
-    o_channel, o_disc, o_items = _details(
-        spec, n, o_cust, o_first, o_rev, stream(draws.ORDER_DETAILS)
+    o_channel, o_disc, o_items, planted = _details(
+        spec,
+        n,
+        o_cust,
+        o_first,
+        o_rev,
+        o_status,
+        stream(draws.ORDER_DETAILS),
+        stream(draws.DISCOUNT_DRIVEN),
     )
 
     cust_ids = ids(f"{spec.prefix}-C", n, 7)
@@ -216,7 +232,8 @@ def simulate_orders(
         }
     )
     orders = Orders(o_cust, o_t, o_rev, o_base, o_status, cal.day_of(o_t), cust_ids, order_ids)
-    return orders, ({"orders": table}, _truth(spec, orders, n, n_reg, int(o_uplift.sum())))
+    truth = _truth(spec, orders, n, n_reg, int(o_uplift.sum()))
+    return orders, ({"orders": table}, {**truth, "segments": {"discount_driven": planted}})
 
 
 def _truth(spec: StoreSpec, orders: Orders, n: int, n_reg: int, uplifted: int) -> dict[str, Any]:

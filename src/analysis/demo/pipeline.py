@@ -17,6 +17,7 @@ from analysis.demo.marketing import simulate_campaigns, simulate_spend
 from analysis.demo.membership import assign_membership
 from analysis.demo.orders import simulate_orders
 from analysis.demo.purchases import simulate_purchases
+from analysis.demo.segments import plant_heroes, segments_section
 from analysis.demo.spec import DEFAULT_END, DEFAULT_MONTHS, DEMO_STORES, TABLE_NAMES, TIMEZONE
 from analysis.demo.timeline import Timeline, timeline
 from analysis.demo.touchpoints import simulate_carts, simulate_sessions, simulate_surveys
@@ -98,14 +99,27 @@ def simulate(
         "history": _history(cal, months),
     }
 
+    groups: dict[str, Any] = {}  # planted segment groups, gathered from several stages
+
     def emit(stage: Stage) -> None:
         tables, sections = stage
         for name, table in tables.items():
             sink(name, table)
+        groups.update(sections.pop("segments", {}))
         truth.update(sections)
 
     buyers, registered, sections = simulate_purchases(spec, cal, n, stream)
     truth.update(sections)
+    groups["heroes"] = plant_heroes(
+        buyers.lam,
+        buyers.nu,
+        buyers.alive,
+        buyers.t0,
+        registered.cust,
+        registered.t,
+        spec.p,
+        cal.end_us,
+    )
     membership = assign_membership(spec, cal, months, buyers, stream)
     orders, stage = simulate_orders(spec, store_id, cal, buyers, registered, membership, stream)
     del registered  # the largest arrays; every later stage reads the orders
@@ -119,6 +133,7 @@ def simulate(
     emit(simulate_loyalty(spec, store_id, cal, buyers, membership, orders, stream))
     emit(experiment(spec, store_id, cal, buyers, membership, orders, stream))
     emit(simulate_campaigns(spec, store_id, cal, months, buyers, cust_ids, stream))
+    truth.update(segments_section(groups))
     return truth
 
 

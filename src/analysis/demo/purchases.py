@@ -36,6 +36,8 @@ class Buyers:
         BG/NBD purchase rate, orders per day.
     nu
         Gamma-Gamma spend rate, 1 / THB.
+    alive
+        Still active at the end of the history (no BG/NBD drop-out before it).
     """
 
     t0: np.ndarray
@@ -44,6 +46,7 @@ class Buyers:
     channel_names: tuple[str, ...]
     lam: np.ndarray
     nu: np.ndarray
+    alive: np.ndarray
 
     @property
     def n(self) -> int:
@@ -91,8 +94,8 @@ def _acquire(
 
 def _repeat_orders(
     spec: StoreSpec, t0: np.ndarray, end_us: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BG/NBD: purchase rates (per day), then customer index and instant of each repeat order.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """BG/NBD: purchase rates (per day), customer index and instant of each repeat order, alive.
 
     Repeat orders kept = ``min(N, J)`` with ``N ~ Poisson(lambda T)`` and ``J ~
     Geometric(p)``, at the first ``min(N, J)`` of ``N`` sorted uniform times.
@@ -121,7 +124,7 @@ def _repeat_orders(
     U = S / np.repeat(S_K + tail, K)
     rep_t = t0[rep_cust] + (U * T_us[rep_cust]).astype(np.int64)
     rep_t = np.clip(rep_t, t0[rep_cust] + 1, end_us - 1)
-    return lam, rep_cust, rep_t
+    return lam, rep_cust, rep_t, N < J  # drop-out follows the J-th repeat: alive when N < J
 
 
 def simulate_purchases(
@@ -147,7 +150,7 @@ def simulate_purchases(
         ``acquisition``, ``bgnbd`` and ``gamma_gamma``.
     """
     t0, acq_day, acq_channel = _acquire(spec, cal, n, stream(draws.ACQUISITION))
-    lam, rep_cust, rep_t = _repeat_orders(spec, t0, cal.end_us, stream(draws.BGNBD))
+    lam, rep_cust, rep_t, alive = _repeat_orders(spec, t0, cal.end_us, stream(draws.BGNBD))
     reg_cust = np.concatenate([np.arange(n), rep_cust])
     reg_t = np.concatenate([t0, rep_t])
     reg_first = np.zeros(len(reg_cust), dtype=bool)
@@ -157,7 +160,7 @@ def simulate_purchases(
     nu = rng.gamma(spec.q, 1.0 / spec.gamma, n)
     reg_z = rng.gamma(spec.p, 1.0 / nu[reg_cust])
     names = tuple(c for c, _ in spec.acquisition_channels)
-    buyers = Buyers(t0, acq_day, acq_channel, names, lam, nu)
+    buyers = Buyers(t0, acq_day, acq_channel, names, lam, nu, alive)
     return buyers, Registered(reg_cust, reg_t, reg_first, reg_z), _truth(spec)
 
 

@@ -19,6 +19,7 @@ from analysis.demo.draws import (
     rounded,
 )
 from analysis.demo.orders import Orders
+from analysis.demo.segments import abandoner_truth, plant_detractors
 from analysis.demo.spec import StoreSpec
 from analysis.demo.timeline import Timeline
 
@@ -99,6 +100,16 @@ def simulate_carts(
     corder = np.argsort(c_t, kind="stable")
     c_t, c_cust, c_order = c_t[corder], c_cust[corder], c_order[corder]
     del corder
+    abandoners = abandoner_truth(
+        c_t,
+        c_cust,
+        c_order,
+        orders.cust,
+        orders.t,
+        orders.completed,
+        len(orders.cust_ids),
+        cal.end_us,
+    )
     table = pa.table(
         {
             "cart_id": ids(f"{spec.prefix}-K", len(c_t), 8),
@@ -117,6 +128,7 @@ def simulate_carts(
             "abandonment_rate": spec.abandonment_rate,
             "realised": rounded(n_ab / (n_ab + n_orders)),
         },
+        "segments": {"cart_abandoners": abandoners},
     }
     return {"carts": table}, truth
 
@@ -155,6 +167,9 @@ def simulate_surveys(
     answered, s_t = answered[keep], s_t[keep]
     ns = len(answered)
     nps, csat = _scores(spec, ns, rng)
+    nps, csat, planted = plant_detractors(
+        nps, csat, orders.cust[answered], len(orders.cust_ids), stream(draws.DETRACTORS)
+    )
     s_order = np.argsort(s_t, kind="stable")
     s_cust = orders.cust[answered][s_order]
     table = pa.table(
@@ -185,5 +200,6 @@ def simulate_surveys(
                 "csat": rounded(100 * float(np.mean(csat >= 4)), 4) if ns else None,
             },
         },
+        "segments": {"detractors": planted},
     }
     return {"surveys": table}, truth
