@@ -1,6 +1,6 @@
 """Segment migration: how customers moved between RFM segments from one date to another.
 
-Both dates are scored with :func:`analysis.segments.rfm.rfm_table` (same window
+Both dates are scored as :func:`analysis.segments.rfm.rfm_table` does (same window
 length), the two tables are joined on ``customer_id`` (full outer join) on the
 engine, and only the small segment-by-segment matrix is collected. A customer
 without a completed order in the window before a date is **not scored** at that
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import narwhals as nw
 import pandas as pd
 
-from analysis.segments.rfm import SEGMENTS, rfm_table
+from analysis.segments.rfm import SEGMENTS, scored_customers
 
 __all__ = ["NOT_SCORED", "STATES", "SegmentMigration", "segment_migration"]
 
@@ -74,7 +74,7 @@ def _segments_at(
     orders: nw.LazyFrame, as_of: dt.datetime, window_days: int, name: str
 ) -> nw.LazyFrame:
     """``customer_id`` and the segment at ``as_of`` (column ``name``) of the scored customers."""
-    return rfm_table(orders, as_of, window_days).select(
+    return scored_customers(orders, as_of, window_days).select(
         "customer_id", nw.col("segment").alias(name)
     )
 

@@ -41,6 +41,7 @@ __all__ = [
     "rfm_headlines",
     "rfm_scores",
     "rfm_table",
+    "scored_customers",
     "segment_expr",
     "segment_of",
     "tied_score",
@@ -196,6 +197,13 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
         (store currency), ``r_score, f_score, m_score`` (1–5, :func:`tied_score`)
         and ``segment`` (a key of :data:`SEGMENTS`).
     """
+    return scored_customers(orders, as_of, window_days).sort("customer_id")
+
+
+def scored_customers(
+    orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365
+) -> nw.LazyFrame:
+    """:func:`rfm_table` in no particular order, for steps that join or aggregate it further."""
     return (
         _per_customer(orders, as_of, window_days)
         .with_columns((-nw.col("recency_days")).alias("_neg_recency"))
@@ -215,7 +223,6 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
             "m_score",
             "segment",
         )
-        .sort("customer_id")
     )
 
 
