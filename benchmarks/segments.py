@@ -10,9 +10,9 @@ The section is timed step by step in one child process (``ours``):
 
 - ``rfm``: :func:`analysis.segments.rfm.rfm_scores` (``rfm_table(...).collect()``, to pandas);
 - ``grid``: :func:`analysis.segments.rfm.rfm_grid`;
-- ``migration_previous`` and ``migration_year_ago``:
-  :func:`analysis.segments.migration.segment_migration` from the end of the
-  previous month and of the same month a year earlier to the report month's end.
+- ``migrations``: :func:`analysis.segments.migration.segment_migrations` from the
+  end of the previous month and of the same month a year earlier to the report
+  month's end (one query for both).
 
 ``seconds`` is the sum of the steps (``child_seconds`` adds writing the scores for
 the check); later parts of the section add their own
@@ -95,7 +95,7 @@ class Section:
 
 def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     """The timed steps of the segments section, in order (add later parts here)."""
-    from analysis.segments.migration import segment_migration
+    from analysis.segments.migration import segment_migrations
     from analysis.segments.rfm import rfm_grid, rfm_scores
 
     def rfm(s: Section) -> Any:
@@ -104,18 +104,17 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     def grid(s: Section) -> Any:
         return rfm_grid(s.results["rfm"])
 
-    def migration_previous(s: Section) -> Any:
-        return segment_migration(s.orders, s.previous_end, s.end, WINDOW_DAYS)
+    def migrations(s: Section) -> Any:
+        starts = [s.previous_end, s.year_ago_end]
+        return dict(
+            zip(
+                ("previous", "year_ago"),
+                segment_migrations(s.orders, starts, s.end, WINDOW_DAYS),
+                strict=True,
+            )
+        )
 
-    def migration_year_ago(s: Section) -> Any:
-        return segment_migration(s.orders, s.year_ago_end, s.end, WINDOW_DAYS)
-
-    return [
-        ("rfm", rfm),
-        ("grid", grid),
-        ("migration_previous", migration_previous),
-        ("migration_year_ago", migration_year_ago),
-    ]
+    return [("rfm", rfm), ("grid", grid), ("migrations", migrations)]
 
 
 def ours(root: Path, month: str) -> dict:
@@ -133,9 +132,10 @@ def ours(root: Path, month: str) -> dict:
         steps[name] = round(time.perf_counter() - t0, 3)
     rfm = state.results["rfm"]
     grid = state.results["grid"]
+    migrations = state.results["migrations"]
     moved = {
-        name: state.results[name].moved(["champions", "loyal"], ["at_risk", "cant_lose"])
-        for name in ("migration_previous", "migration_year_ago")
+        name: m.moved(["champions", "loyal"], ["at_risk", "cant_lose"])
+        for name, m in migrations.items()
     }
     summary = {
         "steps": steps,
@@ -144,8 +144,7 @@ def ours(root: Path, month: str) -> dict:
         "segments": {str(k): int(v) for k, v in rfm["segment"].value_counts().items()},
         "grid_total": int(grid.counts.to_numpy().sum()),
         "migration_totals": {
-            name: int(state.results[name].counts.to_numpy().sum())
-            for name in ("migration_previous", "migration_year_ago")
+            name: int(m.counts.to_numpy().sum()) for name, m in migrations.items()
         },
         "moved_best_to_slipping": moved,
     }

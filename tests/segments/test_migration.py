@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 from conftest import orders_frame
 
-from analysis.segments.migration import NOT_SCORED, STATES, segment_migration
+from analysis.segments.migration import (
+    NOT_SCORED,
+    STATES,
+    segment_migration,
+    segment_migrations,
+)
 from analysis.segments.rfm import SEGMENTS
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -114,3 +119,14 @@ def test_migration_without_customers_is_all_zero():
     m = segment_migration(_lazy(empty), START, END, WINDOW)
     assert m.counts.shape == (12, 12) and m.counts.to_numpy().sum() == 0
     assert m.shares.to_numpy().sum() == 0
+
+
+def test_migrations_from_several_starts_in_one_query_match_one_at_a_time():
+    orders = _history()
+    earlier = START - dt.timedelta(days=15)  # window [Nov 17, Dec 17): a part of the start orders
+    both = segment_migrations(orders, [earlier, START], END, WINDOW)
+    for start, m in zip([earlier, START], both, strict=True):
+        alone = segment_migration(orders, start, END, WINDOW)
+        assert m.start == start and m.end == END
+        assert m.counts.equals(alone.counts) and m.shares.equals(alone.shares)
+    assert both[1].counts.to_numpy().sum() == 7

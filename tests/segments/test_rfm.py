@@ -18,6 +18,7 @@ from analysis.segments.rfm import (
     rfm_table,
     segment_expr,
     segment_of,
+    segments_at,
     tied_score,
 )
 
@@ -219,3 +220,34 @@ def test_monetary_sums_in_minor_units():
     )
     out = rfm_table(_lazy(orders), AS_OF, 365).collect().to_pandas()
     assert out["monetary"].tolist() == [30.30]  # exactly: 1010 + 2020 satang
+
+
+def test_tied_score_leaves_nulls_unscored_and_counts_only_the_scored():
+    # N = 4 non-null values: 1, 1 (rank 1) -> 1; 2 (rank 3) -> 1 + floor(10/4) = 3;
+    # 3 (rank 4) -> 1 + floor(15/4) = 4; the two nulls stay null.
+    frame = pd.DataFrame({"customer_id": list("abcdef"), "x": [1, 1, None, 2, 3, None]})
+    out = _lazy(frame).with_columns(tied_score("x").alias("s")).collect().to_pandas()
+    scores = out.set_index("customer_id")["s"].sort_index()
+    assert scores[["a", "b", "d", "e"]].tolist() == [1, 1, 3, 4]
+    assert scores[["c", "f"]].isna().all()
+
+
+def test_segments_at_one_date_agrees_with_rfm_table():
+    orders = _lazy(_ten_customers())
+    table = rfm_table(orders, AS_OF, 365).collect().to_pandas().set_index("customer_id")
+    at = segments_at(orders, [AS_OF], 365).collect().to_pandas().set_index("customer_id")
+    assert at.loc[table.index, "segment_0"].tolist() == table["segment"].tolist()
+    assert set(at.index) == set(table.index)  # "old" (outside the window) is not there
+
+
+def test_segments_at_two_dates_scores_each_date_among_its_own_customers():
+    # 40 days earlier the window [AS_OF - 405 d, AS_OF - 40 d) holds c5, c6, c8, c9 and
+    # "old" (400 days before AS_OF); each date must match rfm_table at that date.
+    orders = _lazy(_ten_customers())
+    earlier = AS_OF - dt.timedelta(days=40)
+    at = segments_at(orders, [earlier, AS_OF], 365).collect().to_pandas().set_index("customer_id")
+    for i, when in enumerate([earlier, AS_OF]):
+        table = rfm_table(orders, when, 365).collect().to_pandas().set_index("customer_id")
+        scored = at[f"segment_{i}"].dropna()
+        assert scored.sort_index().to_dict() == table["segment"].to_dict()
+    assert sorted(at["segment_0"].dropna().index) == ["c5", "c6", "c8", "c9", "old"]

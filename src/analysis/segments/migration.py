@@ -1,8 +1,9 @@
 """Segment migration: how customers moved between RFM segments from one date to another.
 
 Both dates are scored as :func:`analysis.segments.rfm.rfm_table` does (same window
-length), the two tables are joined on ``customer_id`` (full outer join) on the
-engine, and only the small segment-by-segment matrix is collected. A customer
+length) in one pass over the orders (:func:`analysis.segments.rfm.segments_at`:
+one row per customer with a segment column per date), the engine counts the
+customers by their pair of segments, and only that small matrix is collected. A customer
 without a completed order in the window before a date is **not scored** at that
 date (``"not_scored"``: new since ``start``, or lapsed by ``end``); customers
 scored at neither date are not counted.
@@ -15,15 +16,21 @@ and of the same month a year earlier: take them from
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import narwhals as nw
 import pandas as pd
 
-from analysis.segments.rfm import SEGMENTS, scored_customers
+from analysis.segments.rfm import SEGMENTS, segments_at
 
-__all__ = ["NOT_SCORED", "STATES", "SegmentMigration", "segment_migration"]
+__all__ = [
+    "NOT_SCORED",
+    "STATES",
+    "SegmentMigration",
+    "segment_migration",
+    "segment_migrations",
+]
 
 NOT_SCORED = "not_scored"
 """The row/column of customers without an RFM score at that date."""
@@ -70,15 +77,6 @@ class SegmentMigration:
         return int(self.counts.loc[rows, columns].to_numpy().sum())
 
 
-def _segments_at(
-    orders: nw.LazyFrame, as_of: dt.datetime, window_days: int, name: str
-) -> nw.LazyFrame:
-    """``customer_id`` and the segment at ``as_of`` (column ``name``) of the scored customers."""
-    return scored_customers(orders, as_of, window_days).select(
-        "customer_id", nw.col("segment").alias(name)
-    )
-
-
 def segment_migration(
     orders: nw.LazyFrame, start: dt.datetime, end: dt.datetime, window_days: int
 ) -> SegmentMigration:
@@ -100,28 +98,48 @@ def segment_migration(
     SegmentMigration
         Counts and row shares, 12 × 12 (:data:`STATES`).
     """
-    before = _segments_at(orders, start, window_days, "segment_start")
-    after = _segments_at(orders, end, window_days, "segment_end")
-    pairs = (
-        before.join(after, on="customer_id", how="full")
-        .with_columns(
-            nw.col("segment_start").fill_null(NOT_SCORED),
-            nw.col("segment_end").fill_null(NOT_SCORED),
-        )
-        .group_by("segment_start", "segment_end")
+    return segment_migrations(orders, [start], end, window_days)[0]
+
+
+def segment_migrations(
+    orders: nw.LazyFrame, starts: Sequence[dt.datetime], end: dt.datetime, window_days: int
+) -> tuple[SegmentMigration, ...]:
+    """:func:`segment_migration` from each of ``starts`` to ``end``, in one query.
+
+    The customers are scored at every date in one pass over the orders
+    (:func:`analysis.segments.rfm.segments_at`); the engine counts them by their
+    segments at all the dates at once (at most 12 to the power of the dates
+    rows), and each matrix is that count summed over the other starts.
+
+    Returns
+    -------
+    tuple of SegmentMigration
+        One per start, in the order of ``starts``.
+    """
+    dates = [*starts, end]
+    names = [f"segment_{i}" for i in range(len(dates))]
+    cube = (
+        segments_at(orders, dates, window_days)
+        .with_columns(*(nw.col(name).fill_null(NOT_SCORED) for name in names))
+        .group_by(*names)
         .agg(nw.len().alias("customers"))
         .collect()
         .to_pandas()
     )
+    last = names[-1]
+    return tuple(_migration(cube, names[i], last, start, end) for i, start in enumerate(starts))
+
+
+def _migration(
+    cube: pd.DataFrame, before: str, after: str, start: dt.datetime, end: dt.datetime
+) -> SegmentMigration:
+    """The (``before``, ``after``) matrix of the cube; customers scored at neither are dropped."""
+    counted = cube[(cube[before] != NOT_SCORED) | (cube[after] != NOT_SCORED)]
     counts = (
-        pairs.pivot_table(
-            index="segment_start",
-            columns="segment_end",
-            values="customers",
-            aggfunc="sum",
-            fill_value=0,
+        counted.pivot_table(
+            index=before, columns=after, values="customers", aggfunc="sum", fill_value=0
         )
-        if len(pairs)
+        if len(counted)
         else pd.DataFrame()
     )
     counts = counts.reindex(index=list(STATES), columns=list(STATES), fill_value=0)

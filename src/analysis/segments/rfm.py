@@ -21,6 +21,7 @@ ending at ``as_of`` (exclusive):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import narwhals as nw
@@ -44,6 +45,7 @@ __all__ = [
     "scored_customers",
     "segment_expr",
     "segment_of",
+    "segments_at",
     "tied_score",
 ]
 
@@ -130,16 +132,15 @@ def _in_range(column: str, bounds: tuple[int, int]) -> nw.Expr:
     return nw.col(column).is_between(low, high, closed="both")
 
 
-def segment_expr() -> nw.Expr:
-    """Expression: the segment key from ``r_score, f_score, m_score`` (:data:`SEGMENT_RULES`).
+def segment_expr(r: str = "r_score", f: str = "f_score", m: str = "m_score") -> nw.Expr:
+    """Expression: the segment key from the score columns ``r, f, m`` (:data:`SEGMENT_RULES`).
 
     A when/then chain in rule order, so the engine applies the same table as
-    :func:`segment_of`; null when a score is outside 1–5.
+    :func:`segment_of`; null when a score is null or outside 1–5.
     """
     chain = None
     for rule in SEGMENT_RULES:
-        cond = _in_range("r_score", rule.r) & _in_range("f_score", rule.f)
-        cond = cond & _in_range("m_score", rule.m)
+        cond = _in_range(r, rule.r) & _in_range(f, rule.f) & _in_range(m, rule.m)
         value = nw.lit(rule.segment, dtype=nw.String())
         chain = nw.when(cond).then(value) if chain is None else chain.when(cond).then(value)
     assert chain is not None
@@ -150,12 +151,24 @@ def tied_score(key: str, n: int = 5) -> nw.Expr:
     """Score 1–``n`` of column ``key`` ascending (``n`` = highest values), equal values equal.
 
     ``1 + floor(n · (rank_min − 1) / N)``: ``rank_min`` is the value's 1-based
-    rank with ties sharing the rank of the tie's first member, ``N`` the rows of
-    the frame. A tie gets the score of its lowest-ranked member, so it never
-    straddles two scores; scores may skip values.
+    rank with ties sharing the rank of the tie's first member, ``N`` the number
+    of non-null values in the frame (the customers scored). A tie gets the score
+    of its lowest-ranked member, so it never straddles two scores; scores may
+    skip values. A null value (a customer not scored) gets a null score.
     """
     rank = nw.col(key).rank(method="min", descending=False).cast(nw.Int64)
-    return (1 + (n * (rank - 1)) // nw.len()).cast(nw.Int64)
+    return (1 + (n * (rank - 1)) // nw.col(key).count()).cast(nw.Int64)
+
+
+def _minor_units() -> nw.Expr:
+    """An order's revenue in integer minor units (satang), rounded half away from zero."""
+    return (nw.col("revenue") * 100).round(0).cast(nw.Int64)
+
+
+def _recency_days(last_order: nw.Expr, as_of: dt.datetime) -> nw.Expr:
+    """Whole days from ``last_order`` to ``as_of`` (floored)."""
+    as_of_utc = as_of.astimezone(dt.UTC)
+    return ((nw.lit(as_of_utc) - last_order).dt.total_seconds() // 86400).cast(nw.Int64)
 
 
 def _per_customer(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) -> nw.LazyFrame:
@@ -167,13 +180,10 @@ def _per_customer(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) ->
     per_customer = in_window.group_by("customer_id").agg(
         nw.col("ordered_at").max().alias("last_order"),
         nw.len().alias("frequency"),
-        (nw.col("revenue") * 100).round(0).cast(nw.Int64).sum().alias("monetary_satang"),
+        _minor_units().sum().alias("monetary_satang"),
     )
-    as_of_utc = as_of.astimezone(dt.UTC)
     return per_customer.with_columns(
-        ((nw.lit(as_of_utc) - nw.col("last_order")).dt.total_seconds() // 86400)
-        .cast(nw.Int64)
-        .alias("recency_days"),
+        _recency_days(nw.col("last_order"), as_of).alias("recency_days")
     )
 
 
@@ -223,6 +233,74 @@ def scored_customers(
             "m_score",
             "segment",
         )
+    )
+
+
+def segments_at(
+    orders: nw.LazyFrame, dates: Sequence[dt.datetime], window_days: int = 365
+) -> nw.LazyFrame:
+    """Each customer's segment as of several dates, from one pass over the orders.
+
+    For every date the customer is scored as :func:`rfm_table` does, among the
+    customers with a completed order in the ``window_days`` days before that date
+    (conditional aggregates over the orders of all the windows, then the same
+    tie rule and rules table per date).
+
+    Parameters
+    ----------
+    orders
+        Orders of one store, as the warehouse returns them.
+    dates
+        Timezone-aware instants, each the exclusive end of its window.
+    window_days
+        Length of every window in days.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        One row per customer with a completed order in any of the windows:
+        ``customer_id`` and ``segment_0`` … ``segment_<k-1>`` (keys of
+        :data:`SEGMENTS`, in the order of ``dates``; null where the customer is
+        not scored at that date).
+    """
+    span = dt.timedelta(days=window_days)
+    ordered = nw.col("ordered_at")
+    rows = customer_orders(orders).filter(ordered >= min(dates) - span, ordered < max(dates))
+    windows = [(ordered >= d - span) & (ordered < d) for d in dates]
+    per_customer = (
+        rows.with_columns(_minor_units().alias("_satang"))
+        .group_by("customer_id")
+        .agg(
+            *(nw.when(w).then(ordered).max().alias(f"_last_{i}") for i, w in enumerate(windows)),
+            *(w.cast(nw.Int64).sum().alias(f"_n_{i}") for i, w in enumerate(windows)),
+            *(
+                nw.when(w).then(nw.col("_satang")).sum().alias(f"_m_{i}")
+                for i, w in enumerate(windows)
+            ),
+        )
+    )
+    scored = [nw.col(f"_n_{i}") > 0 for i in range(len(dates))]
+    measures = per_customer.with_columns(
+        *(
+            nw.when(scored[i]).then(-_recency_days(nw.col(f"_last_{i}"), d)).alias(f"_r_{i}")
+            for i, d in enumerate(dates)
+        ),
+        *(nw.when(scored[i]).then(nw.col(f"_n_{i}")).alias(f"_f_{i}") for i in range(len(dates))),
+        *(nw.when(scored[i]).then(nw.col(f"_m_{i}")).alias(f"_mm_{i}") for i in range(len(dates))),
+    )
+    scores = measures.with_columns(
+        *(
+            tied_score(f"_{x}_{i}").alias(f"_{x}s_{i}")
+            for x in ("r", "f", "mm")
+            for i in range(len(dates))
+        )
+    )
+    return scores.select(
+        "customer_id",
+        *(
+            segment_expr(f"_rs_{i}", f"_fs_{i}", f"_mms_{i}").alias(f"segment_{i}")
+            for i in range(len(dates))
+        ),
     )
 
 
