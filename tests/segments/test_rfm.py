@@ -251,3 +251,14 @@ def test_segments_at_two_dates_scores_each_date_among_its_own_customers():
         scored = at[f"segment_{i}"].dropna()
         assert scored.sort_index().to_dict() == table["segment"].to_dict()
     assert sorted(at["segment_0"].dropna().index) == ["c5", "c6", "c8", "c9", "old"]
+
+
+def test_segments_at_leaves_out_customers_between_windows():
+    # Windows of 30 days ending 500 days before AS_OF and at AS_OF: the orders 50 to 320
+    # days before AS_OF fall in neither, so only c0-c4 (0 and 10 days) and c7 (5 and 20
+    # days) are there, unscored at the earlier date.
+    orders = _lazy(_ten_customers())
+    dates = [AS_OF - dt.timedelta(days=500), AS_OF]
+    at = segments_at(orders, dates, 30).collect().to_pandas().set_index("customer_id")
+    assert sorted(at.index) == ["c0", "c1", "c2", "c3", "c4", "c7"]
+    assert at["segment_0"].isna().all() and at["segment_1"].notna().all()

@@ -16,6 +16,9 @@ ending at ``as_of`` (exclusive):
 - segment: the first rule of :data:`SEGMENT_RULES` whose R, F and M ranges hold
   the customer's scores (most specific rule first; every one of the 125 cells
   matches at least one rule).
+
+:func:`rfm_table` scores one date; :func:`segments_at` gives the segments at
+several dates from one pass over the orders (for :mod:`analysis.segments.migration`).
 """
 
 from __future__ import annotations
@@ -284,7 +287,9 @@ def segments_at(
         )
     )
     scored = [nw.col(f"_n_{i}") > 0 for i in range(len(dates))]
-    measures = per_customer.with_columns(
+    # A customer whose orders all fall between windows (dates further apart than a window)
+    # is scored nowhere and is left out.
+    measures = per_customer.filter(nw.any_horizontal(*scored, ignore_nulls=False)).with_columns(
         *(
             nw.when(scored[i]).then(-_recency_days(nw.col(f"_last_{i}"), d)).alias(f"_r_{i}")
             for i, d in enumerate(dates)
