@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import clv, cohorts, demo_data, experiments, ingest, kpis
+from benchmarks import clv, cohorts, demo_data, experiments, ingest, kpis, segments
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
     cohorts.main(customers=args.customers, month=args.month)
     clv.main(month=args.month)
     experiments.main(customers=args.customers, month=args.month)
+    segments.main(customers=args.customers, month=args.month)
     ingest.main()
 
 

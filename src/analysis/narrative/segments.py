@@ -50,7 +50,7 @@ __all__ = [
 INTRO = N_(
     """# Segments
 
-RFM scores over the last {days} days (parameter `segments.rfm_window_days`) ending with the report month: **recency** = days since the last completed order, **frequency** = completed orders, **monetary** = their revenue. Each is scored 1–5 by quintile (5 = best; ties broken by customer id so the scores are reproducible)."""
+RFM scores over the last {days} days (parameter `segments.rfm_window_days`) ending with the report month: **recency** = days since the last completed order, **frequency** = completed orders, **monetary** = their revenue. Each is scored 1–5 by quintile (5 = best); customers with equal values always get the same score, so a value many customers share (such as a single order) never splits across two scores, and a score may then be skipped."""
 )
 """Page introduction; ``days`` is ``segments.rfm_window_days`` (formatted)."""
 
