@@ -39,6 +39,15 @@ def orders_frame(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(autouse=True)
+def _restore_matplotlib_settings():
+    """Undo a test's global chart settings (``section_context`` applies the report theme)."""
+    import matplotlib as mpl
+
+    with mpl.rc_context():
+        yield
+
+
 @pytest.fixture
 def warehouse_dir(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse"

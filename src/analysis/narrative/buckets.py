@@ -14,6 +14,7 @@ from analysis.formats import format_count, format_number, format_percent
 from analysis.i18n import N_, _, ngettext
 
 __all__ = [
+    "bucket_labels",
     "BUCKET_NAMES",
     "at_risk_without_p_alive",
     "bucket_name",
@@ -244,3 +245,8 @@ def combinations_table(combinations: pd.DataFrame) -> pd.DataFrame:
             _(CUSTOMERS): [format_count(n) for n in combinations["customers"]],
         }
     )
+
+
+def bucket_labels() -> dict[str, str]:
+    """Bucket key → display name, in page order and the current language."""
+    return {key: bucket_name(key) for key in BUCKET_NAMES}

@@ -16,12 +16,13 @@ import pandas as pd
 from analysis.formats import format_count
 from analysis.i18n import _, ngettext, pgettext
 from analysis.segments.migration import NOT_SCORED, STATES
-from analysis.segments.rfm import SCORES, SEGMENT_RULES, SegmentRule
+from analysis.segments.rfm import SCORES, SEGMENT_RULES, SEGMENTS, SegmentRule
 
 if TYPE_CHECKING:
     from analysis.segments.migration import SegmentMigration
 
 __all__ = [
+    "segment_labels",
     "chart_text",
     "migration_finding",
     "migration_table",
@@ -200,3 +201,8 @@ def migration_finding(m: SegmentMigration, month_label: str) -> str | None:
         cant_lose=segment_label("cant_lose"),
         month=month_label,
     )
+
+
+def segment_labels() -> dict[str, str]:
+    """Segment key → display name, in display order and the current language."""
+    return {key: segment_label(key) for key in SEGMENTS}

@@ -9,17 +9,30 @@ the export's README in :mod:`analysis.narrative.exports`.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from analysis.formats import format_count, format_money, format_number, format_percent
+from analysis.formats import format_count, format_money, format_number, format_percent, month_label
 from analysis.i18n import N_, _, pgettext
 from analysis.kpis.expressions import clean_number
 from analysis.plots import html_table, markdown_escape
 
+if TYPE_CHECKING:
+    from analysis.segments.page import SegmentsPage
+
 __all__ = [
+    "migration_caption",
+    "mix_tables",
+    "bucket_notes",
+    "chart_text",
+    "no_bucket",
+    "segments_findings",
+    "shown_table",
     "AGE_BAND_LABELS",
     "BUCKETS",
     "CHURN_BANDS",
@@ -234,6 +247,11 @@ def _category(name: object) -> str:
     return key  # a name from the data (a channel, a region), shown as it is
 
 
+def mix_tables(mixes: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> list[Styler]:
+    """:func:`mix_table` of every profile column, in page order."""
+    return [mix_table(mix, labels, column) for column, mix in mixes.items()]
+
+
 def mix_table(mix: pd.DataFrame, labels: Mapping[str, str], column: str) -> Styler:
     """A profile mix (:func:`analysis.segments.value.group_mix`) as shares, groups as rows."""
     frame = mix.copy()
@@ -262,8 +280,15 @@ def churn_table(counts: pd.DataFrame, labels: Mapping[str, str]) -> Styler:
     return html_table(frame, lambda v: format_count(clean_number(v)))
 
 
-def sample_table(sample: pd.DataFrame, labels: Mapping[str, str], currency: str) -> Styler:
-    """Pseudonymised sample customers (:func:`analysis.segments.page.priority_sample`)."""
+def sample_table(
+    sample: pd.DataFrame, labels: Mapping[str, str], currency: str
+) -> Styler | Markdown:
+    """Pseudonymised sample customers (:func:`analysis.segments.page.priority_sample`).
+
+    Nothing (an empty Markdown) when the sample is empty.
+    """
+    if sample.empty:
+        return Markdown("")
     columns = {
         "pseudonym": pgettext("segments", "customer (pseudonym)"),
         "segment": pgettext("segments", "segment"),
@@ -292,6 +317,8 @@ def sample_table(sample: pd.DataFrame, labels: Mapping[str, str], currency: str)
 
 def sample_note(shown: int, total: int) -> str:
     """Above the sample: which customers it shows and that ids are pseudonyms."""
+    if total == 0:
+        return _("No customer is in Can't Lose Them or At Risk this month.")
     return _(
         "The {shown} customers of Can't Lose Them and At Risk with the highest predicted CLV "
         "(of {total}), under pseudonyms: the report never shows a customer id, e-mail or phone. "
@@ -332,3 +359,91 @@ def churn_finding(outlook: pd.DataFrame, currency: str) -> str | None:
     return _(
         "{count} customers have a high churn risk; together their predicted CLV is {clv}."
     ).format(count=format_count(len(high)), clv=format_money(clv, currency))
+
+
+def chart_text(key: str) -> str:
+    """A title or axis label of the page's own charts: ``combinations_title``, ``customers_axis``."""
+    texts = {
+        "combinations_title": _("Customers by combination of lifecycle buckets (largest first)"),
+        "customers_axis": pgettext("segments", "customers"),
+    }
+    return texts[key]
+
+
+def no_bucket() -> str:
+    """Label of the customers who sit in no lifecycle bucket."""
+    return pgettext("segments", "in no bucket")
+
+
+def shown_table(frame: pd.DataFrame, counts: bool = False, caption: str | None = None) -> Styler:
+    """A labelled table of the page (rules, migration counts) as escaped HTML.
+
+    ``counts`` formats every cell as a count (digit grouping of the report's
+    language); a plain row number index (0, 1, …) is hidden; ``caption`` (text,
+    escaped) is shown above the table.
+    """
+    styler = html_table(frame, (lambda v: format_count(clean_number(v))) if counts else None)
+    if (
+        isinstance(frame.index, pd.RangeIndex)
+        and frame.index.start == 0
+        and frame.index.name is None
+    ):
+        styler = styler.hide(axis="index")
+    if caption is not None:
+        styler = styler.set_caption(html.escape(caption))
+    return styler
+
+
+def migration_caption(month: str) -> str:
+    """Caption of a migration count table; ``month`` is the starting month as the reader sees it."""
+    return _("Customers by segment at the end of {month} (rows) and now (columns)").format(
+        month=month
+    )
+
+
+def bucket_notes(
+    unavailable: Mapping[str, str], notes: Mapping[str, str], labels: Mapping[str, str]
+) -> str:
+    """Markdown list: buckets left out (and why) and caveats on how others were computed."""
+    lines = [
+        _("*{bucket}* not shown: {reason}").format(
+            bucket=markdown_escape(labels.get(k, k)), reason=markdown_escape(v)
+        )
+        for k, v in unavailable.items()
+    ]
+    lines += [
+        _("*{bucket}*: {note}").format(
+            bucket=markdown_escape(labels.get(k, k)), note=markdown_escape(v)
+        )
+        for k, v in notes.items()
+    ]
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def segments_findings(
+    page: SegmentsPage,
+    segment_labels: Mapping[str, str],
+    currency: str,
+    *,
+    buddhist_era: bool = False,
+) -> list[str]:
+    """One-line findings of the page for the executive summary.
+
+    The segment that brings the most revenue; who moved from Champions or Loyal
+    to At Risk or Can't Lose Them since the previous month; how many customers
+    have a high churn risk and their predicted CLV.
+    """
+    from analysis.narrative.rfm import (
+        migration_finding,
+    )  # imports analysis.segments.rfm: not at the top
+
+    findings: list[str | None] = []
+    if page.scores.value is not None:
+        findings.append(value_finding(page.scores.value.value, segment_labels))
+    if page.migration.value is not None:
+        mig = page.migration.value
+        since = month_label(mig.previous_month_key, None, buddhist_era)
+        findings.append(migration_finding(mig.previous_month, since))
+    if page.outlook.value is not None:
+        findings.append(churn_finding(page.outlook.value, currency))
+    return [f for f in findings if f]

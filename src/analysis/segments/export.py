@@ -56,6 +56,8 @@ from analysis.config import Params, project_root
 from analysis.context import SectionContext
 from analysis.errors import ConfigError, SectionUnavailable
 from analysis.narrative.exports import exports_under_reports, unknown_list
+from analysis.segments.page import store_bucket_flags, store_outlook, store_rfm
+from analysis.segments.rfm import SEGMENTS
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -210,8 +212,12 @@ def _bucket_cells(ids: pd.Index, flags: pd.DataFrame | None) -> np.ndarray:
 
 
 def list_keys(frame: pd.DataFrame, flags: pd.DataFrame | None) -> tuple[list[str], list[str]]:
-    """Segment keys (those in ``frame``, sorted) and bucket keys (``flags``' columns) to export."""
-    segments = sorted(str(s) for s in frame["segment"].unique())
+    """Segment keys (all eleven, in display order) and bucket keys (``flags``' columns) to export.
+
+    Every segment gets a file, an empty one (header only) when nobody is in it
+    this month, so a campaign tool reading the folder finds the same files each month.
+    """
+    segments = list(SEGMENTS)
     buckets = [str(c) for c in flags.columns] if flags is not None else []
     return segments, buckets
 
@@ -423,10 +429,11 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
 def export_inputs(ctx: SectionContext) -> ExportInputs:
     """RFM scores, bucket flags and the customer outlook of the report month: the lists' inputs.
 
-    The one place that computes them (the buckets join here). RFM scores over
-    ``segments.rfm_window_days`` up to the month's end; the CLV section at the
-    month's last day with the ``clv.*`` params, as the CLV page runs it; its
-    outlook with ``segments.churn_risk_bands``.
+    The same calls as the segments page (:mod:`analysis.segments.page`), so the
+    lists and the page agree: RFM scores over ``segments.rfm_window_days`` up to
+    the month's end; the CLV section at the month's last day with the ``clv.*``
+    params (:func:`analysis.clv.page.store_clv`) and its outlook with
+    ``segments.churn_risk_bands``; the lifecycle buckets with that P(alive).
 
     Raises
     ------
@@ -434,36 +441,14 @@ def export_inputs(ctx: SectionContext) -> ExportInputs:
         Nobody to score (the lists would be empty). A CLV model that cannot be
         fitted is not an error: ``outlook`` is None and ``outlook_unavailable`` says why.
     """
-    from analysis.clv import clv_section
-    from analysis.segments.outlook import customer_outlook
-    from analysis.segments.rfm import rfm_scores
-
-    p = ctx.params
-    orders = ctx.warehouse.table("orders", end=ctx.end)
-    rfm = rfm_scores(orders, ctx.end, p.segments.rfm_window_days)
-    if "segment" not in rfm.columns:  # until rfm_scores names the eleven segments (issue 17)
-        rfm = rfm.assign(segment="unsegmented")
-    flags: pd.DataFrame | None = None
+    rfm = store_rfm(ctx)
     try:
-        section = clv_section(
-            orders,
-            observation_end=ctx.month_last_day,
-            timezone=ctx.timezone,
-            holdout_days=p.clv.holdout_days,
-            holdout_share=p.clv.holdout_share,
-            min_customers=p.clv.min_customers,
-            min_repeat_customers=p.clv.min_repeat_customers,
-            min_history_days=p.clv.min_history_days,
-            horizon_months=p.clv.horizon_months,
-            monthly_discount_rate=p.clv.monthly_discount_rate,
-            model=p.clv.model,
-            comparison_customers=p.clv.comparison_customers,
-            seed=p.seed,
-        )
+        outlook: pd.DataFrame | None = store_outlook(ctx)
+        reason = None
     except SectionUnavailable as exc:
-        return ExportInputs(rfm, flags, None, exc.reason)
-    outlook = customer_outlook(section, p.segments.churn_risk_bands)
-    return ExportInputs(rfm, flags, outlook, None)
+        outlook, reason = None, exc.reason
+    flags = store_bucket_flags(ctx, outlook).flags
+    return ExportInputs(rfm, flags, outlook, reason)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from analysis.formats import format_count
+from analysis.narrative import buckets as bucket_words
 from analysis.narrative import rfm as words
+from analysis.narrative import segments as page_words
 from analysis.plots import PALETTE, share_label
 from analysis.segments.migration import STATES, SegmentMigration
 from analysis.segments.rfm import RfmGrid
 
-__all__ = ["migration_chart", "rfm_grid_chart"]
+__all__ = ["bucket_combinations_chart", "migration_chart", "rfm_grid_chart"]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -102,4 +104,36 @@ def migration_chart(
     for tick in ax.get_xticklabels():
         tick.set_horizontalalignment("right")
     ax.tick_params(axis="y", rotation=0)
+    return ax
+
+
+def bucket_combinations_chart(combinations: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of customers per combination of buckets (UpSet-style), most common at the top.
+
+    Parameters
+    ----------
+    combinations
+        :func:`analysis.segments.buckets.bucket_combinations`' result (``buckets``
+        tuples, ``customers``; the customers in no bucket are the empty tuple).
+    ax
+        Axes to draw on; a new figure sized to the number of bars when None.
+    """
+    ax = _axes(ax, (9, 0.45 * len(combinations) + 1.2))
+    labels = [
+        " + ".join(bucket_words.bucket_name(b) for b in combo) if combo else page_words.no_bucket()
+        for combo in combinations["buckets"]
+    ]
+    counts = combinations["customers"].to_numpy(dtype=float)
+    positions = np.arange(len(counts))[::-1]
+    ax.barh(positions, counts, color=sns.color_palette(PALETTE, 3)[1])
+    ax.set_yticks(positions, labels)
+    for y, count in zip(positions, counts, strict=True):
+        ax.annotate(
+            format_count(count), (count, y), xytext=(3, 0), textcoords="offset points",
+            va="center", fontsize=8,
+        )  # fmt: skip
+    ax.set_title(page_words.chart_text("combinations_title"))
+    ax.set_xlabel(page_words.chart_text("customers_axis"))
+    ax.xaxis.set_major_formatter(lambda v, _pos: format_count(v))
+    ax.grid(axis="y", visible=False)
     return ax
