@@ -150,5 +150,5 @@ def test_a_store_with_nobody_to_score_says_why_in_every_part(tmp_path):
     page = segments_page(ctx)
     assert page.scores.value is None and page.buckets.value is None
     assert page.migration.value is None and page.outlook.value is None
-    assert len(page.reasons) == 4
+    assert page.reasons == [page.scores.reason, page.buckets.reason]  # migration: as scores
     assert segments_headlines(page) == {}

@@ -137,9 +137,13 @@ class SegmentsPage:
 
     @property
     def reasons(self) -> list[str]:
-        """Why parts are missing, in page order (for the executive summary's warnings)."""
-        parts = (self.scores, self.outlook, self.buckets, self.migration)
-        return [p.reason for p in parts if p.reason is not None]
+        """Why parts are missing, in page order, each once (the executive summary's warnings).
+
+        The outlook's reason is left out: it is the CLV page's own warning (the
+        model could not be fitted), and the segments page says it in place.
+        """
+        parts = (self.scores, self.buckets, self.migration)
+        return list(dict.fromkeys(p.reason for p in parts if p.reason is not None))
 
 
 def _table(ctx: SectionContext, name: str) -> Any:
