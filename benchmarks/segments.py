@@ -12,7 +12,17 @@ The section is timed step by step in one child process (``ours``):
 - ``grid``: :func:`analysis.segments.rfm.rfm_grid`;
 - ``migrations``: :func:`analysis.segments.migration.segment_migrations` from the
   end of the previous month and of the same month a year earlier to the report
-  month's end (one query for both).
+  month's end (one query for both);
+- ``buckets``: :func:`analysis.segments.buckets.bucket_flags` from the orders,
+  surveys, carts and campaigns, with the overlaps and combinations;
+- ``profile``: :func:`analysis.segments.value.customer_profile` (customers and
+  campaign sends per customer);
+- ``value``: :func:`analysis.segments.value.group_value` per segment and per
+  bucket, and the profile mixes per segment.
+
+The CLV model's predictions (P(alive) for the at-risk bucket, mean CLV) are the
+CLV page's computation and are timed by ``benchmarks/clv.py``; here the buckets
+use the gap rule alone and the value tables have no CLV columns.
 
 ``seconds`` is the sum of the steps (``child_seconds`` adds writing the scores for
 the check); later parts of the section add their own
@@ -60,6 +70,9 @@ PRELOAD = {
         "pandas",
         "analysis.segments.rfm",
         "analysis.segments.migration",
+        "analysis.segments.buckets",
+        "analysis.segments.value",
+        "analysis.config",
         "analysis.warehouse",
     ],
     "sql": ["duckdb", "pandas"],
@@ -90,13 +103,24 @@ class Section:
     end: Any
     previous_end: Any
     year_ago_end: Any
+    wh: Any = None
     results: dict[str, Any] = field(default_factory=dict)
 
 
 def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     """The timed steps of the segments section, in order (add later parts here)."""
+    from analysis.config import default_params
+    from analysis.segments.buckets import bucket_combinations, bucket_flags, bucket_overlaps
     from analysis.segments.migration import segment_migrations
-    from analysis.segments.rfm import rfm_grid, rfm_scores
+    from analysis.segments.rfm import SEGMENTS, rfm_grid, rfm_scores
+    from analysis.segments.value import (
+        customer_profile,
+        group_mix,
+        group_value,
+        membership_from_labels,
+    )
+
+    params = default_params().segments
 
     def rfm(s: Section) -> Any:
         return rfm_scores(s.orders, s.end, WINDOW_DAYS)
@@ -114,7 +138,40 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
             )
         )
 
-    return [("rfm", rfm), ("grid", grid), ("migrations", migrations)]
+    def table(s: Section, name: str) -> Any:
+        return s.wh.table(name, end=s.end) if s.wh.has(name) else None
+
+    def buckets(s: Section) -> Any:
+        flags = bucket_flags(
+            s.orders, s.end, params, surveys=table(s, "surveys"), carts=table(s, "carts"),
+            campaigns=table(s, "campaigns"),
+        )  # fmt: skip
+        return flags, bucket_overlaps(flags.flags), bucket_combinations(flags.flags)
+
+    def profile(s: Section) -> Any:
+        year = int(s.results["rfm_month"][:4])
+        return customer_profile(
+            table(s, "customers"), table(s, "campaigns"), s.end, WINDOW_DAYS, year
+        )
+
+    def value(s: Section) -> Any:
+        rfm, prof = s.results["rfm"], s.results["profile"]
+        flags = s.results["buckets"][0].flags
+        members = membership_from_labels(rfm.set_index("customer_id")["segment"], SEGMENTS)
+        return (
+            group_value(members, rfm, None, prof),
+            group_value(flags, rfm, None, prof),
+            {c: group_mix(members, prof, c) for c in prof.mix_columns},
+        )
+
+    return [
+        ("rfm", rfm),
+        ("grid", grid),
+        ("migrations", migrations),
+        ("buckets", buckets),
+        ("profile", profile),
+        ("value", value),
+    ]
 
 
 def ours(root: Path, month: str) -> dict:
@@ -124,7 +181,10 @@ def ours(root: Path, month: str) -> dict:
 
     current, previous, year_ago = report_periods(month, TIMEZONE)
     wh = StoreWarehouse(root, STORE, TIMEZONE)
-    state = Section(wh.table("orders", end=current.end), current.end, previous.end, year_ago.end)
+    state = Section(
+        wh.table("orders", end=current.end), current.end, previous.end, year_ago.end, wh
+    )
+    state.results["rfm_month"] = month
     steps: dict[str, float] = {}
     for name, step in section_steps():
         t0 = time.perf_counter()

@@ -186,15 +186,29 @@ def membership_from_labels(labels: pd.Series, groups: Sequence[str]) -> pd.DataF
     return pd.DataFrame({g: (labels == g).to_numpy() for g in groups}, index=labels.index)
 
 
-def _mean_over(members: pd.Index, column: pd.Series | None) -> float:
-    if column is None:
+def _mean(values: np.ndarray | None, mask: np.ndarray) -> float:
+    """Mean of ``values`` over ``mask`` ignoring NaN (NaN when none is left, or no values)."""
+    if values is None:
         return float("nan")
-    values = column.reindex(members).dropna()
-    return float(values.mean()) if len(values) else float("nan")
+    chosen = values[mask]
+    chosen = chosen[~np.isnan(chosen)]
+    return float(chosen.mean()) if len(chosen) else float("nan")
 
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den else float("nan")
+
+
+def _aligned(column: pd.Series, index: pd.Index) -> np.ndarray:
+    """``column`` reindexed to ``index`` as float64 (NaN where missing)."""
+    return column.reindex(index).to_numpy(dtype=float)
+
+
+def _prediction(outlook: pd.DataFrame | None, column: str, index: pd.Index) -> np.ndarray | None:
+    """An outlook column aligned to ``index``, or None without it."""
+    if outlook is None or column not in outlook:
+        return None
+    return _aligned(outlook[column], index)
 
 
 def group_value(
@@ -227,33 +241,41 @@ def group_value(
         ``mean_clv``, ``mean_p_alive`` and, with campaigns, ``open_rate``,
         ``click_rate``, ``convert_rate`` (0–1). NaN where undefined.
     """
-    window = rfm.set_index("customer_id")[["frequency", "monetary"]]
-    total_revenue = float(window["monetary"].sum())
+    index = membership.index
+    window = rfm.set_index("customer_id")
+    revenue_of = np.nan_to_num(_aligned(window["monetary"], index))  # 0 outside the window
+    orders_of = np.nan_to_num(_aligned(window["frequency"], index))
+    total_revenue = float(rfm["monetary"].sum())
     population = len(membership)
-    clv = outlook["clv"] if outlook is not None and "clv" in outlook else None
-    p_alive = outlook["p_alive"] if outlook is not None and "p_alive" in outlook else None
-    sends = profile.frame if profile is not None and profile.has_campaigns else None
+    clv, p_alive = _prediction(outlook, "clv", index), _prediction(outlook, "p_alive", index)
+    sends: dict[str, np.ndarray] | None = None
+    if profile is not None and profile.has_campaigns:
+        counts = profile.frame
+        sends = {
+            c: np.nan_to_num(_aligned(counts[c], index))
+            for c in ("sends", *_CAMPAIGN_FLAGS)
+            if c in counts
+        }
     rows = []
     for group in membership.columns:
-        members = membership.index[membership[group].to_numpy(dtype=bool)]
-        mine = window.reindex(members).fillna(0)
-        revenue, orders = float(mine["monetary"].sum()), int(mine["frequency"].sum())
+        mask = membership[group].to_numpy(dtype=bool)
+        size = int(mask.sum())
+        revenue, orders = float(revenue_of[mask].sum()), int(round(orders_of[mask].sum()))
         row = {
-            "customers": len(members),
-            "customer_share": _ratio(len(members), population),
+            "customers": size,
+            "customer_share": _ratio(size, population),
             "revenue": revenue,
             "revenue_share": _ratio(revenue, total_revenue),
             "orders": orders,
             "aov": _ratio(revenue, orders),
-            "frequency": _ratio(orders, len(members)),
-            "mean_clv": _mean_over(members, clv),
-            "mean_p_alive": _mean_over(members, p_alive),
+            "frequency": _ratio(orders, size),
+            "mean_clv": _mean(clv, mask),
+            "mean_p_alive": _mean(p_alive, mask),
         }
         if sends is not None:
-            counts = sends.reindex(members).fillna(0)
-            total = float(counts["sends"].sum())
+            total = float(sends["sends"][mask].sum())
             for flag, key in zip(_CAMPAIGN_FLAGS, ("open", "click", "convert"), strict=True):
-                got = float(counts[flag].sum()) if flag in counts else float("nan")
+                got = float(sends[flag][mask].sum()) if flag in sends else float("nan")
                 row[f"{key}_rate"] = _ratio(got, total)
         rows.append(row)
     out = pd.DataFrame(rows, index=pd.Index(membership.columns, name="group"))
@@ -297,14 +319,15 @@ def group_mix(
         )
     category = values.where(values.isin(named) | (values == UNKNOWN), "other")
     order = named + [c for c in ("other", UNKNOWN) if (category == c).any()]
+    codes = pd.Categorical(category, categories=order).codes
     rows = {}
     for group in membership.columns:
-        mine = category[membership[group].to_numpy(dtype=bool)]
-        counts = mine.value_counts().reindex(order, fill_value=0)
-        rows[group] = counts / len(mine) if len(mine) else counts * np.nan
-    out = pd.DataFrame(rows).T
+        mask = membership[group].to_numpy(dtype=bool)
+        counts = np.bincount(codes[mask], minlength=len(order)).astype(float)
+        rows[group] = counts / mask.sum() if mask.any() else counts * np.nan
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=order)
     out.index.name = "group"
-    return out[order] if order else out
+    return out
 
 
 def churn_by_group(membership: pd.DataFrame, outlook: pd.DataFrame | None) -> pd.DataFrame:
