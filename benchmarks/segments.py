@@ -115,7 +115,7 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     from analysis.segments.rfm import SEGMENTS, rfm_grid, rfm_scores
     from analysis.segments.value import (
         customer_profile,
-        group_mix,
+        group_mixes,
         group_value,
         membership_from_labels,
     )
@@ -161,7 +161,7 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
         return (
             group_value(members, rfm, None, prof),
             group_value(flags, rfm, None, prof),
-            {c: group_mix(members, prof, c) for c in prof.mix_columns},
+            group_mixes(members, prof),
         )
 
     return [

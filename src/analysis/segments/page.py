@@ -41,7 +41,7 @@ from analysis.segments.rfm import SEGMENTS, RfmGrid, rfm_grid, rfm_headlines, rf
 from analysis.segments.value import (
     CustomerProfile,
     customer_profile,
-    group_mix,
+    group_mixes,
     group_value,
     membership_from_labels,
 )
@@ -200,7 +200,7 @@ def _scores(
         grid=rfm_grid(rfm),
         membership=membership,
         value=group_value(membership, rfm, outlook, profile),
-        mixes={c: group_mix(membership, profile, c) for c in profile.mix_columns},
+        mixes=group_mixes(membership, profile),
     )
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "churn_by_group",
     "customer_profile",
     "group_mix",
+    "group_mixes",
     "group_value",
     "membership_from_labels",
 ]
@@ -135,7 +136,7 @@ def customer_profile(
     CustomerProfile
         One row per customer present in either table.
     """
-    parts: list[pd.DataFrame] = []
+    frames: list[nw.LazyFrame] = []
     if customers is not None:
         names = customers.collect_schema().names()
         exprs = [nw.col("customer_id").cast(nw.String)]
@@ -144,9 +145,7 @@ def customer_profile(
                 exprs.append(nw.col(column).cast(nw.String))
         if "birth_year" in names:
             exprs.append(age_band(nw.col("birth_year").cast(nw.Int64), year).alias("age_band"))
-        frame = customers.select(exprs).unique("customer_id", keep="any").collect().to_pandas()
-        parts.append(frame.set_index("customer_id"))
-    has_campaigns = campaigns is not None
+        frames.append(customers.select(exprs).unique("customer_id", keep="any"))
     if campaigns is not None:
         start = as_of - dt.timedelta(days=window_days)
         names = campaigns.collect_schema().names()
@@ -155,22 +154,27 @@ def customer_profile(
             for f in _CAMPAIGN_FLAGS
             if f in names
         ]
-        sends = (
+        frames.append(
             campaigns.filter(nw.col("sent_at") >= start, nw.col("sent_at") < as_of)
             .with_columns(nw.col("customer_id").cast(nw.String))
             .group_by("customer_id")
             .agg(nw.len().alias("sends"), *flags)
-            .collect()
-            .to_pandas()
-            .set_index("customer_id")
         )
-        parts.append(sends)
-    frame = (
-        pd.concat(parts, axis=1) if parts else pd.DataFrame(index=pd.Index([], name="customer_id"))
-    )
-    frame.index.name = "customer_id"
+    if not frames:
+        empty = pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
+        return CustomerProfile(frame=empty, mix_columns=(), has_campaigns=False)
+    joined = frames[0]
+    if len(frames) == 2:  # every customer of either table, joined on the engine
+        joined = joined.join(frames[1], on="customer_id", how="full").select(
+            nw.coalesce("customer_id", "customer_id_right").alias("customer_id"),
+            nw.exclude("customer_id", "customer_id_right"),
+        )
+    frame = joined.collect().to_pandas().set_index("customer_id")
+    if campaigns is not None:
+        counts = [c for c in ("sends", *_CAMPAIGN_FLAGS) if c in frame]
+        frame[counts] = frame[counts].fillna(0).astype(np.int64)
     mix = tuple(c for c in PROFILE_COLUMNS if c in frame and frame[c].notna().any())
-    return CustomerProfile(frame=frame.sort_index(), mix_columns=mix, has_campaigns=has_campaigns)
+    return CustomerProfile(frame=frame, mix_columns=mix, has_campaigns=campaigns is not None)
 
 
 def membership_from_labels(labels: pd.Series, groups: Sequence[str]) -> pd.DataFrame:
@@ -199,16 +203,22 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else float("nan")
 
 
-def _aligned(column: pd.Series, index: pd.Index) -> np.ndarray:
-    """``column`` reindexed to ``index`` as float64 (NaN where missing)."""
-    return column.reindex(index).to_numpy(dtype=float)
+def _positions(source: pd.Index, target: pd.Index) -> np.ndarray:
+    """Position in ``source`` of each label of ``target`` (-1 where missing): one lookup."""
+    if source.equals(target):
+        return np.arange(len(target))
+    return source.get_indexer(target)
 
 
-def _prediction(outlook: pd.DataFrame | None, column: str, index: pd.Index) -> np.ndarray | None:
-    """An outlook column aligned to ``index``, or None without it."""
-    if outlook is None or column not in outlook:
-        return None
-    return _aligned(outlook[column], index)
+def _take(values: np.ndarray, positions: np.ndarray, missing: float = np.nan) -> np.ndarray:
+    """``values`` at ``positions`` as float64, ``missing`` where the position is -1."""
+    out = (
+        np.asarray(values, dtype=float)[np.maximum(positions, 0)]
+        if len(values)
+        else np.full(len(positions), missing)
+    )
+    out[positions < 0] = missing
+    return out
 
 
 def group_value(
@@ -242,17 +252,22 @@ def group_value(
         ``click_rate``, ``convert_rate`` (0–1). NaN where undefined.
     """
     index = membership.index
-    window = rfm.set_index("customer_id")
-    revenue_of = np.nan_to_num(_aligned(window["monetary"], index))  # 0 outside the window
-    orders_of = np.nan_to_num(_aligned(window["frequency"], index))
+    at = _positions(pd.Index(rfm["customer_id"]), index)
+    revenue_of = _take(rfm["monetary"].to_numpy(), at, 0.0)  # 0 outside the window
+    orders_of = _take(rfm["frequency"].to_numpy(), at, 0.0)
     total_revenue = float(rfm["monetary"].sum())
     population = len(membership)
-    clv, p_alive = _prediction(outlook, "clv", index), _prediction(outlook, "p_alive", index)
+    clv = p_alive = None
+    if outlook is not None:
+        at = _positions(outlook.index, index)
+        clv = _take(outlook["clv"].to_numpy(), at) if "clv" in outlook else None
+        p_alive = _take(outlook["p_alive"].to_numpy(), at) if "p_alive" in outlook else None
     sends: dict[str, np.ndarray] | None = None
     if profile is not None and profile.has_campaigns:
         counts = profile.frame
+        at = _positions(counts.index, index)
         sends = {
-            c: np.nan_to_num(_aligned(counts[c], index))
+            c: _take(counts[c].to_numpy(), at, 0.0)
             for c in ("sends", *_CAMPAIGN_FLAGS)
             if c in counts
         }
@@ -282,6 +297,14 @@ def group_value(
     return out.astype({"customers": np.int64, "orders": np.int64})
 
 
+def group_mixes(
+    membership: pd.DataFrame, profile: CustomerProfile, top: int = 6
+) -> dict[str, pd.DataFrame]:
+    """:func:`group_mix` of every column in ``profile.mix_columns`` (one id lookup for all)."""
+    at = _positions(profile.frame.index, membership.index)
+    return {c: _mix(membership, profile.frame[c], at, c, top) for c in profile.mix_columns}
+
+
 def group_mix(
     membership: pd.DataFrame, profile: CustomerProfile, column: str, top: int = 6
 ) -> pd.DataFrame:
@@ -306,25 +329,33 @@ def group_mix(
         Index group key, columns categories, values shares 0–1 (each row sums
         to 1; a group without members is a row of NaN).
     """
-    values = profile.frame[column].reindex(membership.index).fillna(UNKNOWN).astype(str)
+    at = _positions(profile.frame.index, membership.index)
+    return _mix(membership, profile.frame[column], at, column, top)
+
+
+def _mix(
+    membership: pd.DataFrame, values: pd.Series, at: np.ndarray, column: str, top: int
+) -> pd.DataFrame:
+    codes, names = pd.factorize(values, use_na_sentinel=True)
+    member_codes = np.where(at >= 0, codes[np.maximum(at, 0)] if len(codes) else -1, -1)
+    counts = np.bincount(member_codes[member_codes >= 0], minlength=len(names))
     if column == "age_band":
-        named = [key for key, _, _ in AGE_BANDS if (values == key).any()]
+        named = [key for key, _, _ in AGE_BANDS if key in set(names[counts > 0])]
     else:
-        known = values[values != UNKNOWN]
-        named = list(
-            known.value_counts()
-            .sort_index()
-            .sort_values(ascending=False, kind="stable")
-            .index[:top]
-        )
-    category = values.where(values.isin(named) | (values == UNKNOWN), "other")
-    order = named + [c for c in ("other", UNKNOWN) if (category == c).any()]
-    codes = pd.Categorical(category, categories=order).codes
+        ranked = sorted((-int(n), str(c)) for c, n in zip(names, counts, strict=True) if n > 0)
+        named = [c for _, c in ranked[:top]]
+    slot = {c: i for i, c in enumerate(named)}
+    has_other = any(str(c) not in slot and n > 0 for c, n in zip(names, counts, strict=True))
+    order = named + (["other"] if has_other else [])
+    lookup = np.array([slot.get(str(c), len(named)) for c in names] + [len(order)], dtype=np.int64)
+    category = lookup[member_codes]  # -1 (unknown) picks the last entry: the unknown slot
+    if (category == len(order)).any():
+        order.append(UNKNOWN)
     rows = {}
     for group in membership.columns:
         mask = membership[group].to_numpy(dtype=bool)
-        counts = np.bincount(codes[mask], minlength=len(order)).astype(float)
-        rows[group] = counts / mask.sum() if mask.any() else counts * np.nan
+        tally = np.bincount(category[mask], minlength=len(order)).astype(float)[: len(order)]
+        rows[group] = tally / mask.sum() if mask.any() else tally * np.nan
     out = pd.DataFrame.from_dict(rows, orient="index", columns=order)
     out.index.name = "group"
     return out
