@@ -57,6 +57,7 @@ def test_every_part_is_there_and_the_counts_agree(demo_root, page):
     values = segments_headlines(page)
     scored = scored_at(demo_root, ctx.end)
     assert values["customers_scored"] == scored
+    assert all(type(v) in (int, float) for v in values.values())  # plain JSON numbers
     # the eleven segments partition the scored customers and their revenue
     assert sum(values[f"segment.{s}.customers"] for s in SEGMENTS) == scored
     assert sum(values[f"segment.{s}.revenue_share"] for s in SEGMENTS) == pytest.approx(1, abs=1e-5)

@@ -267,8 +267,9 @@ def _empty_rfm() -> pd.DataFrame:
 
 
 def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if pd.isna(value) else round(value, 6)
+    """A manifest value: plain ``float`` rounded to 6 decimals (None for NaN), ints as they are."""
+    if isinstance(value, float):  # numpy's float64 too: stored as a plain float
+        return None if pd.isna(value) else round(float(value), 6)
     return value
 
 
