@@ -16,7 +16,7 @@ from conftest import write_table
 from analysis.config import load_params
 
 from .helpers import PROJECT
-from .privacy_scan import personal_data_in
+from .privacy_scan import personal_data_in, personal_values
 
 REPORTS = PROJECT / "reports"
 
@@ -34,9 +34,12 @@ def test_no_page_under_reports_shows_personal_data():
     checked = 0
     for store, store_pages in pages.items():
         warehouse = load_params(store).warehouse_path()
-        if (warehouse / "orders" / f"{store}.parquet").is_file():
-            assert personal_data_in(store_pages, warehouse, store) == {}, store
-            checked += 1
+        if not (warehouse / "orders" / f"{store}.parquet").is_file():
+            continue
+        if personal_values(warehouse, store) == (set(), set()):
+            continue  # nothing searchable: e.g. CDNOW's ids are plain numbers, it has no contacts
+        assert personal_data_in(store_pages, warehouse, store) == {}, store
+        checked += 1
     if not checked:
         pytest.skip("no report of a store in this warehouse under reports/ yet (make report)")
 
