@@ -6,8 +6,12 @@ segments (``rfm_table(...).collect()``) take at most 1.5x the time of one
 hand-written DuckDB query computing the same scores and segments (the same tie
 rule and rules table, written out in SQL here and nowhere else).
 
-The section is timed step by step in one child process (``ours``):
+The section is timed step by step in one child process (``ours``), as the
+segments page computes it:
 
+- ``base``: :func:`analysis.segments.base.customer_base` (one pass over the
+  orders for the three as-of instants), persisted on the engine; every later
+  step reads it;
 - ``rfm``: :func:`analysis.segments.rfm.rfm_scores` (``rfm_table(...).collect()``, to pandas);
 - ``grid``: :func:`analysis.segments.rfm.rfm_grid`;
 - ``migrations``: :func:`analysis.segments.migration.segment_migrations` from the
@@ -110,6 +114,7 @@ class Section:
 def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     """The timed steps of the segments section, in order (add later parts here)."""
     from analysis.config import default_params
+    from analysis.segments.base import customer_base
     from analysis.segments.buckets import bucket_combinations, bucket_flags, bucket_overlaps
     from analysis.segments.migration import segment_migrations
     from analysis.segments.rfm import SEGMENTS, rfm_grid, rfm_scores
@@ -122,8 +127,12 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
 
     params = default_params().segments
 
+    def base(s: Section) -> Any:
+        earlier = [s.previous_end, s.year_ago_end]
+        return s.wh.persist(customer_base(s.orders, s.end, WINDOW_DAYS, earlier=earlier))
+
     def rfm(s: Section) -> Any:
-        return rfm_scores(s.orders, s.end, WINDOW_DAYS)
+        return rfm_scores(s.orders, s.end, WINDOW_DAYS, base=s.results["base"])
 
     def grid(s: Section) -> Any:
         return rfm_grid(s.results["rfm"])
@@ -133,7 +142,7 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
         return dict(
             zip(
                 ("previous", "year_ago"),
-                segment_migrations(s.orders, starts, s.end, WINDOW_DAYS),
+                segment_migrations(s.orders, starts, s.end, WINDOW_DAYS, base=s.results["base"]),
                 strict=True,
             )
         )
@@ -144,7 +153,7 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
     def buckets(s: Section) -> Any:
         flags = bucket_flags(
             s.orders, s.end, params, surveys=table(s, "surveys"), carts=table(s, "carts"),
-            campaigns=table(s, "campaigns"),
+            campaigns=table(s, "campaigns"), base=s.results["base"],
         )  # fmt: skip
         return flags, bucket_overlaps(flags.flags), bucket_combinations(flags.flags)
 
@@ -165,6 +174,7 @@ def section_steps() -> list[tuple[str, Callable[[Section], Any]]]:
         )
 
     return [
+        ("base", base),
         ("rfm", rfm),
         ("grid", grid),
         ("migrations", migrations),

@@ -11,7 +11,18 @@ import datetime as dt
 
 import narwhals as nw
 
-__all__ = ["completed", "count_distinct", "days_between", "time_span"]
+__all__ = [
+    "MICROSECONDS_PER_DAY",
+    "completed",
+    "count_distinct",
+    "days_between",
+    "epoch_microseconds",
+    "epoch_microseconds_of",
+    "time_span",
+]
+
+MICROSECONDS_PER_DAY = 86_400_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def count_distinct(expr: nw.Expr) -> nw.Expr:
@@ -26,6 +37,34 @@ def days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
     7 days and half a second above 7 days.
     """
     return (end - start).dt.total_microseconds() / 86_400_000_000
+
+
+def epoch_microseconds(column: str, implementation: nw.Implementation) -> nw.Expr:
+    """Expression: the instant in column ``column`` as integer microseconds since 1970-01-01 UTC.
+
+    Differences of these integers are exact and cheap; a difference of two
+    timestamps is an interval, which DuckDB converts about 70 times slower
+    (0.2 s against 0.003 s per million rows). Narwhals has no portable
+    spelling: on DuckDB ``dt.total_microseconds()`` compiles to ``epoch_us``,
+    which takes a timestamp as well as an interval; elsewhere the column's
+    difference from the epoch is taken as a duration.
+
+    Parameters
+    ----------
+    column
+        A timezone-aware datetime column.
+    implementation
+        The backend of the frame the expression is used on (``frame.implementation``).
+    """
+    if implementation is nw.Implementation.DUCKDB:
+        return nw.col(column).dt.total_microseconds()
+    return (nw.col(column) - nw.lit(_EPOCH)).dt.total_microseconds()
+
+
+def epoch_microseconds_of(instant: dt.datetime) -> int:
+    """A timezone-aware instant as integer microseconds since 1970-01-01 UTC (exact)."""
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def completed(orders: nw.LazyFrame, schema: nw.Schema | None = None) -> nw.LazyFrame:

@@ -42,17 +42,17 @@ reason (from the catalogue, :mod:`analysis.narrative.buckets`) is in
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections import Counter
 from dataclasses import dataclass, field
 
 import narwhals as nw
+import numpy as np
 import pandas as pd
 
 from analysis.config import SegmentParams
-from analysis.customers import customer_orders, registered
-from analysis.frames import days_between
+from analysis.customers import registered
+from analysis.frames import MICROSECONDS_PER_DAY, epoch_microseconds, epoch_microseconds_of
 from analysis.narrative import buckets as words
+from analysis.segments.base import customer_base, in_window
 
 __all__ = [
     "BUCKETS",
@@ -109,31 +109,6 @@ def _cols(frame: nw.LazyFrame | None) -> set[str]:
     return set() if frame is None else set(frame.collect_schema().names())
 
 
-def _within(column: str, as_of: dt.datetime, days: float) -> nw.Expr:
-    """``column`` at or after ``as_of - days`` and before ``as_of``."""
-    return (nw.col(column) >= as_of - dt.timedelta(days=days)) & (nw.col(column) < as_of)
-
-
-def _per_customer(
-    orders: nw.LazyFrame, as_of: dt.datetime, params: SegmentParams, has_discount: bool
-) -> nw.LazyFrame:
-    """One row per customer: first/last order, orders ever, window orders, spend, discounted."""
-    in_window = _within("ordered_at", as_of, params.rfm_window_days)
-    satang = (nw.col("revenue") * 100).round(0).cast(nw.Int64)
-    aggs = [
-        nw.col("ordered_at").min().alias("first_at"),
-        nw.col("ordered_at").max().alias("last_at"),
-        nw.len().alias("n_orders"),
-        in_window.cast(nw.Int64).sum().alias("n_window"),
-        nw.when(in_window).then(satang).otherwise(0).sum().alias("spend_window"),
-    ]
-    if has_discount:
-        discounted = in_window & (nw.col("discount").fill_null(0) > 0)
-        aggs.append(discounted.cast(nw.Int64).sum().alias("n_discounted"))
-    done = customer_orders(orders).filter(nw.col("ordered_at") < as_of)
-    return done.group_by("customer_id").agg(*aggs)
-
-
 def _heroes(params: SegmentParams) -> nw.Expr:
     """Top ``hero_top_share`` by window spend (ties at the cut in), with enough window orders.
 
@@ -145,7 +120,7 @@ def _heroes(params: SegmentParams) -> nw.Expr:
     """
     active = nw.col("n_window") > 0
     customers = active.cast(nw.Int64).sum()  # broadcast over the per-customer frame
-    rank = nw.col("spend_window").rank(method="min", descending=True)
+    rank = nw.col("satang_window").rank(method="min", descending=True)
     return (
         active
         & (rank - 1 < params.hero_top_share * customers - 1e-9)
@@ -171,7 +146,7 @@ def _negative(
             bad = bad | (nw.col("csat") <= 2).fill_null(False)
         parts.append(
             surveys.filter(
-                ~nw.col("customer_id").is_null(), _within("responded_at", as_of, window), bad
+                ~nw.col("customer_id").is_null(), in_window("responded_at", as_of, window), bad
             ).select("customer_id")
         )
     if has_status:
@@ -179,7 +154,7 @@ def _negative(
             orders.filter(
                 registered(),
                 nw.col("status").is_in(["refunded", "cancelled"]),
-                _within("ordered_at", as_of, window),
+                in_window("ordered_at", as_of, window),
             ).select("customer_id")
         )
     if not parts:
@@ -194,17 +169,17 @@ def _carts(carts: nw.LazyFrame, as_of: dt.datetime, days: int) -> nw.LazyFrame:
         carts.filter(
             ~nw.col("customer_id").is_null(),
             nw.col("order_id").is_null(),
-            _within("created_at", as_of, days),
+            in_window("created_at", as_of, days),
         )
         .group_by("customer_id")
-        .agg(nw.col("created_at").max().alias("cart_at"))
+        .agg(epoch_microseconds("created_at", carts.implementation).max().alias("cart_us"))
     )
 
 
 def _campaigns(campaigns: nw.LazyFrame, as_of: dt.datetime, window: int) -> nw.LazyFrame:
     """Per customer: campaigns sent in the window and how many converted."""
     return (
-        campaigns.filter(_within("sent_at", as_of, window))
+        campaigns.filter(in_window("sent_at", as_of, window))
         .group_by("customer_id")
         .agg(
             nw.len().alias("sends"),
@@ -252,6 +227,7 @@ def bucket_flags(
     carts: nw.LazyFrame | None = None,
     campaigns: nw.LazyFrame | None = None,
     p_alive: pd.Series | None = None,
+    base: nw.LazyFrame | None = None,
 ) -> BucketFlags:
     """Lifecycle bucket flags per customer (rules in the module docstring and docs/metrics.md).
 
@@ -268,6 +244,10 @@ def bucket_flags(
     p_alive
         P(alive) at ``as_of`` (0-1) indexed by ``customer_id``, from the CLV
         model; a customer missing from it is judged by the gap rule alone.
+    base
+        :func:`analysis.segments.base.customer_base` of ``orders`` at ``as_of``
+        (``params.rfm_window_days``) when the caller has persisted it; built
+        here otherwise.
 
     Returns
     -------
@@ -278,24 +258,31 @@ def bucket_flags(
     schema = set(orders.collect_schema().names())
     unavailable, notes = _availability(schema, surveys, carts, campaigns, p_alive)
     window = params.rfm_window_days
-    per = _per_customer(orders, as_of, params, "discount" in schema)
-    since_last = days_between(nw.col("last_at"), nw.lit(as_of))
-    gap = days_between(nw.col("first_at"), nw.col("last_at")) / (nw.col("n_orders") - 1)
-    inactive = nw.col("last_at") <= as_of - dt.timedelta(days=params.inactive_days)
+    if base is None:
+        base = customer_base(orders, as_of, window)
+    per = base
+    first, last = nw.col("first_us"), nw.col("last_us")  # microseconds since the epoch
+
+    def days_before(days: float) -> int:
+        return epoch_microseconds_of(as_of - dt.timedelta(days=days))
+
+    since_last = (epoch_microseconds_of(as_of) - last) / MICROSECONDS_PER_DAY
+    gap = (last - first) / MICROSECONDS_PER_DAY / (nw.col("n_orders") - 1)
+    inactive = last <= days_before(params.inactive_days)
     exprs: dict[str, nw.Expr] = {
         "heroes": _heroes(params),
         "regulars": (nw.col("n_window") >= params.regular_min_orders)
-        & (nw.col("last_at") >= as_of - dt.timedelta(days=params.regular_active_days)),
+        & (last >= days_before(params.regular_active_days)),
         "at_risk": ~inactive
         & (nw.col("n_orders") >= 2)
-        & (nw.col("last_at") > nw.col("first_at"))
+        & (last > first)
         & (since_last > params.at_risk_gap_multiple * gap),
         "inactive": inactive,
-        "new": nw.col("first_at") >= as_of - dt.timedelta(days=params.new_days),
+        "new": first >= days_before(params.new_days),
     }
     if "discount_driven" not in unavailable:
         exprs["discount_driven"] = (nw.col("n_window") >= params.discount_min_orders) & (
-            nw.col("n_discounted") > params.discount_share * nw.col("n_window")
+            nw.col("discounted") > params.discount_share * nw.col("n_window")
         )
     frame = per
     negative = _negative(orders, surveys, as_of, window, "status" in schema)
@@ -304,8 +291,8 @@ def bucket_flags(
         exprs["negative_experience"] = nw.col("negative_experience").fill_null(False)
     if carts is not None and "cart_abandoners" not in unavailable:
         frame = frame.join(_carts(carts, as_of, params.cart_days), on="customer_id", how="left")
-        exprs["cart_abandoners"] = (~nw.col("cart_at").is_null()) & (
-            nw.col("last_at") < nw.col("cart_at")
+        exprs["cart_abandoners"] = (~nw.col("cart_us").is_null()) & (
+            last < nw.col("cart_us")
         ).fill_null(False)
     if campaigns is not None and "campaign_responders" not in unavailable:
         frame = frame.join(_campaigns(campaigns, as_of, window), on="customer_id", how="left")
@@ -337,8 +324,10 @@ def bucket_overlaps(flags: pd.DataFrame) -> pd.DataFrame:
         Buckets × buckets (the columns of ``flags``, in order), int counts;
         the diagonal is each bucket's size. Symmetric.
     """
-    as_int = flags.astype("int64")
-    return as_int.T @ as_int
+    # float64 products are exact for counts below 2**53; BLAS makes it one pass.
+    member = flags.to_numpy(dtype=np.float64)
+    counts = np.rint(member.T @ member).astype(np.int64)
+    return pd.DataFrame(counts, index=flags.columns, columns=flags.columns)
 
 
 def bucket_combinations(flags: pd.DataFrame, top: int = 10) -> pd.DataFrame:
@@ -360,9 +349,13 @@ def bucket_combinations(flags: pd.DataFrame, top: int = 10) -> pd.DataFrame:
         (ties by fewer buckets, then by name), then one row for no bucket.
     """
     names = list(flags.columns)
-    counts = Counter(
-        tuple(itertools.compress(names, row)) for row in flags.to_numpy(dtype=bool).tolist()
-    )
+    # Each customer's combination as a bit mask (bit j = column j), counted without a Python loop.
+    bits = flags.to_numpy(dtype=np.int64) @ (np.int64(1) << np.arange(len(names), dtype=np.int64))
+    masks, sizes = np.unique(bits, return_counts=True)
+    counts = {
+        tuple(n for j, n in enumerate(names) if int(mask) >> j & 1): int(size)
+        for mask, size in zip(masks, sizes, strict=True)
+    }
     none = counts.pop((), 0)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:top]
     rows = [(k, len(k), v) for k, v in ranked] + [((), 0, none)]

@@ -56,7 +56,7 @@ from analysis.config import Params, project_root
 from analysis.context import SectionContext
 from analysis.errors import ConfigError, SectionUnavailable
 from analysis.narrative.exports import exports_under_reports, unknown_list
-from analysis.segments.page import store_bucket_flags, store_outlook, store_rfm
+from analysis.segments.page import store_base, store_bucket_flags, store_outlook, store_rfm
 from analysis.segments.rfm import SEGMENTS
 
 __all__ = [
@@ -441,13 +441,14 @@ def export_inputs(ctx: SectionContext) -> ExportInputs:
         Nobody to score (the lists would be empty). A CLV model that cannot be
         fitted is not an error: ``outlook`` is None and ``outlook_unavailable`` says why.
     """
-    rfm = store_rfm(ctx)
+    base = store_base(ctx)
+    rfm = store_rfm(ctx, base)
     try:
         outlook: pd.DataFrame | None = store_outlook(ctx)
         reason = None
     except SectionUnavailable as exc:
         outlook, reason = None, exc.reason
-    flags = store_bucket_flags(ctx, outlook).flags
+    flags = store_bucket_flags(ctx, outlook, base).flags
     return ExportInputs(rfm, flags, outlook, reason)
 
 

@@ -102,7 +102,12 @@ def segment_migration(
 
 
 def segment_migrations(
-    orders: nw.LazyFrame, starts: Sequence[dt.datetime], end: dt.datetime, window_days: int
+    orders: nw.LazyFrame,
+    starts: Sequence[dt.datetime],
+    end: dt.datetime,
+    window_days: int,
+    *,
+    base: nw.LazyFrame | None = None,
 ) -> tuple[SegmentMigration, ...]:
     """:func:`segment_migration` from each of ``starts`` to ``end``, in one query.
 
@@ -110,6 +115,8 @@ def segment_migrations(
     (:func:`analysis.segments.rfm.segments_at`); the engine counts them by their
     segments at all the dates at once (at most 12 to the power of the dates
     rows), and each matrix is that count summed over the other starts.
+    ``base`` is ``customer_base(orders, end, window_days, earlier=starts)`` when
+    the caller has persisted it (:mod:`analysis.segments.base`).
 
     Returns
     -------
@@ -119,7 +126,7 @@ def segment_migrations(
     dates = [*starts, end]
     names = [f"segment_{i}" for i in range(len(dates))]
     cube = (
-        segments_at(orders, dates, window_days)
+        segments_at(orders, dates, window_days, base=base)
         .with_columns(*(nw.col(name).fill_null(NOT_SCORED) for name in names))
         .group_by(*names)
         .agg(nw.len().alias("customers"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
@@ -29,6 +30,7 @@ from analysis.context import SectionContext
 from analysis.errors import PagePart, SectionUnavailable, page_part
 from analysis.narrative import segments as text
 from analysis.privacy import pseudonymous_ids
+from analysis.segments.base import customer_base
 from analysis.segments.buckets import (
     BucketFlags,
     bucket_combinations,
@@ -54,6 +56,7 @@ __all__ = [
     "SegmentsPage",
     "segments_headlines",
     "segments_page",
+    "store_base",
     "store_bucket_flags",
     "store_outlook",
     "store_rfm",
@@ -151,8 +154,24 @@ def _table(ctx: SectionContext, name: str) -> Any:
     return wh.table(name, end=ctx.end) if wh.has(name) else None
 
 
-def store_rfm(ctx: SectionContext) -> pd.DataFrame:
+def store_base(ctx: SectionContext) -> nw.LazyFrame:
+    """The per-customer base of the page, persisted on the engine (:func:`customer_base`).
+
+    Covers the RFM window ending at the report month's end and those ending at
+    the end of the previous month and of the same month a year earlier (for
+    migration), in that order.
+    """
+    _current, previous, year_ago = report_periods(ctx.month, ctx.timezone)
+    orders = ctx.warehouse.table("orders", end=ctx.end)
+    window = ctx.params.segments.rfm_window_days
+    base = customer_base(orders, ctx.end, window, earlier=[previous.end, year_ago.end])
+    return ctx.warehouse.persist(base)
+
+
+def store_rfm(ctx: SectionContext, base: nw.LazyFrame | None = None) -> pd.DataFrame:
     """RFM scores and segments at the report month's end (``segments.rfm_window_days``).
+
+    ``base`` is :func:`store_base` when the caller has it.
 
     Raises
     ------
@@ -160,7 +179,7 @@ def store_rfm(ctx: SectionContext) -> pd.DataFrame:
         No registered customer has a completed order in the window.
     """
     orders = ctx.warehouse.table("orders", end=ctx.end)
-    return rfm_scores(orders, ctx.end, ctx.params.segments.rfm_window_days)
+    return rfm_scores(orders, ctx.end, ctx.params.segments.rfm_window_days, base=base)
 
 
 def store_outlook(ctx: SectionContext) -> pd.DataFrame:
@@ -174,10 +193,13 @@ def store_outlook(ctx: SectionContext) -> pd.DataFrame:
     return customer_outlook(store_clv(ctx), ctx.params.segments.churn_risk_bands)
 
 
-def store_bucket_flags(ctx: SectionContext, outlook: pd.DataFrame | None) -> BucketFlags:
+def store_bucket_flags(
+    ctx: SectionContext, outlook: pd.DataFrame | None, base: nw.LazyFrame | None = None
+) -> BucketFlags:
     """Lifecycle buckets at the report month's end, from every table the store has.
 
-    ``outlook`` (or None) gives P(alive) to the at-risk rule.
+    ``outlook`` (or None) gives P(alive) to the at-risk rule; ``base`` is
+    :func:`store_base` when the caller has it.
     """
     return bucket_flags(
         ctx.warehouse.table("orders", end=ctx.end),
@@ -187,13 +209,17 @@ def store_bucket_flags(ctx: SectionContext, outlook: pd.DataFrame | None) -> Buc
         carts=_table(ctx, "carts"),
         campaigns=_table(ctx, "campaigns"),
         p_alive=None if outlook is None else outlook["p_alive"],
+        base=base,
     )
 
 
 def _scores(
-    ctx: SectionContext, profile: CustomerProfile, outlook: pd.DataFrame | None
+    ctx: SectionContext,
+    base: nw.LazyFrame,
+    profile: CustomerProfile,
+    outlook: pd.DataFrame | None,
 ) -> ScoresPart:
-    rfm = store_rfm(ctx)
+    rfm = store_rfm(ctx, base)
     membership = membership_from_labels(rfm.set_index("customer_id")["segment"], SEGMENTS)
     return ScoresPart(
         rfm=rfm,
@@ -206,11 +232,12 @@ def _scores(
 
 def _buckets(
     ctx: SectionContext,
+    base: nw.LazyFrame,
     rfm: pd.DataFrame,
     profile: CustomerProfile,
     outlook: pd.DataFrame | None,
 ) -> BucketPart:
-    flags = store_bucket_flags(ctx, outlook)
+    flags = store_bucket_flags(ctx, outlook, base)
     if flags.flags.empty:
         raise SectionUnavailable(text.no_customers_for_buckets())
     return BucketPart(
@@ -222,13 +249,14 @@ def _buckets(
     )
 
 
-def _migration(ctx: SectionContext) -> MigrationPart:
+def _migration(ctx: SectionContext, base: nw.LazyFrame) -> MigrationPart:
     _current, previous, year_ago = report_periods(ctx.month, ctx.timezone)
     since_previous, since_last_year = segment_migrations(
         ctx.warehouse.table("orders", end=ctx.end),
         [previous.end, year_ago.end],
         ctx.end,
         ctx.params.segments.rfm_window_days,
+        base=base,
     )
     scored_then = int(since_last_year.counts.drop(index=NOT_SCORED).to_numpy().sum())
     return MigrationPart(
@@ -247,14 +275,15 @@ def segments_page(ctx: SectionContext) -> SegmentsPage:
         _table(ctx, "customers"), _table(ctx, "campaigns"), ctx.end, p.rfm_window_days, year
     )
     outlook = page_part(lambda: store_outlook(ctx))
-    scores = page_part(lambda: _scores(ctx, profile, outlook.value))
+    base = store_base(ctx)
+    scores = page_part(lambda: _scores(ctx, base, profile, outlook.value))
     rfm = scores.value.rfm if scores.value is not None else _empty_rfm()
     return SegmentsPage(
         scores=scores,
         outlook=outlook,
-        buckets=page_part(lambda: _buckets(ctx, rfm, profile, outlook.value)),
+        buckets=page_part(lambda: _buckets(ctx, base, rfm, profile, outlook.value)),
         migration=(
-            page_part(lambda: _migration(ctx))
+            page_part(lambda: _migration(ctx, base))
             if scores.value is not None
             else PagePart(None, scores.reason)
         ),

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import narwhals as nw
 import pandas as pd
 
-from analysis.customers import customer_orders
 from analysis.errors import SectionUnavailable
 from analysis.narrative.segments import no_customers_to_score
+from analysis.segments.base import customer_base, window_columns
 
 __all__ = [
     "SCORES",
@@ -50,6 +50,7 @@ __all__ = [
     "segment_of",
     "segments_at",
     "tied_score",
+    "with_tied_scores",
 ]
 
 SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -166,35 +167,48 @@ def tied_score(key: str, n: int = 5) -> nw.Expr:
     return (1 + (n * (rank - 1) / nw.col(key).count()).floor()).cast(nw.Int64)
 
 
-def _minor_units() -> nw.Expr:
-    """An order's revenue in integer minor units (satang), rounded half away from zero."""
-    return (nw.col("revenue") * 100).round(0).cast(nw.Int64)
+def with_tied_scores(frame: nw.LazyFrame, scores: dict[str, str], n: int = 5) -> nw.LazyFrame:
+    """``frame`` with the :func:`tied_score` of each column ``source`` as column ``alias``.
+
+    The same scores as ``frame.with_columns(tied_score(source).alias(alias))``,
+    computed without sorting the frame: the customers are counted per distinct
+    value, the count of customers below each value (``rank_min - 1``) is a
+    running sum over those few rows, and the scores are joined back on the value.
+    On DuckDB that is 0.1 s per score for a million customers, where a window
+    rank over the whole frame costs 0.25 s and more as the frame widens.
+
+    Parameters
+    ----------
+    frame
+        One row per customer.
+    scores
+        Source column -> name of its score column (null where the source is null).
+    n
+        Highest score.
+    """
+    joined = frame
+    for source, alias in scores.items():
+        # Each count reads ``frame`` itself, not the frame joined so far: the query stays
+        # linear in the number of scores.
+        counts = (
+            frame.filter(~nw.col(source).is_null())
+            .group_by(source)
+            .agg(nw.len().alias("_customers"))
+        )
+        below = nw.col("_customers").cum_sum().over(order_by=source) - nw.col("_customers")
+        total = nw.col("_customers").sum()
+        score = (1 + (n * below / total).floor()).cast(nw.Int64)  # floor: as in tied_score
+        joined = joined.join(counts.select(source, score.alias(alias)), on=source, how="left")
+    return joined
 
 
-def _recency_days(last_order: nw.Expr, as_of: dt.datetime) -> nw.Expr:
-    """Whole days from ``last_order`` to ``as_of`` (floored)."""
-    as_of_utc = as_of.astimezone(dt.UTC)
-    seconds = (nw.lit(as_of_utc) - last_order).dt.total_seconds()
-    return (seconds / 86400).floor().cast(nw.Int64)  # exact, as in :func:`tied_score`
-
-
-def _per_customer(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) -> nw.LazyFrame:
-    """Recency (days), frequency and monetary (satang) per customer active in the window."""
-    start = as_of - dt.timedelta(days=window_days)
-    in_window = customer_orders(orders).filter(
-        nw.col("ordered_at") >= start, nw.col("ordered_at") < as_of
-    )
-    per_customer = in_window.group_by("customer_id").agg(
-        nw.col("ordered_at").max().alias("last_order"),
-        nw.len().alias("frequency"),
-        _minor_units().sum().alias("monetary_satang"),
-    )
-    return per_customer.with_columns(
-        _recency_days(nw.col("last_order"), as_of).alias("recency_days")
-    )
-
-
-def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) -> nw.LazyFrame:
+def rfm_table(
+    orders: nw.LazyFrame,
+    as_of: dt.datetime,
+    window_days: int = 365,
+    *,
+    base: nw.LazyFrame | None = None,
+) -> nw.LazyFrame:
     """Recency, frequency, monetary value, their 1–5 scores and the segment per customer.
 
     Parameters
@@ -205,6 +219,9 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
         Timezone-aware end of the window (exclusive), e.g. the end of the report month.
     window_days
         Length of the window in days.
+    base
+        :func:`analysis.segments.base.customer_base` of ``orders`` at ``as_of``
+        (``window_days``), when the caller has persisted it; built here otherwise.
 
     Returns
     -------
@@ -214,20 +231,30 @@ def rfm_table(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) 
         (store currency), ``r_score, f_score, m_score`` (1–5, :func:`tied_score`)
         and ``segment`` (a key of :data:`SEGMENTS`).
     """
-    return scored_customers(orders, as_of, window_days).sort("customer_id")
+    return scored_customers(orders, as_of, window_days, base=base).sort("customer_id")
 
 
 def scored_customers(
-    orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365
+    orders: nw.LazyFrame,
+    as_of: dt.datetime,
+    window_days: int = 365,
+    *,
+    base: nw.LazyFrame | None = None,
 ) -> nw.LazyFrame:
     """:func:`rfm_table` in no particular order, for steps that join or aggregate it further."""
+    if base is None:
+        base = customer_base(orders, as_of, window_days)
+    recency, n, satang = window_columns("window")
+    measures = base.filter(nw.col(n) > 0).select(
+        "customer_id",
+        nw.col(recency).alias("recency_days"),
+        nw.col(n).alias("frequency"),
+        nw.col(satang).alias("monetary_satang"),
+    )
+    scores = {"_neg_recency": "r_score", "frequency": "f_score", "monetary_satang": "m_score"}
     return (
-        _per_customer(orders, as_of, window_days)
-        .with_columns((-nw.col("recency_days")).alias("_neg_recency"))
-        .with_columns(
-            tied_score("_neg_recency").alias("r_score"),
-            tied_score("frequency").alias("f_score"),
-            tied_score("monetary_satang").alias("m_score"),
+        with_tied_scores(
+            measures.with_columns((-nw.col("recency_days")).alias("_neg_recency")), scores
         )
         .with_columns(segment_expr().alias("segment"))
         .select(
@@ -244,23 +271,31 @@ def scored_customers(
 
 
 def segments_at(
-    orders: nw.LazyFrame, dates: Sequence[dt.datetime], window_days: int = 365
+    orders: nw.LazyFrame,
+    dates: Sequence[dt.datetime],
+    window_days: int = 365,
+    *,
+    base: nw.LazyFrame | None = None,
 ) -> nw.LazyFrame:
     """Each customer's segment as of several dates, from one pass over the orders.
 
     For every date the customer is scored as :func:`rfm_table` does, among the
     customers with a completed order in the ``window_days`` days before that date
-    (conditional aggregates over the orders of all the windows, then the same
-    tie rule and rules table per date).
+    (the windows' aggregates of :func:`analysis.segments.base.customer_base`,
+    then the same tie rule and rules table per date).
 
     Parameters
     ----------
     orders
         Orders of one store, as the warehouse returns them.
     dates
-        Timezone-aware instants, each the exclusive end of its window.
+        Timezone-aware instants, each the exclusive end of its window; the last
+        is the latest.
     window_days
         Length of every window in days.
+    base
+        ``customer_base(orders, dates[-1], window_days, earlier=dates[:-1])``
+        when the caller has persisted it; built here otherwise.
 
     Returns
     -------
@@ -269,51 +304,52 @@ def segments_at(
         ``customer_id`` and ``segment_0`` … ``segment_<k-1>`` (keys of
         :data:`SEGMENTS`, in the order of ``dates``; null where the customer is
         not scored at that date).
+
+    Raises
+    ------
+    ValueError
+        No dates, or the last is not the latest.
     """
-    span = dt.timedelta(days=window_days)
-    ordered = nw.col("ordered_at")
-    rows = customer_orders(orders).filter(ordered >= min(dates) - span, ordered < max(dates))
-    windows = [(ordered >= d - span) & (ordered < d) for d in dates]
-    per_customer = (
-        rows.with_columns(_minor_units().alias("_satang"))
-        .group_by("customer_id")
-        .agg(
-            *(nw.when(w).then(ordered).max().alias(f"_last_{i}") for i, w in enumerate(windows)),
-            *(w.cast(nw.Int64).sum().alias(f"_n_{i}") for i, w in enumerate(windows)),
-            *(
-                nw.when(w).then(nw.col("_satang")).sum().alias(f"_m_{i}")
-                for i, w in enumerate(windows)
-            ),
-        )
-    )
-    scored = [nw.col(f"_n_{i}") > 0 for i in range(len(dates))]
-    # A customer whose orders all fall between windows (dates further apart than a window)
-    # is scored nowhere and is left out.
-    measures = per_customer.filter(nw.any_horizontal(*scored, ignore_nulls=False)).with_columns(
-        *(
-            nw.when(scored[i]).then(-_recency_days(nw.col(f"_last_{i}"), d)).alias(f"_r_{i}")
-            for i, d in enumerate(dates)
-        ),
-        *(nw.when(scored[i]).then(nw.col(f"_n_{i}")).alias(f"_f_{i}") for i in range(len(dates))),
-        *(nw.when(scored[i]).then(nw.col(f"_m_{i}")).alias(f"_mm_{i}") for i in range(len(dates))),
-    )
-    scores = measures.with_columns(
-        *(
-            tied_score(f"_{x}_{i}").alias(f"_{x}s_{i}")
-            for x in ("r", "f", "mm")
-            for i in range(len(dates))
-        )
-    )
-    return scores.select(
+    if not dates or max(dates) != dates[-1]:
+        raise ValueError("segments_at: dates must be non-empty with the latest last")
+    if base is None:
+        base = customer_base(orders, dates[-1], window_days, earlier=dates[:-1])
+    keys: list[str | int] = [*range(len(dates) - 1), "window"]
+    columns = [window_columns(key) for key in keys]
+    scored = [nw.col(n) > 0 for _last, n, _satang in columns]
+    # A customer whose orders all fall outside every window is scored nowhere and is left out.
+    measures = base.filter(nw.any_horizontal(*scored, ignore_nulls=False)).select(
         "customer_id",
         *(
-            segment_expr(f"_rs_{i}", f"_fs_{i}", f"_mms_{i}").alias(f"segment_{i}")
+            nw.when(scored[i]).then(-nw.col(recency)).alias(f"_r_{i}")
+            for i, (recency, _n, _s) in enumerate(columns)
+        ),
+        *(
+            nw.when(scored[i]).then(nw.col(n)).alias(f"_f_{i}")
+            for i, (_l, n, _s) in enumerate(columns)
+        ),
+        *(
+            nw.when(scored[i]).then(nw.col(satang)).alias(f"_m_{i}")
+            for i, (_l, _n, satang) in enumerate(columns)
+        ),
+    )
+    stages = {f"_{x}_{i}": f"_{x}s_{i}" for i in range(len(dates)) for x in ("r", "f", "m")}
+    return with_tied_scores(measures, stages).select(
+        "customer_id",
+        *(
+            segment_expr(f"_rs_{i}", f"_fs_{i}", f"_ms_{i}").alias(f"segment_{i}")
             for i in range(len(dates))
         ),
     )
 
 
-def rfm_scores(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365) -> pd.DataFrame:
+def rfm_scores(
+    orders: nw.LazyFrame,
+    as_of: dt.datetime,
+    window_days: int = 365,
+    *,
+    base: nw.LazyFrame | None = None,
+) -> pd.DataFrame:
     """:func:`rfm_table` collected (one row per customer: a small result).
 
     Raises
@@ -322,7 +358,7 @@ def rfm_scores(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int = 365)
         No registered customer has a completed order in the window (a store of
         guest orders only, or none in the last ``window_days`` days).
     """
-    rfm = rfm_table(orders, as_of, window_days).collect().to_pandas()
+    rfm = rfm_table(orders, as_of, window_days, base=base).collect().to_pandas()
     if rfm.empty:
         raise SectionUnavailable(no_customers_to_score(window_days))
     return rfm
