@@ -20,6 +20,7 @@ from analysis.segments.rfm import (
     segment_of,
     segments_at,
     tied_score,
+    with_tied_scores,
 )
 
 AS_OF = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
@@ -262,3 +263,31 @@ def test_segments_at_leaves_out_customers_between_windows():
     at = segments_at(orders, dates, 30).collect().to_pandas().set_index("customer_id")
     assert sorted(at.index) == ["c0", "c1", "c2", "c3", "c4", "c7"]
     assert at["segment_0"].isna().all() and at["segment_1"].notna().all()
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_with_tied_scores_equals_the_tied_score_expression(seed):
+    # Counting distinct values must give exactly the window-rank scores: ties, nulls
+    # (unscored), negative values and a score scale other than 5 included.
+    rng = np.random.default_rng(seed)
+    n = 1009
+    x = rng.integers(-20, 40, n).astype(float)
+    x[rng.random(n) < 0.1] = np.nan
+    y = rng.integers(0, 3, n)  # few distinct values: large ties
+    frame = pd.DataFrame({"customer_id": range(n), "x": x, "y": y})
+    want = (
+        _lazy(frame)
+        .with_columns(tied_score("x").alias("sx"), tied_score("y", 4).alias("sy"))
+        .collect()
+        .to_pandas()
+        .set_index("customer_id")
+        .sort_index()
+    )
+    got5 = with_tied_scores(_lazy(frame), {"x": "sx"}).collect().to_pandas()
+    got4 = with_tied_scores(_lazy(frame), {"y": "sy"}, n=4).collect().to_pandas()
+    got5, got4 = (
+        got5.set_index("customer_id").sort_index(),
+        got4.set_index("customer_id").sort_index(),
+    )
+    assert got5["sx"].equals(want["sx"]) and got4["sy"].equals(want["sy"])
+    assert len(got5) == n and got5["sx"].isna().sum() == np.isnan(x).sum()

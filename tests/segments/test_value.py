@@ -157,3 +157,25 @@ def test_churn_by_group_counts_every_member_once():
     assert counts.loc["y"].tolist() == [0, 0, 1, 0]
     assert counts.loc["z"].tolist() == [0, 0, 0, 0]
     assert churn_by_group(members, None)["not_modelled"].tolist() == [3, 1, 0]
+
+
+def test_group_value_over_every_customer_with_the_scored_as_population(rfm):
+    # The page's way: membership rows for every customer (z is not scored: in no segment),
+    # window figures indexed by customer id, shares of the 3 scored customers.
+    index = pd.Index(["a", "b", "c", "z"], name="customer_id")
+    window = pd.DataFrame(
+        {"frequency": [4, 1, 2, 0], "monetary": [400.0, 50.0, 150.0, 0.0]}, index=index
+    )
+    members = membership_from_labels(
+        pd.Series(["champions", "new_customers", "champions", None], index=index),
+        ["champions", "new_customers"],
+    )
+    value = group_value(members, window, population=3)
+    by_frame = group_value(
+        membership_from_labels(
+            rfm.set_index("customer_id")["segment"], ["champions", "new_customers"]
+        ),
+        rfm,
+    )
+    pd.testing.assert_frame_equal(value, by_frame)
+    assert value.loc["champions", "customer_share"] == pytest.approx(2 / 3)

@@ -57,10 +57,13 @@ from analysis.segments.base import customer_base, in_window
 __all__ = [
     "BUCKETS",
     "BucketFlags",
+    "BucketRules",
     "bucket_combinations",
     "bucket_flags",
     "bucket_headlines",
     "bucket_overlaps",
+    "bucket_rules",
+    "flag_low_p_alive",
 ]
 
 BUCKETS: tuple[str, ...] = (
@@ -160,7 +163,10 @@ def _negative(
     if not parts:
         return None
     both = parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
-    return both.unique().with_columns(nw.lit(True).alias("negative_experience"))
+    # group_by, not unique(): narwhals spells unique() with a window, which costs more
+    return (
+        both.group_by("customer_id").agg().with_columns(nw.lit(True).alias("negative_experience"))
+    )
 
 
 def _carts(carts: nw.LazyFrame, as_of: dt.datetime, days: int) -> nw.LazyFrame:
@@ -193,7 +199,7 @@ def _availability(
     surveys: nw.LazyFrame | None,
     carts: nw.LazyFrame | None,
     campaigns: nw.LazyFrame | None,
-    p_alive: pd.Series | None,
+    with_p_alive: bool,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Unavailable buckets and notes, with their reasons from the catalogue."""
     unavailable: dict[str, str] = {}
@@ -213,9 +219,109 @@ def _availability(
     if not {"customer_id", "sent_at", "converted"} <= _cols(campaigns):
         unavailable["campaign_responders"] = words.no_campaigns()
         unavailable["campaign_non_responders"] = words.no_campaigns()
-    if p_alive is None:
+    if not with_p_alive:
         notes["at_risk"] = words.at_risk_without_p_alive()
     return unavailable, notes
+
+
+@dataclass(frozen=True)
+class BucketRules:
+    """The bucket flags of every customer, still on the engine, and what could not be computed.
+
+    Attributes
+    ----------
+    frame
+        ``customer_id`` (every registered customer with a completed order before
+        ``as_of``, in no particular order) and one bool column per available
+        bucket, in :data:`BUCKETS` order; ``at_risk`` by the gap rule alone.
+    unavailable, notes
+        As in :class:`BucketFlags`.
+    """
+
+    frame: nw.LazyFrame
+    unavailable: dict[str, str]
+    notes: dict[str, str]
+
+
+def bucket_rules(
+    orders: nw.LazyFrame,
+    as_of: dt.datetime,
+    params: SegmentParams,
+    *,
+    surveys: nw.LazyFrame | None = None,
+    carts: nw.LazyFrame | None = None,
+    campaigns: nw.LazyFrame | None = None,
+    with_p_alive: bool = False,
+    base: nw.LazyFrame | None = None,
+) -> BucketRules:
+    """:func:`bucket_flags` before collecting: the flags as a lazy frame (parameters there).
+
+    ``with_p_alive`` only sets the at-risk note: P(alive) is applied after
+    collecting, by :func:`flag_low_p_alive`.
+    """
+    schema = set(orders.collect_schema().names())
+    unavailable, notes = _availability(schema, surveys, carts, campaigns, with_p_alive)
+    window = params.rfm_window_days
+    if base is None:
+        base = customer_base(orders, as_of, window)
+    first, last = nw.col("first_us"), nw.col("last_us")  # microseconds since the epoch
+
+    def days_before(days: float) -> int:
+        return epoch_microseconds_of(as_of - dt.timedelta(days=days))
+
+    since_last = (epoch_microseconds_of(as_of) - last) / MICROSECONDS_PER_DAY
+    gap = (last - first) / MICROSECONDS_PER_DAY / (nw.col("n_orders") - 1)
+    inactive = last <= days_before(params.inactive_days)
+    exprs: dict[str, nw.Expr] = {
+        "heroes": _heroes(params),
+        "regulars": (nw.col("n_window") >= params.regular_min_orders)
+        & (last >= days_before(params.regular_active_days)),
+        "at_risk": ~inactive
+        & (nw.col("n_orders") >= 2)
+        & (last > first)
+        & (since_last > params.at_risk_gap_multiple * gap),
+        "inactive": inactive,
+        "new": first >= days_before(params.new_days),
+    }
+    if "discount_driven" not in unavailable:
+        exprs["discount_driven"] = (nw.col("n_window") >= params.discount_min_orders) & (
+            nw.col("discounted") > params.discount_share * nw.col("n_window")
+        )
+    frame = base
+    negative = _negative(orders, surveys, as_of, window, "status" in schema)
+    if negative is not None:
+        frame = frame.join(negative, on="customer_id", how="left")
+        exprs["negative_experience"] = nw.col("negative_experience").fill_null(False)
+    if carts is not None and "cart_abandoners" not in unavailable:
+        frame = frame.join(_carts(carts, as_of, params.cart_days), on="customer_id", how="left")
+        exprs["cart_abandoners"] = (~nw.col("cart_us").is_null()) & (
+            last < nw.col("cart_us")
+        ).fill_null(False)
+    if campaigns is not None and "campaign_responders" not in unavailable:
+        frame = frame.join(_campaigns(campaigns, as_of, window), on="customer_id", how="left")
+        sends = nw.col("sends").fill_null(0)
+        conversions = nw.col("conversions").fill_null(0)
+        exprs["campaign_responders"] = conversions > 0
+        exprs["campaign_non_responders"] = (sends >= params.campaign_min_sends) & (conversions == 0)
+    order = [b for b in BUCKETS if b in exprs]
+    flags = frame.select("customer_id", *[exprs[b].fill_null(False).alias(b) for b in order])
+    return BucketRules(frame=flags, unavailable=unavailable, notes=notes)
+
+
+def flag_low_p_alive(
+    flags: pd.DataFrame, p_alive: pd.Series | None, params: SegmentParams
+) -> pd.DataFrame:
+    """``flags`` with the P(alive) half of the at-risk rule applied (a copy; unchanged without).
+
+    A customer not inactive with P(alive) below ``params.at_risk_p_alive`` is
+    at risk; a customer missing from ``p_alive`` keeps the gap rule's answer.
+    """
+    if p_alive is None:
+        return flags
+    low = p_alive.reindex(flags.index) < params.at_risk_p_alive
+    out = flags.copy()
+    out["at_risk"] = out["at_risk"] | (low.fillna(False).astype(bool) & ~out["inactive"])
+    return out
 
 
 def bucket_flags(
@@ -255,64 +361,19 @@ def bucket_flags(
         One row per customer with a completed order before ``as_of`` (a small
         result); the orders stay on the engine.
     """
-    schema = set(orders.collect_schema().names())
-    unavailable, notes = _availability(schema, surveys, carts, campaigns, p_alive)
-    window = params.rfm_window_days
-    if base is None:
-        base = customer_base(orders, as_of, window)
-    per = base
-    first, last = nw.col("first_us"), nw.col("last_us")  # microseconds since the epoch
-
-    def days_before(days: float) -> int:
-        return epoch_microseconds_of(as_of - dt.timedelta(days=days))
-
-    since_last = (epoch_microseconds_of(as_of) - last) / MICROSECONDS_PER_DAY
-    gap = (last - first) / MICROSECONDS_PER_DAY / (nw.col("n_orders") - 1)
-    inactive = last <= days_before(params.inactive_days)
-    exprs: dict[str, nw.Expr] = {
-        "heroes": _heroes(params),
-        "regulars": (nw.col("n_window") >= params.regular_min_orders)
-        & (last >= days_before(params.regular_active_days)),
-        "at_risk": ~inactive
-        & (nw.col("n_orders") >= 2)
-        & (last > first)
-        & (since_last > params.at_risk_gap_multiple * gap),
-        "inactive": inactive,
-        "new": first >= days_before(params.new_days),
-    }
-    if "discount_driven" not in unavailable:
-        exprs["discount_driven"] = (nw.col("n_window") >= params.discount_min_orders) & (
-            nw.col("discounted") > params.discount_share * nw.col("n_window")
-        )
-    frame = per
-    negative = _negative(orders, surveys, as_of, window, "status" in schema)
-    if negative is not None:
-        frame = frame.join(negative, on="customer_id", how="left")
-        exprs["negative_experience"] = nw.col("negative_experience").fill_null(False)
-    if carts is not None and "cart_abandoners" not in unavailable:
-        frame = frame.join(_carts(carts, as_of, params.cart_days), on="customer_id", how="left")
-        exprs["cart_abandoners"] = (~nw.col("cart_us").is_null()) & (
-            last < nw.col("cart_us")
-        ).fill_null(False)
-    if campaigns is not None and "campaign_responders" not in unavailable:
-        frame = frame.join(_campaigns(campaigns, as_of, window), on="customer_id", how="left")
-        sends = nw.col("sends").fill_null(0)
-        conversions = nw.col("conversions").fill_null(0)
-        exprs["campaign_responders"] = conversions > 0
-        exprs["campaign_non_responders"] = (sends >= params.campaign_min_sends) & (conversions == 0)
-    order = [b for b in BUCKETS if b in exprs]
+    rules = bucket_rules(
+        orders, as_of, params, surveys=surveys, carts=carts, campaigns=campaigns,
+        with_p_alive=p_alive is not None, base=base,
+    )  # fmt: skip
     flags = (
-        frame.select("customer_id", *[exprs[b].fill_null(False).alias(b) for b in order])
-        .sort("customer_id")
-        .collect()
-        .to_pandas()
-        .set_index("customer_id")
-        .astype(bool)
+        rules.frame.sort("customer_id").collect().to_pandas().set_index("customer_id").astype(bool)
     )
-    if p_alive is not None:
-        low = p_alive.reindex(flags.index) < params.at_risk_p_alive
-        flags["at_risk"] = flags["at_risk"] | (low.fillna(False).astype(bool) & ~flags["inactive"])
-    return BucketFlags(flags=flags, unavailable=unavailable, as_of=as_of, notes=notes)
+    return BucketFlags(
+        flags=flag_low_p_alive(flags, p_alive, params),
+        unavailable=rules.unavailable,
+        as_of=as_of,
+        notes=rules.notes,
+    )
 
 
 def bucket_overlaps(flags: pd.DataFrame) -> pd.DataFrame:

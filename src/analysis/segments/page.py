@@ -29,6 +29,7 @@ from analysis.clv.page import store_clv
 from analysis.context import SectionContext
 from analysis.errors import PagePart, SectionUnavailable, page_part
 from analysis.narrative import segments as text
+from analysis.narrative.segments import no_customers_to_score
 from analysis.privacy import pseudonymous_ids
 from analysis.segments.base import customer_base
 from analysis.segments.buckets import (
@@ -37,12 +38,12 @@ from analysis.segments.buckets import (
     bucket_flags,
     bucket_overlaps,
 )
+from analysis.segments.customer_table import CustomerTable, customer_table
 from analysis.segments.migration import NOT_SCORED, SegmentMigration, segment_migrations
 from analysis.segments.outlook import customer_outlook
 from analysis.segments.rfm import SEGMENTS, RfmGrid, rfm_grid, rfm_headlines, rfm_scores
 from analysis.segments.value import (
     CustomerProfile,
-    customer_profile,
     group_mixes,
     group_value,
     membership_from_labels,
@@ -58,6 +59,7 @@ __all__ = [
     "segments_page",
     "store_base",
     "store_bucket_flags",
+    "store_customer_table",
     "store_outlook",
     "store_rfm",
     "migration_summary",
@@ -213,36 +215,51 @@ def store_bucket_flags(
     )
 
 
-def _scores(
-    ctx: SectionContext,
-    base: nw.LazyFrame,
-    profile: CustomerProfile,
-    outlook: pd.DataFrame | None,
-) -> ScoresPart:
-    rfm = store_rfm(ctx, base)
-    membership = membership_from_labels(rfm.set_index("customer_id")["segment"], SEGMENTS)
+def store_customer_table(
+    ctx: SectionContext, base: nw.LazyFrame, outlook: pd.DataFrame | None
+) -> CustomerTable:
+    """Scores, buckets and profile of the store's customers (:func:`customer_table`).
+
+    ``base`` is :func:`store_base`; ``outlook`` (or None) gives P(alive) to the
+    at-risk rule.
+    """
+    return customer_table(
+        ctx.warehouse.table("orders", end=ctx.end),
+        ctx.end,
+        ctx.params.segments,
+        ctx.month_start.year,
+        base=base,
+        customers=_table(ctx, "customers"),
+        surveys=_table(ctx, "surveys"),
+        carts=_table(ctx, "carts"),
+        campaigns=_table(ctx, "campaigns"),
+        p_alive=None if outlook is None else outlook["p_alive"],
+    )
+
+
+def _scores(ctx: SectionContext, table: CustomerTable, outlook: pd.DataFrame | None) -> ScoresPart:
+    rfm = table.rfm
+    if rfm.empty:
+        raise SectionUnavailable(no_customers_to_score(ctx.params.segments.rfm_window_days))
+    # Rows for every customer of the table (not scored: in no segment), so that the value
+    # tables line customers up by position; shares are of the scored customers.
+    membership = membership_from_labels(table.window["segment"], SEGMENTS)
     return ScoresPart(
         rfm=rfm,
         grid=rfm_grid(rfm),
         membership=membership,
-        value=group_value(membership, rfm, outlook, profile),
-        mixes=group_mixes(membership, profile),
+        value=group_value(membership, table.window, outlook, table.profile, population=len(rfm)),
+        mixes=group_mixes(membership, table.profile),
     )
 
 
-def _buckets(
-    ctx: SectionContext,
-    base: nw.LazyFrame,
-    rfm: pd.DataFrame,
-    profile: CustomerProfile,
-    outlook: pd.DataFrame | None,
-) -> BucketPart:
-    flags = store_bucket_flags(ctx, outlook, base)
+def _buckets(table: CustomerTable, outlook: pd.DataFrame | None) -> BucketPart:
+    flags = table.flags
     if flags.flags.empty:
         raise SectionUnavailable(text.no_customers_for_buckets())
     return BucketPart(
         flags=flags,
-        value=group_value(flags.flags, rfm, outlook, profile),
+        value=group_value(flags.flags, table.window, outlook, table.profile),
         overlaps=bucket_overlaps(flags.flags),
         combinations=bucket_combinations(flags.flags),
         in_several=int((flags.flags.sum(axis=1) >= 2).sum()),
@@ -269,30 +286,21 @@ def _migration(ctx: SectionContext, base: nw.LazyFrame) -> MigrationPart:
 
 def segments_page(ctx: SectionContext) -> SegmentsPage:
     """Every part of the segments page for the report month."""
-    p = ctx.params.segments
-    year = ctx.month_start.year
-    profile = customer_profile(
-        _table(ctx, "customers"), _table(ctx, "campaigns"), ctx.end, p.rfm_window_days, year
-    )
     outlook = page_part(lambda: store_outlook(ctx))
     base = store_base(ctx)
-    scores = page_part(lambda: _scores(ctx, base, profile, outlook.value))
-    rfm = scores.value.rfm if scores.value is not None else _empty_rfm()
+    table = store_customer_table(ctx, base, outlook.value)
+    scores = page_part(lambda: _scores(ctx, table, outlook.value))
     return SegmentsPage(
         scores=scores,
         outlook=outlook,
-        buckets=page_part(lambda: _buckets(ctx, base, rfm, profile, outlook.value)),
+        buckets=page_part(lambda: _buckets(table, outlook.value)),
         migration=(
             page_part(lambda: _migration(ctx, base))
             if scores.value is not None
             else PagePart(None, scores.reason)
         ),
-        profile=profile,
+        profile=table.profile,
     )
-
-
-def _empty_rfm() -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": pd.Series([], dtype=str), "frequency": [], "monetary": []})
 
 
 def _rounded(value: Any) -> Any:

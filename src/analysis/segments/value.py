@@ -23,7 +23,9 @@ the report month):
 The per-customer inputs (one row per customer: small results) come from
 :func:`customer_profile` (engine side: the ``customers`` table without its
 personal columns, campaign sends aggregated per customer) and from the RFM
-scores and the CLV outlook; this module only combines them.
+scores and the CLV outlook; this module only combines them. The segments page
+collects them together (:mod:`analysis.segments.customer_table`), all indexed
+by one index object, so that no customer id is looked up here.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ __all__ = [
     "group_mixes",
     "group_value",
     "membership_from_labels",
+    "profile_frame",
+    "profile_from_frame",
 ]
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -107,6 +111,68 @@ def age_band(birth_year: nw.Expr, year: int) -> nw.Expr:
     )
 
 
+def profile_frame(
+    customers: nw.LazyFrame | None,
+    campaigns: nw.LazyFrame | None,
+    as_of: dt.datetime,
+    window_days: int,
+    year: int,
+) -> nw.LazyFrame | None:
+    """:func:`customer_profile` before collecting: one lazy row per customer of either table.
+
+    ``customer_id`` (string), the :data:`PROFILE_COLUMNS` the ``customers``
+    table has, and with ``campaigns`` the ``sends`` and flag counts of the
+    window (null for a customer without a send). None without either table.
+    """
+    frames: list[nw.LazyFrame] = []
+    if customers is not None:
+        names = customers.collect_schema().names()
+        exprs = [nw.col("customer_id").cast(nw.String)]
+        for column in ("acquisition_channel", "gender", "region"):
+            if column in names:
+                exprs.append(nw.col(column).cast(nw.String))
+        if "birth_year" in names:
+            exprs.append(age_band(nw.col("birth_year").cast(nw.Int64), year).alias("age_band"))
+        # one row per customer_id: the key of the customers table, checked at ingest
+        frames.append(customers.select(exprs))
+    if campaigns is not None:
+        start = as_of - dt.timedelta(days=window_days)
+        names = campaigns.collect_schema().names()
+        flags = [
+            nw.col(f).fill_null(False).cast(nw.Int64).sum().alias(f)
+            for f in _CAMPAIGN_FLAGS
+            if f in names
+        ]
+        frames.append(
+            campaigns.filter(nw.col("sent_at") >= start, nw.col("sent_at") < as_of)
+            .with_columns(nw.col("customer_id").cast(nw.String))
+            .group_by("customer_id")
+            .agg(nw.len().alias("sends"), *flags)
+        )
+    if not frames:
+        return None
+    joined = frames[0]
+    if len(frames) == 2:  # every customer of either table, joined on the engine
+        joined = joined.join(frames[1], on="customer_id", how="full").select(
+            nw.coalesce("customer_id", "customer_id_right").alias("customer_id"),
+            nw.exclude("customer_id", "customer_id_right"),
+        )
+    return joined
+
+
+def profile_from_frame(frame: pd.DataFrame, has_campaigns: bool) -> CustomerProfile:
+    """A :class:`CustomerProfile` from a collected :func:`profile_frame` indexed by customer_id.
+
+    Missing campaign counts become 0; the frame may carry other columns (they are kept).
+    """
+    if has_campaigns:
+        counts = [c for c in ("sends", *_CAMPAIGN_FLAGS) if c in frame]
+        if any(frame[c].dtype != np.int64 for c in counts):
+            frame[counts] = frame[counts].fillna(0).astype(np.int64)
+    mix = tuple(c for c in PROFILE_COLUMNS if c in frame and frame[c].notna().any())
+    return CustomerProfile(frame=frame, mix_columns=mix, has_campaigns=has_campaigns)
+
+
 def customer_profile(
     customers: nw.LazyFrame | None,
     campaigns: nw.LazyFrame | None,
@@ -136,45 +202,12 @@ def customer_profile(
     CustomerProfile
         One row per customer present in either table.
     """
-    frames: list[nw.LazyFrame] = []
-    if customers is not None:
-        names = customers.collect_schema().names()
-        exprs = [nw.col("customer_id").cast(nw.String)]
-        for column in ("acquisition_channel", "gender", "region"):
-            if column in names:
-                exprs.append(nw.col(column).cast(nw.String))
-        if "birth_year" in names:
-            exprs.append(age_band(nw.col("birth_year").cast(nw.Int64), year).alias("age_band"))
-        frames.append(customers.select(exprs).unique("customer_id", keep="any"))
-    if campaigns is not None:
-        start = as_of - dt.timedelta(days=window_days)
-        names = campaigns.collect_schema().names()
-        flags = [
-            nw.col(f).fill_null(False).cast(nw.Int64).sum().alias(f)
-            for f in _CAMPAIGN_FLAGS
-            if f in names
-        ]
-        frames.append(
-            campaigns.filter(nw.col("sent_at") >= start, nw.col("sent_at") < as_of)
-            .with_columns(nw.col("customer_id").cast(nw.String))
-            .group_by("customer_id")
-            .agg(nw.len().alias("sends"), *flags)
-        )
-    if not frames:
+    joined = profile_frame(customers, campaigns, as_of, window_days, year)
+    if joined is None:
         empty = pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
         return CustomerProfile(frame=empty, mix_columns=(), has_campaigns=False)
-    joined = frames[0]
-    if len(frames) == 2:  # every customer of either table, joined on the engine
-        joined = joined.join(frames[1], on="customer_id", how="full").select(
-            nw.coalesce("customer_id", "customer_id_right").alias("customer_id"),
-            nw.exclude("customer_id", "customer_id_right"),
-        )
     frame = joined.collect().to_pandas().set_index("customer_id")
-    if campaigns is not None:
-        counts = [c for c in ("sends", *_CAMPAIGN_FLAGS) if c in frame]
-        frame[counts] = frame[counts].fillna(0).astype(np.int64)
-    mix = tuple(c for c in PROFILE_COLUMNS if c in frame and frame[c].notna().any())
-    return CustomerProfile(frame=frame, mix_columns=mix, has_campaigns=campaigns is not None)
+    return profile_from_frame(frame, has_campaigns=campaigns is not None)
 
 
 def membership_from_labels(labels: pd.Series, groups: Sequence[str]) -> pd.DataFrame:
@@ -205,7 +238,7 @@ def _ratio(num: float, den: float) -> float:
 
 def _positions(source: pd.Index, target: pd.Index) -> np.ndarray:
     """Position in ``source`` of each label of ``target`` (-1 where missing): one lookup."""
-    if source.equals(target):
+    if source is target or source.equals(target):
         return np.arange(len(target))
     return source.get_indexer(target)
 
@@ -226,6 +259,7 @@ def group_value(
     rfm: pd.DataFrame,
     outlook: pd.DataFrame | None = None,
     profile: CustomerProfile | None = None,
+    population: int | None = None,
 ) -> pd.DataFrame:
     """Size, revenue, order value, predictions and campaign response of each group.
 
@@ -234,13 +268,23 @@ def group_value(
     membership
         Index customer_id (the population), one bool column per group.
     rfm
-        RFM scores (:func:`analysis.segments.rfm.rfm_scores`): ``customer_id,
-        frequency, monetary`` of the window (store currency).
+        Window orders and revenue per customer: ``frequency, monetary`` (store
+        currency) with a ``customer_id`` column (as
+        :func:`analysis.segments.rfm.rfm_scores` gives them) or indexed by
+        customer id (0 or NaN for a customer without an order in the window).
     outlook
         Per-customer predictions indexed by customer_id (``p_alive``, ``clv``),
         or None when the CLV model could not be fitted.
     profile
         Campaign counts per customer, or None.
+    population
+        Customers the shares are of; ``len(membership)`` when None (pass the
+        number of scored customers when ``membership`` also has rows for
+        customers in no group).
+
+    Inputs indexed by the very same ``pandas.Index`` object as ``membership``
+    are taken as they are; others are aligned by customer id (one lookup each,
+    about 0.3 s per million string ids).
 
     Returns
     -------
@@ -252,11 +296,12 @@ def group_value(
         ``click_rate``, ``convert_rate`` (0–1). NaN where undefined.
     """
     index = membership.index
-    at = _positions(pd.Index(rfm["customer_id"]), index)
-    revenue_of = _take(rfm["monetary"].to_numpy(), at, 0.0)  # 0 outside the window
-    orders_of = _take(rfm["frequency"].to_numpy(), at, 0.0)
+    ids = pd.Index(rfm["customer_id"]) if "customer_id" in rfm.columns else rfm.index
+    at = _positions(ids, index)
+    revenue_of = np.nan_to_num(_take(rfm["monetary"].to_numpy(), at, 0.0))  # 0 outside the window
+    orders_of = np.nan_to_num(_take(rfm["frequency"].to_numpy(), at, 0.0))
     total_revenue = float(rfm["monetary"].sum())
-    population = len(membership)
+    population = len(membership) if population is None else population
     clv = p_alive = None
     if outlook is not None:
         at = _positions(outlook.index, index)
