@@ -1,6 +1,7 @@
 """The per-customer base of the segments page, by hand."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import duckdb
 import narwhals as nw
@@ -71,3 +72,15 @@ def test_customer_base_without_a_discount_column_and_with_a_later_earlier_date()
     assert "discounted" not in customer_base(orders, AS_OF, 365).collect_schema().names()
     with pytest.raises(ValueError, match="at or before as_of"):
         customer_base(orders, AS_OF, 365, earlier=[AS_OF + dt.timedelta(days=1)])
+
+
+def test_recency_is_elapsed_days_across_a_daylight_saving_change():
+    # New York: 1998-03-01 00:00 EST to 1998-07-01 00:00 EDT is 122 days less the hour
+    # the clocks went forward, so 121 whole 24-hour days (the documented rule).
+    zone = ZoneInfo("America/New_York")
+    as_of = dt.datetime(1998, 7, 1, tzinfo=zone)
+    orders = orders_frame(
+        [("o1", "a", str(dt.datetime(1998, 3, 1, tzinfo=zone)), 1.0, "completed")]
+    )
+    got = customer_base(_lazy(orders), as_of, 365).collect().to_pandas()
+    assert got[window_columns("window")[0]].tolist() == [121]
