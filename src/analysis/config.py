@@ -160,6 +160,19 @@ NULL_VALUES = ("", "NA", "NULL", "None", "nan", "#N/A")
 """Cell texts ``analysis ingest`` reads as missing by default (``ingest.null_values``)."""
 
 
+class SparkParams(_Strict):
+    """``spark.*``: where the Spark engine runs (used with ``engine: spark`` only).
+
+    ``master``: ``spark.master`` (``local[2]`` = this machine, two cores; a
+    cluster URL such as ``spark://host:7077`` or ``yarn``). ``conf``: further
+    Spark settings, e.g. ``spark.executor.memory``; the session time zone is
+    always the store's ``timezone``.
+    """
+
+    master: str = "local[2]"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
 class IngestParams(_Strict):
     """How ``analysis ingest`` reads this store's export files (see docs/ingest.md)."""
 
@@ -264,7 +277,8 @@ class Params(_Strict):
     timezone: str
     language: Literal["en", "th"]
     buddhist_era: bool
-    engine: Literal["duckdb"]  # "spark" arrives with the Spark engine issue
+    engine: Literal["duckdb", "spark"]
+    spark: SparkParams = Field(default_factory=SparkParams)
     data_dir: str
     seed: int
     kpis: KpiParams

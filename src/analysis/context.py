@@ -100,7 +100,7 @@ def resolve_run(
     if data_dir is not None:
         layered["data_dir"] = str(Path(data_dir).resolve())
     params = load_params(store, layered, root=root)
-    warehouse = StoreWarehouse(params.warehouse_path(root), store, params.timezone)
+    warehouse = open_warehouse(params, root)
     span = warehouse.order_span() if warehouse.has("orders") else None
     if span is None:
         where = warehouse.root
@@ -122,6 +122,22 @@ def resolve_run(
             "complete one",
         )
     return ResolvedRun(params, warehouse, month)
+
+
+def open_warehouse(params: Params, root: Path | None = None) -> StoreWarehouse:
+    """The store's warehouse on the engine its params name (``engine``, ``spark.*``)."""
+    spark = None
+    if params.engine == "spark":
+        from analysis.spark import spark_session
+
+        spark = spark_session(params.spark.master, params.spark.conf)
+    return StoreWarehouse(
+        params.warehouse_path(root),
+        params.store,
+        params.timezone,
+        engine=params.engine,
+        spark=spark,
+    )
 
 
 @dataclass

@@ -217,7 +217,9 @@ def _customer_firsts_portable(done: nw.LazyFrame, has_discount: bool) -> nw.Lazy
                 "first_discount"
             ),
         )
-        .with_columns(days_between(nw.col("first_at"), nw.col("second_at")).alias("days_to_second"))
+        .with_columns(
+            days_between("first_at", "second_at", done.implementation).alias("days_to_second")
+        )
         .select(
             "customer_id", "first_at", "second_at", "last_at", "days_to_second", "first_discount"
         )

@@ -2,7 +2,8 @@
 
 They paper over differences between backends, measured on narwhals 2.29 with
 DuckDB and PySpark (``n_unique`` counts NULL; no ``drop_nulls`` inside
-aggregations; date differences are integers on DuckDB and intervals on Spark).
+aggregations; date differences are integers on DuckDB and intervals on Spark;
+no portable spelling of a timestamp as a number).
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ def count_distinct(expr: nw.Expr) -> nw.Expr:
     return expr.n_unique() - expr.is_null().any().cast(nw.Int64)
 
 
-def days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
-    """``end - start`` in (fractional) days, to the microsecond.
+def days_between(start: str, end: str, implementation: nw.Implementation) -> nw.Expr:
+    """Expression: elapsed (fractional) days from column ``start`` to column ``end``.
 
-    ``dt.total_seconds()`` truncates to whole seconds; microseconds keep a gap of
-    7 days and half a second above 7 days.
+    24-hour days between the two instants, to the microsecond, the same on
+    every engine (:func:`epoch_microseconds`). A difference of timestamps would
+    be an interval: on DuckDB it counts local calendar time (an hour off across
+    a daylight-saving change), on Spark narwhals cannot convert it.
     """
-    return (end - start).dt.total_microseconds() / 86_400_000_000
+    elapsed = epoch_microseconds(end, implementation) - epoch_microseconds(start, implementation)
+    return elapsed / MICROSECONDS_PER_DAY
 
 
 def epoch_microseconds(column: str, implementation: nw.Implementation) -> nw.Expr:
@@ -46,8 +50,10 @@ def epoch_microseconds(column: str, implementation: nw.Implementation) -> nw.Exp
     timestamps is an interval, which DuckDB converts about 70 times slower
     (0.2 s against 0.003 s per million rows). Narwhals has no portable
     spelling: on DuckDB ``dt.total_microseconds()`` compiles to ``epoch_us``,
-    which takes a timestamp as well as an interval; elsewhere the column's
-    difference from the epoch is taken as a duration.
+    which takes a timestamp as well as an interval; on Spark a timestamp cast to
+    an integer is whole seconds since the epoch, and ``dt.microsecond()`` adds
+    the rest (instants after 1970); elsewhere the column's difference from the
+    epoch is taken as a duration.
 
     Parameters
     ----------
@@ -56,9 +62,12 @@ def epoch_microseconds(column: str, implementation: nw.Implementation) -> nw.Exp
     implementation
         The backend of the frame the expression is used on (``frame.implementation``).
     """
+    col = nw.col(column)
     if implementation is nw.Implementation.DUCKDB:
-        return nw.col(column).dt.total_microseconds()
-    return (nw.col(column) - nw.lit(_EPOCH)).dt.total_microseconds()
+        return col.dt.total_microseconds()
+    if implementation.is_spark_like():
+        return col.cast(nw.Int64) * 1_000_000 + col.dt.microsecond().cast(nw.Int64)
+    return (col - nw.lit(_EPOCH)).dt.total_microseconds()
 
 
 def epoch_microseconds_of(instant: dt.datetime) -> int:

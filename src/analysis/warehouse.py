@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -39,6 +40,9 @@ from analysis.config import STORE_PATTERN, validate_store_name
 from analysis.errors import DataError
 from analysis.frames import count_distinct
 from analysis.schema import TABLES
+
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+"""Engines a warehouse can open its tables on."""
 
 __all__ = [
     "StoreWarehouse",
@@ -82,21 +86,47 @@ class StoreWarehouse:
     store
         Store id; validated.
     timezone
-        IANA zone of the store; becomes the DuckDB session zone.
+        IANA zone of the store; becomes the engine session's zone.
+    engine
+        ``"duckdb"`` (embedded, the default) or ``"spark"``: the tables are then
+        PySpark DataFrames of ``spark`` (default: :func:`analysis.spark.spark_session`),
+        whose session zone is set to ``timezone``.
     """
 
     root: Path
     store: str
     timezone: str = "UTC"
     connection: duckdb.DuckDBPyConnection = field(default=None, repr=False)  # type: ignore[assignment]
+    engine: str = "duckdb"
+    spark: Any = field(default=None, repr=False)
     _persisted: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         validate_store_name(self.store)
         self.root = Path(self.root)
+        zone = ZoneInfo(self.timezone).key
+        if self.engine not in ENGINES:
+            raise DataError(
+                f"unknown engine {self.engine!r}", hint=f"engines: {', '.join(ENGINES)}"
+            )
         if self.connection is None:
             self.connection = duckdb.connect()
-        self.connection.execute(f"SET TimeZone = '{ZoneInfo(self.timezone).key}'")
+        self.connection.execute(f"SET TimeZone = '{zone}'")
+        if self.engine == "spark":
+            if self.spark is None:
+                from analysis.spark import spark_session
+
+                self.spark = spark_session()
+            self.spark.conf.set("spark.sql.session.timeZone", zone)
+
+    def _read(self, files: list[Path]) -> tuple[nw.LazyFrame, list[str]]:
+        """The files as one lazy frame on the engine (columns united by name), and its columns."""
+        paths = [str(f) for f in files]
+        if self.engine == "spark":
+            df = self.spark.read.option("mergeSchema", "true").parquet(*paths)
+            return nw.from_native(df), list(df.columns)
+        rel = self.connection.read_parquet(paths, union_by_name=True)
+        return nw.from_native(rel), list(rel.columns)
 
     # -- discovery -----------------------------------------------------------
     def _files(self, table: str) -> list[Path]:
@@ -154,10 +184,10 @@ class StoreWarehouse:
                 hint=f"add {self.root / name / (self.store + '.parquet')}",
             )
         table = TABLES[name]
-        rel = self.connection.read_parquet([str(f) for f in files], union_by_name=True)
-        keep = [c for c in rel.columns if c not in table.pii]
-        lf = nw.from_native(rel).select(keep)
-        if name == "orders" and "status" not in rel.columns:
+        lf, columns = self._read(files)
+        keep = [c for c in columns if c not in table.pii]
+        lf = lf.select(keep)
+        if name == "orders" and "status" not in columns:
             # The contract reads an orders table without status as completed orders;
             # a real column keeps every metric on one code path.
             lf = lf.with_columns(nw.lit("completed").alias("status"))
@@ -195,11 +225,10 @@ class StoreWarehouse:
         files = self._files("customers")
         if not files:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}, index=index)
-        rel = self.connection.read_parquet([str(f) for f in files], union_by_name=True)
-        lf = nw.from_native(rel)
-        if "store_id" in rel.columns:
+        lf, names = self._read(files)
+        if "store_id" in names:
             lf = lf.filter(nw.col("store_id") == self.store)
-        present = [c for c in columns if c in rel.columns]
+        present = [c for c in columns if c in names]
         frame = lf.select("customer_id", *present).collect().to_pandas()
         frame["customer_id"] = frame["customer_id"].astype(str)
         frame = frame.drop_duplicates("customer_id").set_index("customer_id")
@@ -236,7 +265,13 @@ class StoreWarehouse:
         return local_month(column, self.timezone)
 
     def persist(self, frame: nw.LazyFrame) -> nw.LazyFrame:
-        """Materialise a lazy frame that several metrics share as a DuckDB temp table."""
+        """Materialise a lazy frame that several metrics share.
+
+        On DuckDB a temp table; on Spark a local checkpoint (computed now, kept
+        on the executors, its lineage cut so later plans stay small).
+        """
+        if self.engine == "spark":
+            return nw.from_native(frame.to_native().localCheckpoint(eager=True))
         self._persisted += 1
         name = f"_persist_{self._persisted}"
         native = frame.to_native()

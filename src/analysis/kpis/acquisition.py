@@ -172,7 +172,9 @@ def onboarding_metrics(
         value = (
             new.join(customers.select("customer_id", "signed_up_at"), on="customer_id")
             .filter(~nw.col("signed_up_at").is_null())
-            .select(days_between(nw.col("signed_up_at"), nw.col("first_at")).median().alias("d"))
+            .select(
+                days_between("signed_up_at", "first_at", new.implementation).median().alias("d")
+            )
             .collect()
             .item()
         )

@@ -421,7 +421,7 @@ def redemption_timing(
             .min()
             .alias("first_at"),
         )
-        .with_columns(days_between(nw.col("joined_at"), nw.col("first_at")).alias("days"))
+        .with_columns(days_between("joined_at", "first_at", members.implementation).alias("days"))
     )
     aggs = [
         nw.len().alias("members"),
