@@ -32,7 +32,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "CRM analytics" >/dev/null
 	@touch $(STAMP)
 

@@ -74,6 +74,7 @@ __all__ = [
     "local_time",
     "local_month",
     "day_index_expr",
+    "wall_clock_literal",
     "index_expr",
     "period_index",
 ]
@@ -297,14 +298,37 @@ def local_time(column: str, timezone: str) -> nw.Expr:
     return nw.col(column).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
 
 
+def wall_clock_literal(at: dt.datetime) -> nw.Expr:
+    """Expression: a naive (wall-clock) datetime literal, to compare with :func:`local_time`.
+
+    Spelled as text cast to a naive datetime: PySpark reads a naive Python
+    datetime in the Python process's own zone, so ``nw.lit(at)`` would be off
+    by that zone's offset from the store's.
+    """
+    if at.tzinfo is not None:
+        raise ValueError(f"wall-clock literal must be naive, got {at!r}")
+    return nw.lit(at.isoformat(sep=" ")).cast(nw.Datetime("us"))
+
+
 def local_month(column: str, timezone: str) -> nw.Expr:
-    """Expression: first day (naive datetime) of the local calendar month of ``column``."""
-    return local_time(column, timezone).dt.truncate("1mo")
+    """Expression: first day (naive datetime) of the local calendar month of ``column``.
+
+    The cast keeps it naive on Spark, whose ``date_trunc`` returns a zoned
+    timestamp even for a naive input (a no-op on DuckDB).
+    """
+    return local_time(column, timezone).dt.truncate("1mo").cast(nw.Datetime("us"))
 
 
 def day_index_expr(local: nw.Expr) -> nw.Expr:
-    """Expression: :func:`day_index` of a naive (wall-clock) datetime expression."""
-    return (local - nw.lit(EPOCH_DATETIME)).dt.total_microseconds() // US_PER_DAY
+    """Expression: :func:`day_index` of a naive (wall-clock) datetime expression.
+
+    Counted from the year and the day of the year (proleptic Gregorian leap
+    rules), integers only: a difference of two datetimes is a duration, which
+    Spark cannot turn into a number.
+    """
+    years = local.dt.year().cast(nw.Int64) - 1
+    leap_days = years // 4 - years // 100 + years // 400
+    return years * 365 + leap_days + local.dt.ordinal_day().cast(nw.Int64) - 1
 
 
 def index_expr(local: nw.Expr, grain: Grain) -> nw.Expr:

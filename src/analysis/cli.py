@@ -47,6 +47,12 @@ SetOpt = Annotated[
         "--set", help="Override a parameter, key=value (repeatable), e.g. clv.model=bgnbd."
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine", help="duckdb or spark (default: engine in params; as --set engine=...)."
+    ),
+]
 DataOpt = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Warehouse folder (default: data_dir in params)."),
@@ -159,6 +165,11 @@ def _print_progress(message: str) -> None:
     err_console.print(Text(message, style=style), highlight=False, soft_wrap=True)
 
 
+def _with_engine(overrides: list[str] | None, engine: str | None) -> list[str]:
+    """The ``--set`` overrides, with ``--engine`` as one more (params check the name)."""
+    return [*(overrides or []), *([f"engine={engine}"] if engine is not None else [])]
+
+
 @app.command()
 def report(
     store: StoreOpt,
@@ -168,6 +179,7 @@ def report(
     reports_dir: Annotated[
         Path | None, typer.Option("--reports-dir", help="Output folder (default: reports/).")
     ] = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Run every notebook for one store and month and render the HTML report."""
     from analysis.config import parse_overrides
@@ -177,7 +189,7 @@ def report(
     path = build_report(
         store,
         month,
-        parse_overrides(overrides or []),
+        parse_overrides(_with_engine(overrides, engine)),
         data_dir=data_dir,
         reports_dir=reports_dir,
         progress=_print_progress,
@@ -197,6 +209,7 @@ def reports(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Stores rendered in parallel.")] = 2,
     data_dir: DataOpt = None,
     reports_dir: Annotated[Path | None, typer.Option("--reports-dir")] = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Render the report of every store (or the given ones) in parallel; failures are isolated."""
     from analysis.config import parse_overrides
@@ -205,7 +218,7 @@ def reports(
     results = build_reports(
         stores,
         month,
-        parse_overrides(overrides or []),
+        parse_overrides(_with_engine(overrides, engine)),
         jobs=jobs,
         data_dir=data_dir,
         reports_dir=reports_dir,

@@ -106,9 +106,10 @@ def spend_correlation(
         pearson = spearman = 0.0  # a constant column: no linear or rank association
     else:
         pearson = float(np.corrcoef(f, m)[0, 1])
-        spearman = float(
-            np.corrcoef(pd.Series(f).rank().to_numpy(), pd.Series(m).rank().to_numpy())[0, 1]
-        )
+        # Ranked to a millionth of the currency unit: the same spend summed in another
+        # order (another engine) differs in its last bits, which would split ties.
+        ranks = pd.Series(np.round(m, 6)).rank().to_numpy()
+        spearman = float(np.corrcoef(pd.Series(f).rank().to_numpy(), ranks)[0, 1])
     strong = max(abs(pearson), abs(spearman)) >= threshold
     return SpendCorrelation(pearson, spearman, n, threshold, bool(strong))
 

@@ -54,6 +54,7 @@ import narwhals as nw
 import pandas as pd
 
 from analysis import DEFAULT_SEED
+from analysis.calendar import wall_clock_literal
 from analysis.clv.clock import (
     PURCHASE_PERIODS,
     Bound,
@@ -376,8 +377,8 @@ class _NarwhalsQuery:
         )
 
     def _keeps(self, cut: Bound) -> nw.Expr:
-        time = nw.col("time")
-        return time <= cut.at if cut.inclusive else time < cut.at
+        time, at = nw.col("time"), wall_clock_literal(cut.at)
+        return time <= at if cut.inclusive else time < at
 
     def has_holdout(self, lf: nw.LazyFrame) -> bool:
         cal, end = self.rows.cal, self.rows.end

@@ -159,9 +159,13 @@ def _blank_months_without_data(
 
 
 def _monthly_total(frame: nw.LazyFrame, column: str) -> pd.DataFrame:
-    """Sum of ``column`` per calendar month of a table keyed by local ``date``."""
+    """Sum of ``column`` per calendar month of a table keyed by local ``date``.
+
+    The month is cast back to a date: Spark truncates a date to a timestamp in
+    the session's zone, which would come back zone-aware.
+    """
     totals = (
-        frame.with_columns(nw.col("date").dt.truncate("1mo").alias("month"))
+        frame.with_columns(nw.col("date").dt.truncate("1mo").cast(nw.Date).alias("month"))
         .group_by("month")
         .agg(nw.col(column).sum().cast(nw.Float64))
         .collect()
