@@ -24,6 +24,7 @@ help:
 	@echo "                               validate export files and merge them into data/warehouse"
 	@echo "make lab                       JupyterLab on the notebooks"
 	@echo "make test                      ruff, mypy, pytest, nbval"
+	@echo "make bench [BIG=1]             benchmarks (benchmarks/README.md); BIG=1 adds 100M orders"
 	@echo "make typecheck                 mypy over src/analysis (config: [tool.mypy] in pyproject.toml)"
 
 setup: $(STAMP)
@@ -77,7 +78,7 @@ test: setup data lint typecheck
 	$(BIN)/pytest -p no:xdist --nbval-lax --nbval-kernel-name $(KERNEL) notebooks/
 
 bench: data
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(if $(BIG),--big)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from benchmarks import clv, cohorts, demo_data, experiments, ingest, kpis, segments
+from benchmarks.limits import __main__ as limits
 
 
 def main() -> None:
@@ -13,6 +14,7 @@ def main() -> None:
     parser.add_argument(
         "--month", default="2026-10", help="report month of the KPI and cohort benchmarks"
     )
+    parser.add_argument("--big", action="store_true", help="limits: also 100M orders")
     args = parser.parse_args()
     demo_data.main(customers=args.customers)
     kpis.main(customers=args.customers, month=args.month)
@@ -21,6 +23,7 @@ def main() -> None:
     experiments.main(customers=args.customers, month=args.month)
     segments.main(customers=args.customers, month=args.month)
     ingest.main()
+    limits.main(["1M", "10M", "100M"] if args.big else ["1M", "10M"], month=args.month)
 
 
 if __name__ == "__main__":

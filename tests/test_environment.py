@@ -15,12 +15,14 @@ SECTIONS = ["kpis", "cohorts", "clv", "segments", "loyalty_ab"]
 
 def test_environment_yml_lists_pyproject_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    wanted = set(project["dependencies"]) | set(extras["dev"]) | set(extras["spark"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {r for r in pip if not r.startswith("-e")}
     assert listed == wanted
     assert "python=3.11" in env["dependencies"]
+    assert "openjdk=17" in env["dependencies"]  # the spark extra needs Java
 
 
 def test_notebooks_exist_and_are_stripped():

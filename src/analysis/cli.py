@@ -66,10 +66,21 @@ def _main(
     _state["debug"] = debug
 
 
-def _default_data_dir() -> Path:
+def _default_data_dir() -> Path | str:
     from analysis.config import default_data_dir
 
     return default_data_dir()
+
+
+def _local_data_dir(data_dir: Path | None, command: str) -> Path:
+    """``--data-dir``, else ``data_dir`` from params, which must be a local folder here."""
+    location = data_dir or _default_data_dir()
+    if isinstance(location, str):
+        raise AnalysisError(
+            f"{command} works on a local warehouse folder; data_dir is {location}",
+            hint="pass --data-dir with a local folder",
+        )
+    return location
 
 
 @app.command("demo-data")
@@ -89,7 +100,7 @@ def demo_data(
     """Write the synthetic demo stores and their planted truths (_truth.json)."""
     from analysis import demo
 
-    target = data_dir or _default_data_dir()
+    target = _local_data_dir(data_dir, "demo-data")
     wanted = stores or list(demo.DEMO_STORES)
     unknown = [s for s in wanted if s not in demo.DEMO_STORES]
     if unknown:
@@ -108,10 +119,11 @@ def demo_data(
 @app.command()
 def stores(data_dir: DataOpt = None) -> None:
     """List the stores in the warehouse with date ranges and row counts."""
+    from analysis.context import listing_session
     from analysis.warehouse import list_stores
 
     root = data_dir or _default_data_dir()
-    summary = list_stores(root)
+    summary = list_stores(root, listing_session(root))
     if summary.empty:
         raise AnalysisError(
             f"no orders under {root}", hint="run `analysis demo-data` or ingest a store"
@@ -148,7 +160,7 @@ def validate(
     """Check every table of the warehouse against the data contract (data/README.md)."""
     from analysis.warehouse import validate_warehouse
 
-    root = data_dir or _default_data_dir()
+    root = _local_data_dir(data_dir, "validate")
     results = validate_warehouse(root, store=store)
     table = RichTable(title=f"Warehouse {root}")
     for col in ("store", "table", "rows"):

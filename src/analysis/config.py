@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analysis.errors import ConfigError
+from analysis.spark import is_uri
 
 STORE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 """Store ids: lower-case ASCII letters, digits, ``_`` and ``-``; no dots, no slashes."""
@@ -309,10 +310,22 @@ class Params(_Strict):
         """Name to show people: ``display_name``, else the store id."""
         return self.display_name or self.store
 
-    def warehouse_path(self, root: Path | None = None) -> Path:
-        """Absolute path of the warehouse folder (``data_dir`` is relative to the root)."""
-        path = Path(self.data_dir)
-        return path if path.is_absolute() else (root or project_root()) / path
+    def warehouse_path(self, root: Path | None = None) -> Path | str:
+        """Absolute path of the warehouse folder (``data_dir`` is relative to the root).
+
+        A URI (``s3a://bucket/warehouse``, for the Spark engine) is returned as it is.
+        """
+        return _warehouse_location(self.data_dir, root)
+
+    def data_folder(self, root: Path | None = None) -> Path:
+        """The project's local data folder: the warehouse's parent, or ``data/`` for a URI.
+
+        Where the pseudonym key and campaign exports live (never in a lakehouse).
+        """
+        location = self.warehouse_path(root)
+        if isinstance(location, str):
+            return (root or project_root()) / "data"
+        return location.parent
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready dict (for manifests and notebook parameters)."""
@@ -447,9 +460,16 @@ def load_defaults(root: Path | None = None) -> dict[str, Any]:
     return _read_yaml(path)
 
 
+def _warehouse_location(value: str, root: Path | None) -> Path | str:
+    if is_uri(value):
+        return value
+    path = Path(value)
+    return path if path.is_absolute() else (root or project_root()) / path
+
+
 def default_data_dir(
     overrides: Mapping[str, Any] | None = None, *, root: Path | None = None
-) -> Path:
+) -> Path | str:
     """Absolute warehouse folder when no store is named yet.
 
     ``data_dir`` from the overrides, else from ``params/default.yaml`` (else
@@ -458,8 +478,7 @@ def default_data_dir(
     root = root or project_root()
     nested = nest_overrides(overrides)
     value = nested["data_dir"] if "data_dir" in nested else load_defaults(root).get("data_dir")
-    path = Path(value or "data/warehouse")
-    return path if path.is_absolute() else root / path
+    return _warehouse_location(str(value or "data/warehouse"), root)
 
 
 def nest_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:

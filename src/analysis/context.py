@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from analysis import calendar
-from analysis.config import MONTH_PATTERN, Params, load_params, project_root
+from analysis.config import MONTH_PATTERN, Params, default_params, load_params, project_root
 from analysis.errors import ConfigError
 from analysis.formats import month_label
 from analysis.i18n import set_language
 from analysis.narrative.report import thin_month_warning
-from analysis.warehouse import StoreWarehouse, list_stores
+from analysis.spark import is_uri
+from analysis.warehouse import StoreWarehouse, list_stores, store_file
 
 __all__ = [
     "THIN_MONTH_SHARE",
@@ -30,6 +31,7 @@ __all__ = [
     "SectionContext",
     "resolve_run",
     "section_context",
+    "listing_session",
     "stores_with_orders",
 ]
 
@@ -47,9 +49,17 @@ class ResolvedRun:
     """Report month, ``YYYY-MM``, within the store's orders (local time)."""
 
 
-def stores_with_orders(warehouse: Path) -> list[str]:
-    """Store ids that have at least one order under the warehouse folder."""
-    summary = list_stores(Path(warehouse))
+def stores_with_orders(warehouse: Path | str, spark: Any = None) -> list[str]:
+    """Store ids that have at least one order under the warehouse folder.
+
+    A warehouse at a URI is listed through ``spark`` (default: the session
+    :func:`analysis.spark.spark_session` builds with its default settings).
+    """
+    if is_uri(warehouse) and spark is None:
+        from analysis.spark import spark_session
+
+        spark = spark_session()
+    summary = list_stores(warehouse if is_uri(warehouse) else Path(warehouse), spark)
     if summary.empty:
         return []
     return sorted(
@@ -57,9 +67,21 @@ def stores_with_orders(warehouse: Path) -> list[str]:
     )
 
 
-def _known_stores_text(warehouse: Path) -> str:
+def listing_session(
+    location: Path | str, overrides: Mapping[str, Any] | None = None, *, root: Path | None = None
+) -> Any:
+    """A Spark session to list a warehouse at a URI (the params' ``spark`` settings), else None."""
+    if not is_uri(location):
+        return None
+    from analysis.spark import spark_session
+
+    params = default_params(overrides, root=root)
+    return spark_session(params.spark.master, params.spark.conf)
+
+
+def _known_stores_text(warehouse: Path | str, spark: Any = None) -> str:
     try:
-        stores = stores_with_orders(warehouse)
+        stores = stores_with_orders(warehouse, spark)
     except Exception:  # a broken warehouse must not hide the real error
         stores = []
     return ", ".join(stores) if stores else "none"
@@ -98,7 +120,7 @@ def resolve_run(
     root = Path(root).resolve() if root is not None else project_root()
     layered = dict(overrides or {})
     if data_dir is not None:
-        layered["data_dir"] = str(Path(data_dir).resolve())
+        layered["data_dir"] = data_dir if is_uri(data_dir) else str(Path(data_dir).resolve())
     params = load_params(store, layered, root=root)
     warehouse = open_warehouse(params, root)
     span = warehouse.order_span() if warehouse.has("orders") else None
@@ -106,8 +128,8 @@ def resolve_run(
         where = warehouse.root
         raise ConfigError(
             f"unknown store {store!r}: no orders for it under {where} "
-            f"(stores with orders: {_known_stores_text(where)})",
-            hint=f"check the spelling, or add {where / 'orders' / (store + '.parquet')}",
+            f"(stores with orders: {_known_stores_text(where, warehouse.spark)})",
+            hint=f"check the spelling, or add {store_file(where, 'orders', store)}",
         )
     if month is None:
         month = warehouse.last_complete_month()

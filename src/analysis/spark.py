@@ -19,11 +19,24 @@ setup`` installs it) and needs Java 17.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_CONF", "java_missing", "spark_session", "use_session"]
+__all__ = [
+    "DEFAULT_CONF",
+    "StoredFile",
+    "is_uri",
+    "java_missing",
+    "list_files",
+    "spark_session",
+    "stat_file",
+    "use_session",
+]
 
 DEFAULT_CONF: dict[str, str] = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -83,3 +96,93 @@ def spark_session(master: str = "local[2]", conf: Mapping[str, str] | None = Non
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def is_uri(location: object) -> bool:
+    """True for a location with a scheme (``s3a://``, ``abfss://``, ``hdfs://``, ``file:/``).
+
+    Such a warehouse is read through Spark's file systems (``engine: spark``
+    only); anything else is a local path. One-letter schemes are Windows drives.
+    """
+    return isinstance(location, str) and _SCHEME.match(location) is not None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as a Spark (Hadoop) file system lists it: its URI, size and modification time.
+
+    ``name``, ``stem`` and ``parent`` read like :class:`pathlib.PurePosixPath`'s.
+    """
+
+    uri: str
+    bytes: int
+    modified_ms: int
+    """Modification time, milliseconds since 1970-01-01 UTC."""
+
+    @property
+    def _path(self) -> PurePosixPath:
+        return PurePosixPath(urlsplit(self.uri).path)
+
+    @property
+    def name(self) -> str:
+        return self._path.name
+
+    @property
+    def stem(self) -> str:
+        return self._path.stem
+
+    @property
+    def parent(self) -> PurePosixPath:
+        return self._path.parent
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+def _file_system(session: Any, uri: str) -> tuple[Any, Any]:
+    """The Hadoop ``FileSystem`` of ``uri`` and its ``Path`` (a classic, not Connect, session)."""
+    jvm = session.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(session.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _stored(status: Any) -> StoredFile:
+    return StoredFile(
+        str(status.getPath().toString()), int(status.getLen()), int(status.getModificationTime())
+    )
+
+
+def list_files(session: Any, folder: str, suffix: str = ".parquet") -> list[StoredFile]:
+    """Entries of ``folder`` (a URI) named ``*<suffix>``, sorted by URI; [] when it is absent.
+
+    A folder so named (``orders/my-shop.parquet/``, the part files Spark
+    writes) is listed as one file: its total size, its own modification time.
+    """
+    fs, path = _file_system(session, folder)
+    if not fs.exists(path) or not fs.getFileStatus(path).isDirectory():
+        return []
+    out = []
+    for status in fs.listStatus(path):
+        if not status.getPath().getName().endswith(suffix):
+            continue
+        stored = _stored(status)
+        if status.isDirectory():
+            size = int(fs.getContentSummary(status.getPath()).getLength())
+            stored = StoredFile(stored.uri, size, stored.modified_ms)
+        out.append(stored)
+    return sorted(out, key=lambda f: f.uri)
+
+
+def stat_file(session: Any, uri: str) -> StoredFile | None:
+    """The file (or part-file folder) at ``uri``, or None when there is nothing there."""
+    fs, path = _file_system(session, uri)
+    if not fs.exists(path):
+        return None
+    status = fs.getFileStatus(path)
+    if status.isFile():
+        return _stored(status)
+    size = int(fs.getContentSummary(path).getLength())
+    return StoredFile(_stored(status).uri, size, int(status.getModificationTime()))

@@ -1,6 +1,7 @@
 """Open the canonical tables of one store as narwhals lazy frames on DuckDB.
 
-This is the only module that reads warehouse files. Layout::
+This is the only module that reads warehouse files. Layout (a local folder, or on
+the Spark engine any URI Spark reads: ``s3a://``, ``abfss://``, ``gs://``, ``hdfs://``)::
 
     data/warehouse/<table>/<store_id>.parquet   one file per store (what demo-data and ingest write)
     data/warehouse/<table>.parquet              or one file for all stores (filtered on store_id)
@@ -40,6 +41,7 @@ from analysis.config import STORE_PATTERN, validate_store_name
 from analysis.errors import DataError
 from analysis.frames import count_distinct
 from analysis.schema import TABLES
+from analysis.spark import StoredFile, is_uri, list_files, stat_file
 
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 """Engines a warehouse can open its tables on."""
@@ -52,15 +54,35 @@ __all__ = [
 ]
 
 
-def table_files(root: Path, table: str) -> list[Path]:
-    """Parquet files of a table, in a stable order (empty if the table is absent)."""
+Location = Path | str
+"""A warehouse folder: a local path, or a URI (``s3a://bucket/warehouse``) on Spark."""
+
+WarehouseFile = Path | StoredFile
+"""A table file: a local path, or a file listed by Spark's file systems."""
+
+
+def table_files(root: Location, table: str, spark: Any = None) -> list[WarehouseFile]:
+    """Parquet files of a table, in a stable order (empty if the table is absent).
+
+    A URI ``root`` is listed through ``spark`` (a Spark session).
+    """
+    if is_uri(root):
+        if spark is None:
+            raise DataError(f"{root}: a warehouse at a URI is read on the Spark engine only")
+        base = str(root).rstrip("/")
+        listed: list[WarehouseFile] = [
+            f
+            for f in list_files(spark, f"{base}/{table}")
+            if f.name.endswith(".parquet") and STORE_PATTERN.fullmatch(f.stem)
+        ]
+        shared = stat_file(spark, f"{base}/{table}.parquet")
+        return listed + ([shared] if shared is not None else [])
+    root = Path(root)
     folder = root / table
     single = root / f"{table}.parquet"
-    files = (
-        sorted(f for f in folder.glob("*.parquet") if STORE_PATTERN.fullmatch(f.stem))
-        if folder.is_dir()
-        else []
-    )
+    files: list[WarehouseFile] = []
+    if folder.is_dir():
+        files.extend(sorted(f for f in folder.glob("*.parquet") if STORE_PATTERN.fullmatch(f.stem)))
     if single.is_file():
         files.append(single)
     return files
@@ -82,7 +104,8 @@ class StoreWarehouse:
     Parameters
     ----------
     root
-        Warehouse folder (``data/warehouse``).
+        Warehouse folder (``data/warehouse``), or on the Spark engine a URI
+        (``s3a://bucket/warehouse``) listed through Spark's file systems.
     store
         Store id; validated.
     timezone
@@ -93,7 +116,7 @@ class StoreWarehouse:
         whose session zone is set to ``timezone``.
     """
 
-    root: Path
+    root: Location
     store: str
     timezone: str = "UTC"
     connection: duckdb.DuckDBPyConnection = field(default=None, repr=False)  # type: ignore[assignment]
@@ -103,11 +126,17 @@ class StoreWarehouse:
 
     def __post_init__(self) -> None:
         validate_store_name(self.store)
-        self.root = Path(self.root)
         zone = ZoneInfo(self.timezone).key
         if self.engine not in ENGINES:
             raise DataError(
                 f"unknown engine {self.engine!r}", hint=f"engines: {', '.join(ENGINES)}"
+            )
+        if not is_uri(self.root):
+            self.root = Path(self.root)
+        elif self.engine != "spark":
+            raise DataError(
+                f"warehouse {self.root} is a URI: only the Spark engine reads it",
+                hint="set engine: spark in params, or point data_dir at a local folder",
             )
         if self.connection is None:
             self.connection = duckdb.connect()
@@ -119,7 +148,7 @@ class StoreWarehouse:
                 self.spark = spark_session()
             self.spark.conf.set("spark.sql.session.timeZone", zone)
 
-    def _read(self, files: list[Path]) -> tuple[nw.LazyFrame, list[str]]:
+    def _read(self, files: list[WarehouseFile]) -> tuple[nw.LazyFrame, list[str]]:
         """The files as one lazy frame on the engine (columns united by name), and its columns."""
         paths = [str(f) for f in files]
         if self.engine == "spark":
@@ -129,13 +158,13 @@ class StoreWarehouse:
         return nw.from_native(rel), list(rel.columns)
 
     # -- discovery -----------------------------------------------------------
-    def _files(self, table: str) -> list[Path]:
+    def _files(self, table: str) -> list[WarehouseFile]:
         if table not in TABLES:
             raise DataError(f"unknown table {table!r}", hint=f"tables: {', '.join(TABLES)}")
         # Per-store files of other stores are skipped unread; shared files are filtered.
         return [
             f
-            for f in table_files(self.root, table)
+            for f in table_files(self.root, table, self.spark)
             if not (_looks_per_store(f) and f.stem != self.store)
         ]
 
@@ -181,7 +210,7 @@ class StoreWarehouse:
         if not files:
             raise DataError(
                 f"table {name} not found for store {self.store} under {self.root}",
-                hint=f"add {self.root / name / (self.store + '.parquet')}",
+                hint=f"add {store_file(self.root, name, self.store)}",
             )
         table = TABLES[name]
         lf, columns = self._read(files)
@@ -329,24 +358,39 @@ class StoreWarehouse:
         return last_complete_month(span[1].date())
 
     def fingerprint(self) -> dict[str, dict[str, object]]:
-        """SHA-256 and size of every file this store reads, keyed by path relative to root."""
+        """SHA-256 and size of every file this store reads, keyed by path relative to root.
+
+        A file at a URI is not read for this: its size and modification time
+        (UTC, ISO 8601) stand in for the hash.
+        """
         out: dict[str, dict[str, object]] = {}
         for table in self.tables():
             for f in self._files(table):
-                out[str(f.relative_to(self.root))] = {
-                    "sha256": file_sha256(f),
-                    "bytes": f.stat().st_size,
-                }
+                key = f"{f.parent.name}/{f.name}" if _looks_per_store(f) else f.name
+                if isinstance(f, StoredFile):
+                    modified = dt.datetime.fromtimestamp(f.modified_ms / 1000, dt.UTC)
+                    out[key] = {"bytes": f.bytes, "modified": modified.isoformat()}
+                else:
+                    out[key] = {"sha256": file_sha256(f), "bytes": f.stat().st_size}
         return out
 
 
-def _looks_per_store(path: Path) -> bool:
+def store_file(root: Location, table: str, store: str) -> str:
+    """Where a store's file of ``table`` goes: ``<root>/<table>/<store>.parquet``."""
+    if is_uri(root):
+        return f"{str(root).rstrip('/')}/{table}/{store}.parquet"
+    return str(Path(root) / table / f"{store}.parquet")
+
+
+def _looks_per_store(path: WarehouseFile) -> bool:
     """``<table>/<store>.parquet`` files hold one store each; ``<table>.parquet`` is shared."""
     return path.parent.name in TABLES
 
 
-def list_stores(root: Path) -> pd.DataFrame:
+def list_stores(root: Location, spark: Any = None) -> pd.DataFrame:
     """Stores found in the orders table, with row counts and first/last order (UTC).
+
+    A URI ``root`` is read through ``spark`` (a Spark session).
 
     Returns
     -------
@@ -355,17 +399,24 @@ def list_stores(root: Path) -> pd.DataFrame:
         (distinct registered customers in orders) plus ``<table>_rows`` per optional
         table (0 when absent).
     """
-    root = Path(root)
-    files = table_files(root, "orders")
+    if not is_uri(root):
+        root = Path(root)
+    files = table_files(root, "orders", spark)
     if not files:
         return pd.DataFrame(
             columns=["store_id", "orders", "customers", "first_order", "last_order"]
         )
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    rel = con.read_parquet([str(f) for f in files], union_by_name=True)
+
+    def read(files: list[WarehouseFile]) -> nw.LazyFrame:
+        paths = [str(f) for f in files]
+        if is_uri(root):
+            return nw.from_native(spark.read.option("mergeSchema", "true").parquet(*paths))
+        return nw.from_native(con.read_parquet(paths, union_by_name=True))
+
     summary = (
-        nw.from_native(rel)
+        read(files)
         .group_by("store_id")
         .agg(
             nw.len().alias("orders"),
@@ -380,12 +431,12 @@ def list_stores(root: Path) -> pd.DataFrame:
     for table in TABLES:
         if table == "orders":
             continue
-        tfiles = table_files(root, table)
+        tfiles = table_files(root, table, spark)
         if not tfiles:
             summary[f"{table}_rows"] = 0
             continue
         counts = (
-            nw.from_native(con.read_parquet([str(f) for f in tfiles], union_by_name=True))
+            read(tfiles)
             .group_by("store_id")
             .agg(nw.len().alias(f"{table}_rows"))
             .collect()

@@ -7,6 +7,7 @@ and number it holds), so a difference anywhere in a section fails its test.
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,12 @@ import pytest
 from analysis import clv, cohorts, kpis
 from analysis.clv.page import store_clv
 from analysis.config import load_params
-from analysis.context import open_warehouse, section_context
+from analysis.context import open_warehouse, section_context, stores_with_orders
 from analysis.errors import DataError
 from analysis.loyalty.page import loyalty_headlines, loyalty_page
 from analysis.report import build_report
 from analysis.segments.page import segments_headlines, segments_page
-from analysis.warehouse import StoreWarehouse
+from analysis.warehouse import StoreWarehouse, list_stores
 
 from .conftest import MONTH, STORE
 
@@ -189,3 +190,48 @@ def test_a_report_on_spark_has_the_same_headlines(spark, demo_warehouse, tmp_pat
     assert len(duck["headlines"]) >= 5
     assert assert_same(duck["headlines"], on_spark["headlines"], "headlines") > 30
     assert duck["findings"] == on_spark["findings"]
+
+
+def test_a_warehouse_at_a_uri_reads_as_the_folder(spark, demo_warehouse):
+    uri = demo_warehouse.as_uri()  # file:///…: the code path of s3a://, abfss://, hdfs://
+    remote = StoreWarehouse(uri, STORE, "Asia/Bangkok", engine="spark", spark=spark)
+    local = StoreWarehouse(demo_warehouse, STORE, "Asia/Bangkok")
+    assert remote.root == uri and remote.tables() == local.tables()
+    assert len(remote.tables()) >= 8
+    remote_prints, local_prints = remote.fingerprint(), local.fingerprint()
+    assert list(remote_prints) == list(local_prints)
+    assert [v["bytes"] for v in remote_prints.values()] == [
+        v["bytes"] for v in local_prints.values()
+    ]
+    assert all(str(v["modified"]).endswith("+00:00") for v in remote_prints.values())
+    days = 365
+    assert_same(kpis.scorecard(local, MONTH, days), kpis.scorecard(remote, MONTH, days), "kpis")
+    listed = list_stores(uri, spark)
+    assert listed["store_id"].tolist() == [STORE]
+    assert_same(
+        listed[["orders", "customers"]], list_stores(demo_warehouse)[["orders", "customers"]]
+    )
+    assert stores_with_orders(uri, spark) == [STORE]
+    run = section_context(STORE, None, {"engine": "spark", "data_dir": uri})
+    assert run.warehouse.root == uri and run.month == local.last_complete_month()
+
+
+def test_a_uri_needs_the_spark_engine(demo_warehouse):
+    with pytest.raises(DataError, match="only the Spark engine reads it"):
+        StoreWarehouse(demo_warehouse.as_uri(), STORE, "UTC")
+
+
+def test_tables_written_by_spark_as_part_folders(spark, demo_warehouse, tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(demo_warehouse, lake)
+    for table in ("orders", "customers"):
+        single = lake / table / f"{STORE}.parquet"
+        frame = spark.read.parquet(str(demo_warehouse / table / f"{STORE}.parquet"))
+        single.unlink()
+        frame.repartition(3).write.parquet(single.as_uri())  # a folder of part files
+        assert single.is_dir() and len(list(single.glob("part-*.parquet"))) == 3
+    remote = StoreWarehouse(lake.as_uri(), STORE, "Asia/Bangkok", engine="spark", spark=spark)
+    local = StoreWarehouse(demo_warehouse, STORE, "Asia/Bangkok")
+    prints = remote.fingerprint()
+    assert prints[f"orders/{STORE}.parquet"]["bytes"] > 100_000
+    assert_same(kpis.scorecard(local, MONTH, 365), kpis.scorecard(remote, MONTH, 365), "kpis")

@@ -38,5 +38,5 @@ def store_clv(ctx: SectionContext) -> ClvSection:
         comparison_customers=p.clv.comparison_customers,
         seed=p.seed,
         top_n=p.clv.top_customers,
-        pseudonym_key=pseudonym_key(p.warehouse_path().parent),
+        pseudonym_key=pseudonym_key(p.data_folder()),
     )

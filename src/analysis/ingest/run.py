@@ -200,6 +200,11 @@ def ingest(
     layered = _layered(overrides, currency, timezone, data_dir)
     params = _checked_params(store, store_from_column, layered, root)
     warehouse = params.warehouse_path(root)
+    if isinstance(warehouse, str):
+        raise ConfigError(
+            f"ingest writes a local warehouse folder; data_dir is {warehouse}",
+            hint="ingest into a local folder (--data-dir), then copy it to the lakehouse",
+        )
     check_writable(warehouse)
     if if_missing and store is not None and (warehouse / "orders" / f"{store}.parquet").is_file():
         say(f"store {store} already has orders in {warehouse}")

@@ -192,7 +192,7 @@ def _order_level(ctx: Context, source: Source, sql: dict[str, str], lines: Outco
 def _pseudonymise(ctx: Context, level: str) -> str:
     """Join each order with its items and its e-mail's pseudonym ``pid``; the table's name."""
     con = ctx.con
-    key = pseudonym_key(ctx.params.warehouse_path().parent)
+    key = pseudonym_key(ctx.params.data_folder())
     emails = [
         e
         for (e,) in con.execute(

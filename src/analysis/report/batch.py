@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.config import default_data_dir, project_root
-from analysis.context import stores_with_orders
+from analysis.context import listing_session, stores_with_orders
 from analysis.errors import AnalysisError
 from analysis.report import index as index_mod
 from analysis.report.execute import one_line
@@ -210,9 +210,8 @@ def build_reports(
     """
     root = Path(root).resolve() if root is not None else project_root()
     if stores is None:
-        stores = stores_with_orders(
-            Path(data_dir) if data_dir is not None else default_data_dir(overrides, root=root)
-        )
+        location = data_dir if data_dir is not None else default_data_dir(overrides, root=root)
+        stores = stores_with_orders(location, listing_session(location, overrides, root=root))
     stores = list(dict.fromkeys(stores))
     kwargs = {
         "root": root,

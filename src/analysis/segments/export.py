@@ -339,7 +339,7 @@ def export_dir(params: Params, month: str, root: Path | None = None) -> Path:
     ConfigError
         The folder would lie under ``reports/`` (:func:`refuse_reports_dir`).
     """
-    folder = params.warehouse_path(root).parent / "exports" / params.store / month
+    folder = params.data_folder(root) / "exports" / params.store / month
     refuse_reports_dir(folder, root)
     return folder
 
