@@ -810,3 +810,46 @@ def test_member_effect_truth(wh):
         assert e["effect_relative"] == pytest.approx(extra / base, abs=1e-4)
         # selection: members buy more often than never-members (planted join slope)
         assert t["realised"]["selection_lambda_ratio"] > 1.3
+
+
+def test_a_large_store_is_written_in_parts(tmp_path, monkeypatch):
+    from pyarrow.compute import sum as pc_sum
+
+    from analysis.demo import write as demo_write
+    from analysis.warehouse import validate_warehouse
+
+    monkeypatch.setattr(demo_write, "PART_CUSTOMERS", 400)
+    truth = write_demo(tmp_path, stores=["demo-bangkok"], customers=1000)["demo-bangkok"]
+    assert truth["n_customers"] == 1000 and truth["part_customers"] == [334, 333, 333]
+    checks = {c.table: c.rows for c in validate_warehouse(tmp_path)}  # keys unique, contract met
+    customers = pq.read_table(tmp_path / "customers" / "demo-bangkok.parquet").to_pandas()
+    assert len(customers) == checks["customers"] == 1000
+    assert customers["customer_id"].str.extract(r"^(BKK\d*)-")[0].value_counts().to_dict() == {
+        "BKK": 334, "BKK01": 333, "BKK02": 333,
+    }  # fmt: skip
+    # Tables ordered by customer stay sorted across the parts, guests last, and say so.
+    for table in ("orders", "customers"):
+        file = pq.ParquetFile(tmp_path / table / "demo-bangkok.parquet")
+        frame = file.read().to_pandas()
+        order = list(TABLES[table].row_order)
+        resorted = frame.sort_values(order, na_position="last", kind="stable")
+        assert frame.index.equals(resorted.index), table
+        assert file.metadata.row_group(0).sorting_columns, table
+    # Daily store tables hold one row per key: the parts' sessions are summed.
+    sessions = pq.read_table(tmp_path / "sessions" / "demo-bangkok.parquet").to_pandas()
+    assert sessions["date"].is_unique
+    from analysis.demo.pipeline import simulate
+    from analysis.demo.spec import DEFAULT_END, DEFAULT_MONTHS
+
+    totals = []
+    for k, size in enumerate([334, 333, 333]):
+        tables: dict = {}
+        simulate("demo-bangkok", size, DEFAULT_SEED, DEFAULT_END, DEFAULT_MONTHS,
+                 tables.__setitem__, shard=k)  # fmt: skip
+        totals.append(int(pc_sum(tables["sessions"]["sessions"])))
+    assert sessions["sessions"].sum() == sum(totals) and min(totals) > 0
+    # Part 0 is the store generated whole with its share of customers.
+    alone = generate_store("demo-bangkok", customers=334, seed=DEFAULT_SEED)["orders"].to_pandas()
+    orders = pq.read_table(tmp_path / "orders" / "demo-bangkok.parquet").to_pandas()
+    first = orders[orders["order_id"].str.match(r"^BKK-\d")]
+    assert first["order_id"].sort_values().tolist() == alone["order_id"].sort_values().tolist()

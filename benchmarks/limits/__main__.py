@@ -6,9 +6,9 @@ Usage::
     python -m benchmarks.limits --big            # and 100M
     python -m benchmarks.limits --sizes 1M --families rfm --ways ours sql --no-reports
 
-Each (family, way) runs in a fresh child process; its time is the way's own
-``compute_seconds`` and its peak memory that of the process and the processes it
-started (Spark's JVM). ``ours`` runs first; every other way is compared with it
+Each (family, way) runs in a fresh child process, three times (Spark once); its
+time is the fastest run's own ``compute_seconds`` and its peak memory the largest
+of the process and the processes it started (Spark's JVM). ``ours`` runs first; every other way is compared with it
 and the run fails on a disagreement. Then ``analysis report`` renders one store's
 whole report at each size (wall time, peak of the process tree sampled every
 0.2 s), and ``analysis reports`` renders 20 stores of the smallest size two at a
@@ -41,6 +41,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "results" / "limits.json"
 README = Path(__file__).resolve().parents[1] / "README.md"
 MONTH = "2026-10"
 STORES = 20
+REPEATS = 3
 
 TARGETS = {
     "sql_ratio": 1.3,  # ours / hand SQL, at most (KPIs, cohorts, segments)
@@ -78,6 +79,15 @@ def run_way(family: str, way: str, root: Path, month: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _best(family: str, way: str, root: Path, month: str) -> dict[str, Any]:
+    """The fastest of ``REPEATS`` fresh runs (one for Spark, whose runs take minutes)."""
+    runs = [run_way(family, way, root, month) for _ in range(1 if way == "spark" else REPEATS)]
+    best = min(runs, key=lambda r: r["compute_seconds"])
+    best["runs_seconds"] = [round(r["compute_seconds"], 3) for r in runs]
+    best["peak_kib"] = max(r["peak_kib"] for r in runs)
+    return best
+
+
 def _gib(kib: int) -> float:
     return round(kib / 2**20, 3)
 
@@ -85,7 +95,7 @@ def _gib(kib: int) -> float:
 def run_family(family: str, ways: list[str], root: Path, month: str) -> dict[str, Any]:
     """Every way of one family at one size, compared with ``ours``, with ratios."""
     module = importlib.import_module(f"benchmarks.limits.{family}")
-    results = {way: run_way(family, way, root, month) for way in ["ours", *ways] if way}
+    results = {way: _best(family, way, root, month) for way in ["ours", *ways]}
     out: dict[str, Any] = {}
     for way, r in results.items():
         problems = [] if way == "ours" else module.compare(results["ours"], r)
@@ -93,6 +103,7 @@ def run_family(family: str, ways: list[str], root: Path, month: str) -> dict[str
             raise SystemExit(f"limits {family}: {way} disagrees with ours:\n" + "\n".join(problems))
         out[way] = {
             "seconds": round(r["compute_seconds"], 3),
+            "runs_seconds": r["runs_seconds"],
             "peak_gib": _gib(r["peak_kib"]),
             "agrees": True,
         }

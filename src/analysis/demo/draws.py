@@ -28,7 +28,7 @@ Stream = Callable[[int], np.random.Generator]
 """A store's generator for a stream number (``lambda k: stream(seed, store_index, k)``)."""
 
 
-def stream(seed: int, store_index: int, component: int) -> np.random.Generator:
+def stream(seed: int, store_index: int, component: int, shard: int = 0) -> np.random.Generator:
     """Independent generator per (seed, store, model component).
 
     Parameters
@@ -39,8 +39,11 @@ def stream(seed: int, store_index: int, component: int) -> np.random.Generator:
         Position of the store in :data:`analysis.demo.DEMO_STORES`.
     component
         Stream number of the model component (the constants of this module).
+    shard
+        Part of a store generated in parts (0: the whole store, or its first part).
     """
-    return np.random.default_rng(np.random.SeedSequence([seed, store_index, component]))
+    entropy = [seed, store_index, component, *([shard] if shard else [])]
+    return np.random.default_rng(np.random.SeedSequence(entropy))
 
 
 def pick(rng: np.random.Generator, shares: np.ndarray, size: int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,13 @@ def _history(cal: Timeline, months: int) -> dict[str, Any]:
 
 
 def simulate(
-    store_id: str, customers: int | None, seed: int, end: dt.date, months: int, sink: Sink
+    store_id: str,
+    customers: int | None,
+    seed: int,
+    end: dt.date,
+    months: int,
+    sink: Sink,
+    shard: int = 0,
 ) -> dict[str, Any]:
     """Simulate one store; hand each table to ``sink`` as soon as it is built; return the truth.
 
@@ -71,6 +78,11 @@ def simulate(
         Length of the history, calendar months (at least 2).
     sink
         Receives every table (name, table).
+    shard
+        0 for a whole store; ``k > 0`` for the ``k``-th part of a store generated
+        in parts (:func:`analysis.demo.write.write_demo`): ids carry the prefix
+        ``<prefix><k:02d>`` (so they sort after every earlier part's) and every
+        stream draws from ``(seed, store, component, k)``.
 
     Returns
     -------
@@ -86,9 +98,11 @@ def simulate(
     n = _checked(store_id, customers, months)
     spec = DEMO_STORES[store_id]
     sidx = list(DEMO_STORES).index(store_id)
+    if shard:
+        spec = replace(spec, prefix=f"{spec.prefix}{shard:02d}")
 
     def stream(k: int) -> np.random.Generator:
-        return draws.stream(seed, sidx, k)
+        return draws.stream(seed, sidx, k, shard)
 
     cal = timeline(end, months, spec.growth_per_year)
     truth: dict[str, Any] = {

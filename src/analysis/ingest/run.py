@@ -56,6 +56,9 @@ Bar = Callable[[float | None], None]
 FORMATS = ("mapped", "shopify", "online-retail", "cdnow")
 """Source formats ``analysis ingest --format`` accepts."""
 
+INGEST_MEMORY_LIMIT = os.environ.get("ANALYSIS_INGEST_MEMORY", "2GB")
+"""DuckDB's memory limit for an ingest run (``$ANALYSIS_INGEST_MEMORY``); the rest spills."""
+
 
 @dataclass
 class IngestReport:
@@ -326,6 +329,9 @@ def _connect(tmp: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar goes to stdout
     # spill into the run's scratch folder, not ./.tmp
     con.execute(f"SET temp_directory = {quote_literal(str(tmp / 'spill'))}")
+    # Staged rows beyond this go to the scratch folder: a file of any size is read,
+    # checked and written in bounded memory.
+    con.execute(f"SET memory_limit = {quote_literal(INGEST_MEMORY_LIMIT)}")
     return con
 
 
