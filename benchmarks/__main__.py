@@ -14,7 +14,7 @@ def main() -> None:
     parser.add_argument(
         "--month", default="2026-10", help="report month of the KPI and cohort benchmarks"
     )
-    parser.add_argument("--big", action="store_true", help="limits: also 100M orders")
+    parser.add_argument("--big", action="store_true", help="ingest and limits: also 100M orders")
     args = parser.parse_args()
     demo_data.main(customers=args.customers)
     kpis.main(customers=args.customers, month=args.month)
@@ -22,7 +22,7 @@ def main() -> None:
     clv.main(month=args.month)
     experiments.main(customers=args.customers, month=args.month)
     segments.main(customers=args.customers, month=args.month)
-    ingest.main()
+    ingest.main([1_000_000, 10_000_000, 100_000_000] if args.big else None)
     limits.main(["1M", "10M", "100M"] if args.big else ["1M", "10M"], month=args.month)
 
 

@@ -1,4 +1,4 @@
-"""Backend helpers: epoch microseconds against Python's own arithmetic."""
+"""Backend helpers: epoch microseconds against Python's own arithmetic; materialised frames."""
 
 import datetime as dt
 
@@ -7,7 +7,7 @@ import narwhals as nw
 import pandas as pd
 import pytest
 
-from analysis.frames import epoch_microseconds, epoch_microseconds_of
+from analysis.frames import epoch_microseconds, epoch_microseconds_of, materialize
 
 INSTANTS = [
     dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
@@ -32,3 +32,27 @@ def test_epoch_microseconds_on_the_engine_matches_python(backend):
     lf = nw.from_native(native).lazy()
     got = lf.select(epoch_microseconds("t", lf.implementation).alias("us")).collect()
     assert got["us"].to_list() == [epoch_microseconds_of(i) for i in INSTANTS]
+
+
+def test_materialize_on_duckdb_keeps_the_rows_of_that_moment_in_the_same_connection():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(10)")
+    lazy = nw.from_native(con.table("t")).filter(nw.col("x") % 2 == 0)
+    kept = materialize(lazy)
+    con.execute("INSERT INTO t SELECT range + 10 FROM range(10)")
+    # the lazy frame sees the new rows (10, 12, ... 18); the materialised one does not
+    assert sorted(lazy.collect()["x"].to_list()) == list(range(0, 20, 2))
+    assert sorted(kept.collect()["x"].to_list()) == [0, 2, 4, 6, 8]
+    # it stays a frame of that connection: it joins with the connection's other relations
+    joined = kept.join(lazy.with_columns(y=nw.col("x") * 10), on="x", how="inner")
+    assert sorted(joined.collect()["y"].to_list()) == [0, 20, 40, 60, 80]
+    assert kept.implementation is nw.Implementation.DUCKDB
+    assert materialize(kept).collect()["x"].sum() == 20  # a second table, a fresh name
+
+
+def test_materialize_on_polars_collects_once():
+    pl = pytest.importorskip("polars")
+    lazy = nw.from_native(pl.LazyFrame({"x": [3, 1, 2]})).sort("x")
+    kept = materialize(lazy)
+    assert isinstance(kept, nw.LazyFrame)
+    assert kept.collect()["x"].to_list() == [1, 2, 3]

@@ -39,7 +39,7 @@ from analysis.calendar import (
 )
 from analysis.config import STORE_PATTERN, validate_store_name
 from analysis.errors import DataError
-from analysis.frames import count_distinct
+from analysis.frames import count_distinct, materialize
 from analysis.schema import TABLES
 from analysis.spark import StoredFile, is_uri, list_files, stat_file
 
@@ -122,7 +122,6 @@ class StoreWarehouse:
     connection: duckdb.DuckDBPyConnection = field(default=None, repr=False)  # type: ignore[assignment]
     engine: str = "duckdb"
     spark: Any = field(default=None, repr=False)
-    _persisted: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         validate_store_name(self.store)
@@ -294,20 +293,12 @@ class StoreWarehouse:
         return local_month(column, self.timezone)
 
     def persist(self, frame: nw.LazyFrame) -> nw.LazyFrame:
-        """Materialise a lazy frame that several metrics share.
+        """Materialise a lazy frame that several metrics share (:func:`analysis.frames.materialize`).
 
         On DuckDB a temp table; on Spark a local checkpoint (computed now, kept
         on the executors, its lineage cut so later plans stay small).
         """
-        if self.engine == "spark":
-            return nw.from_native(frame.to_native().localCheckpoint(eager=True))
-        self._persisted += 1
-        name = f"_persist_{self._persisted}"
-        native = frame.to_native()
-        self.connection.register(f"{name}_src", native)
-        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_src")
-        self.connection.unregister(f"{name}_src")
-        return nw.from_native(self.connection.table(name))
+        return materialize(frame)
 
     # -- summaries -----------------------------------------------------------
     def order_span(self) -> tuple[dt.datetime, dt.datetime] | None:

@@ -31,6 +31,7 @@ import narwhals as nw
 import pandas as pd
 
 from analysis.errors import SectionUnavailable
+from analysis.frames import materialize
 from analysis.narrative.segments import no_customers_to_score
 from analysis.segments.base import customer_base, window_columns
 
@@ -241,9 +242,17 @@ def scored_customers(
     *,
     base: nw.LazyFrame | None = None,
 ) -> nw.LazyFrame:
-    """:func:`rfm_table` in no particular order, for steps that join or aggregate it further."""
+    """:func:`rfm_table` in no particular order, for steps that join or aggregate it further.
+
+    Without ``base`` the customers are reduced from the window's orders only
+    (the base's other columns cover all history, which scoring does not read)
+    and the reduction is materialised on the engine
+    (:func:`analysis.frames.materialize`), because each score counts it again.
+    """
     if base is None:
-        base = customer_base(orders, as_of, window_days)
+        start = as_of - dt.timedelta(days=window_days)
+        window = orders.filter(nw.col("ordered_at") >= start)
+        base = materialize(customer_base(window, as_of, window_days))
     recency, n, satang = window_columns("window")
     measures = base.filter(nw.col(n) > 0).select(
         "customer_id",
