@@ -18,7 +18,7 @@ and pivot tables). The analysis is what the cohorts notebook computes:
   orders at the same instant are 0 days apart): histogram and median.
 
 Both ways run on the same warehouse, each in a fresh child process so that its
-peak resident memory is its own (the child reports its own ``ru_maxrss``). The
+peak resident memory is its own (the child reports its own ``VmHWM``). The
 time of each way runs from opening the warehouse (ours) or the first
 ``read_parquet`` (pandas) to the finished numbers; imports and interpreter
 start-up are reported separately (each child imports its libraries before its

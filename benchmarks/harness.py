@@ -2,7 +2,8 @@
 
 Each way runs in a fresh child process (``python -m benchmarks.<name> --child
 <way>``) so that its peak resident memory is its own; the child prints one JSON
-line with its result, wall time, import time and ``ru_maxrss``.
+line with its result, wall time, import time and peak resident memory (its own
+``VmHWM``: ``ru_maxrss`` would hold the parent's peak, see ``limits/measure.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
@@ -20,9 +20,12 @@ from typing import Any
 
 from analysis import DEFAULT_SEED
 from analysis.schema import ROW_GROUP_ROWS, TABLES
+from benchmarks.limits.measure import own_peak_kib
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+
 CACHE = HERE / ".cache"
 STORE = "demo-bangkok"
 TIMEZONE = "Asia/Bangkok"
@@ -117,7 +120,7 @@ def child(
     t0 = time.perf_counter()
     result = fn(root, month)
     seconds = time.perf_counter() - t0
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = own_peak_kib()
     payload = {"values": result} if wrap else result
     payload.update(seconds=seconds, import_seconds=t0 - started, peak_kib=peak_kib)
     print(json.dumps(payload))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import CACHE, ROOT, write_results
+from benchmarks.limits.measure import own_peak_kib
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
 TARGET_SECONDS = 120.0
@@ -87,7 +87,7 @@ def child(source: Path, root: Path) -> None:
             {
                 "seconds": seconds,
                 "import_seconds": t0 - started,
-                "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "peak_kib": own_peak_kib(),  # not ru_maxrss: it holds the parent's peak
                 "rows_written": write.rows_total,
                 "parquet_mib": round(write.path.stat().st_size / 2**20, 1),
                 "phases": phases,

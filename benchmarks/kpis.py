@@ -7,7 +7,7 @@ plain-pandas way an analyst would write it (``pd.read_parquet`` every table,
 then masks, groupby and merges).
 
 Both ways run on the same warehouse, each in a fresh child process so that its
-peak resident memory is its own (the child reports its own ``ru_maxrss``). The
+peak resident memory is its own (the child reports its own ``VmHWM``). The
 time of each way runs from opening the warehouse (ours) or the first
 ``read_parquet`` (pandas) to the finished numbers; imports and interpreter
 start-up are reported separately. Every metric of ``Scorecard.table`` must agree

@@ -1,8 +1,12 @@
 """Peak memory of a process and everything it started (a JVM, notebook kernels).
 
-``ru_maxrss`` counts one process; a Spark child's JVM and a report's notebook
-kernels are processes of their own. :func:`tree_peak_kib` adds the high-water
-marks (``VmHWM``) of the live descendants to a process's own; :class:`TreeSampler`
+``ru_maxrss`` counts one process, and on Linux a process started by
+``subprocess`` inherits its parent's peak in it (the kernel keeps the larger of
+the two across ``exec``: a child of a 0.6 GiB parent reports at least 0.6 GiB).
+The high-water mark of the process's own memory (``VmHWM`` in
+``/proc/<pid>/status``) starts afresh at ``exec``. A Spark child's JVM and a
+report's notebook kernels are processes of their own. :func:`tree_peak_kib` adds
+the high-water marks of the live descendants to a process's own; :class:`TreeSampler`
 samples the summed resident memory of a whole process tree while it runs (for
 commands whose children come and go).
 """
@@ -10,7 +14,6 @@ commands whose children come and go).
 from __future__ import annotations
 
 import os
-import resource
 import threading
 from pathlib import Path
 
@@ -50,10 +53,14 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def own_peak_kib() -> int:
+    """This process's peak resident memory since it started its program (``VmHWM``, KiB)."""
+    return _status_kib(os.getpid(), "VmHWM")
+
+
 def tree_peak_kib() -> int:
     """This process's peak resident memory plus each live descendant's (KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return own + sum(_status_kib(p, "VmHWM") for p in descendants(os.getpid()))
+    return own_peak_kib() + sum(_status_kib(p, "VmHWM") for p in descendants(os.getpid()))
 
 
 class TreeSampler:

@@ -26,7 +26,7 @@ def render(results: dict[str, Any]) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     reports = []
-    for entry in results["sizes"].values():
+    for entry in sorted(results["sizes"].values(), key=lambda e: e["orders"]):
         for family, ways in entry.get("families", {}).items():
             ours = ways["ours"]["seconds"]
 
