@@ -153,3 +153,33 @@ def test_a_store_with_nobody_to_score_says_why_in_every_part(tmp_path):
     assert page.migration.value is None and page.outlook.value is None
     assert page.reasons == [page.scores.reason, page.buckets.reason]  # migration: as scores
     assert segments_headlines(page) == {}
+
+
+def test_the_outlook_handed_over_by_the_clv_page_is_the_one_fitted_here(
+    demo_root, monkeypatch, tmp_path
+):
+    """In a report run the CLV notebook shares the outlook; the segments page reads it back."""
+    import pandas as pd
+
+    from analysis.clv.page import store_clv
+    from analysis.handover import ENV_HANDOVER
+    from analysis.segments import page as page_mod
+
+    ctx = section_context(STORE, MONTH, {}, str(demo_root))
+    monkeypatch.delenv(ENV_HANDOVER, raising=False)
+    fitted = page_mod.store_outlook(ctx)  # outside a run: fitted here, nothing kept
+    monkeypatch.setenv(ENV_HANDOVER, str(tmp_path))
+    shared = page_mod.share_outlook(ctx, store_clv(ctx))  # what the CLV notebook does
+    pd.testing.assert_frame_equal(shared, fitted)
+
+    def no_refit(_ctx):
+        raise AssertionError("the segments page fitted the CLV model again")
+
+    monkeypatch.setattr(page_mod, "store_clv", no_refit)
+    pd.testing.assert_frame_equal(page_mod.store_outlook(ctx), fitted)
+    # Other params (here the churn-risk bands) are another key: fitted again, not read.
+    other = section_context(
+        STORE, MONTH, {"segments": {"churn_risk_bands": [0.2, 0.6]}}, str(demo_root)
+    )
+    with pytest.raises(AssertionError, match="fitted the CLV model again"):
+        page_mod.store_outlook(other)

@@ -26,6 +26,7 @@ import nbformat
 
 from analysis.config import ENV_ROOT
 from analysis.errors import ConfigError, ReportError, SectionUnavailable
+from analysis.handover import ENV_HANDOVER
 from analysis.i18n import _, use_language
 from analysis.narrative import report as text
 from analysis.report.headlines import HEADLINES_MIME
@@ -190,19 +191,25 @@ _ENV_LOCK = threading.Lock()
 
 
 @contextmanager
-def kernel_environment(root: Path) -> Iterator[None]:
+def kernel_environment(root: Path, handover: Path | None = None) -> Iterator[None]:
     """Environment the kernel inherits while papermill starts it.
 
     Kernels are started with a copy of ``os.environ``: point ``ANALYSIS_ROOT``
     at the project root (params are found whatever the cwd), make PYTHONPATH
     usable from the notebooks folder, and drop ``MPLBACKEND`` (a parent's
     ``Agg`` would stop ipykernel from choosing the inline backend, and charts
-    would silently vanish from the report).
+    would silently vanish from the report). ``handover`` is the run's folder
+    for frames one section hands to a later one (:mod:`analysis.handover`);
+    without it the variable is removed, so a kernel never reads another run's.
     """
-    keys = (ENV_ROOT, "PYTHONPATH", "MPLBACKEND")
+    keys = (ENV_ROOT, ENV_HANDOVER, "PYTHONPATH", "MPLBACKEND")
     with _ENV_LOCK:
         saved = {k: os.environ.get(k) for k in keys}
         os.environ[ENV_ROOT] = str(root)
+        if handover is not None:
+            os.environ[ENV_HANDOVER] = str(handover)
+        else:
+            os.environ.pop(ENV_HANDOVER, None)
         pythonpath = _pythonpath()
         if pythonpath:
             os.environ["PYTHONPATH"] = pythonpath

@@ -157,6 +157,8 @@ def _run_sections(
     executed_dir.mkdir()
     runtime = folder / ".runtime"  # kernel connection files; removed before publishing
     runtime.mkdir(mode=0o700)
+    handover = runtime / "handover"  # frames a section hands to a later one (analysis.handover)
+    handover.mkdir(mode=0o700)
     label = f"{run.params.store} {run.month}"
     collected = _Collected()
     started = time.perf_counter()
@@ -164,7 +166,7 @@ def _run_sections(
         name = source.stem
         say(f"{label}: {name} running")
         t0 = time.perf_counter()
-        with kernel_environment(root):
+        with kernel_environment(root, handover):
             nb = run_notebook(
                 source,
                 executed_dir / source.name,

@@ -26,8 +26,10 @@ import pandas as pd
 
 from analysis.calendar import report_periods
 from analysis.clv.page import store_clv
+from analysis.clv.section import ClvSection
 from analysis.context import SectionContext
 from analysis.errors import PagePart, SectionUnavailable, page_part
+from analysis.handover import hand_over, handed_over, handover_key
 from analysis.narrative import segments as text
 from analysis.narrative.segments import no_customers_to_score
 from analysis.privacy import pseudonymous_ids
@@ -50,6 +52,7 @@ from analysis.segments.value import (
 )
 
 __all__ = [
+    "OUTLOOK_HANDOVER",
     "PRIORITY_SEGMENTS",
     "BucketPart",
     "MigrationPart",
@@ -60,6 +63,7 @@ __all__ = [
     "store_base",
     "store_bucket_flags",
     "store_customer_table",
+    "share_outlook",
     "store_outlook",
     "store_rfm",
     "migration_summary",
@@ -184,15 +188,42 @@ def store_rfm(ctx: SectionContext, base: nw.LazyFrame | None = None) -> pd.DataF
     return rfm_scores(orders, ctx.end, ctx.params.segments.rfm_window_days, base=base)
 
 
+OUTLOOK_HANDOVER = "customer_outlook"
+"""Name under which the CLV page hands its customers' outlook to this page (:mod:`analysis.handover`)."""
+
+
+def _outlook_key(ctx: SectionContext) -> str:
+    return handover_key(ctx.params.store, ctx.month, ctx.params.as_dict())
+
+
+def share_outlook(ctx: SectionContext, section: ClvSection) -> pd.DataFrame:
+    """The outlook of the CLV page's fitted ``section``, kept for this page in a report run.
+
+    The CLV notebook calls it after :func:`analysis.clv.page.store_clv`, so
+    :func:`store_outlook` in the segments notebook of the same report run reads
+    the predictions instead of fitting the same model again.
+    """
+    outlook = customer_outlook(section, ctx.params.segments.churn_risk_bands)
+    hand_over(OUTLOOK_HANDOVER, _outlook_key(ctx), outlook)
+    return outlook
+
+
 def store_outlook(ctx: SectionContext) -> pd.DataFrame:
     """Per-customer predictions of the CLV page's model (:func:`customer_outlook`).
+
+    In a report run whose CLV page already fitted the model, its handed-over
+    outlook (:func:`share_outlook`); otherwise the model is fitted here
+    (:func:`analysis.clv.page.store_clv`), with the same params and data.
 
     Raises
     ------
     SectionUnavailable
         The CLV model cannot be fitted (too few customers or too short a history).
     """
-    return customer_outlook(store_clv(ctx), ctx.params.segments.churn_risk_bands)
+    shared = handed_over(OUTLOOK_HANDOVER, _outlook_key(ctx))
+    if shared is not None:
+        return shared
+    return share_outlook(ctx, store_clv(ctx))
 
 
 def store_bucket_flags(
