@@ -62,6 +62,7 @@ PRELOAD: dict[str, list[str]] = {
     ],
     "sql": ["duckdb"],
     "polars": ["polars"],
+    "spark_sql": ["pyspark", "pyspark.sql", "pyarrow.parquet", "analysis.spark"],
     "spark": [
         "pyspark",
         "pyspark.sql",
@@ -199,6 +200,53 @@ def sql(root: Path, month: str) -> dict:
     scores[COLUMNS].to_parquet(path, index=False)
     con.close()
     return _result(seconds, len(scores), path)
+
+
+def spark_sql(root: Path, month: str) -> dict:
+    """The same statement in Spark SQL on a ``local[2]`` session: Spark's own limit.
+
+    The session (started before the clock, zone UTC) reads the orders file as a
+    view; recency is whole days of integer microseconds (``div`` on positive
+    numbers floors), the scores are the same frame-wide ``rank()`` windows and
+    the rules the same CASE. Collected as Arrow, like the other ways.
+    """
+    import pyarrow.parquet as pq
+
+    from analysis.spark import spark_session
+
+    session = spark_session("local[2]", {})
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    start, end = (t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in _window(month))
+    statement = f"""
+    WITH c AS (
+        SELECT customer_id, max(unix_micros(ordered_at)) AS last_us, count(*) AS frequency,
+               CAST(sum(CAST(round(revenue * 100) AS BIGINT)) AS BIGINT) AS monetary_satang
+        FROM segments_orders
+        WHERE status = 'completed' AND customer_id IS NOT NULL
+          AND ordered_at >= TIMESTAMP '{start}' AND ordered_at < TIMESTAMP '{end}'
+        GROUP BY customer_id
+    ), d AS (
+        SELECT *, (unix_micros(TIMESTAMP '{end}') - last_us) div 86400000000 AS recency_days
+        FROM c
+    ), s AS (
+        SELECT *,
+            1 + (5 * (rank() OVER (ORDER BY -recency_days) - 1)) div count(*) OVER () AS r_score,
+            1 + (5 * (rank() OVER (ORDER BY frequency) - 1)) div count(*) OVER () AS f_score,
+            1 + (5 * (rank() OVER (ORDER BY monetary_satang) - 1)) div count(*) OVER () AS m_score
+        FROM d
+    )
+    SELECT customer_id, recency_days, frequency, monetary_satang,
+           monetary_satang / 100 AS monetary, r_score, f_score, m_score,
+           {_SEGMENT_CASE} AS segment
+    FROM s ORDER BY customer_id
+    """
+    t0 = time.perf_counter()
+    session.read.parquet(str(_orders(root))).createOrReplaceTempView("segments_orders")
+    scores = session.sql(statement).toArrow()
+    seconds = time.perf_counter() - t0
+    path = _path(root, "spark_sql")
+    pq.write_table(scores.select(COLUMNS), path)
+    return _result(seconds, scores.num_rows, path)
 
 
 # --------------------------------------------------------------------------- polars

@@ -22,8 +22,9 @@ def render(results: dict[str, Any]) -> str:
     """Markdown: one row per size and family, then the report rows."""
     lines = [
         "| orders | family | ours (DuckDB) s | hand SQL s | ours ÷ SQL | Polars s | "
-        "Polars ÷ ours | Spark s | Spark ÷ ours | peak GiB: ours / SQL / Polars / Spark |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "Polars ÷ ours | Spark s | Spark ÷ ours | Spark hand SQL s | Spark SQL ÷ DuckDB SQL | "
+        "peak GiB: ours / SQL / Polars / Spark / Spark SQL |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     reports = []
     for entry in sorted(results["sizes"].values(), key=lambda e: e["orders"]):
@@ -34,12 +35,15 @@ def render(results: dict[str, Any]) -> str:
                 return ways.get(way, {}).get(key)
 
             sql = get("sql", "seconds")
-            peaks = " / ".join(_s(get(w, "peak_gib")) for w in ("ours", "sql", "polars", "spark"))
+            peaks = " / ".join(
+                _s(get(w, "peak_gib")) for w in ("ours", "sql", "polars", "spark", "spark_sql")
+            )
             lines.append(
                 f"| {entry['orders']:,} | {NAMES.get(family, family)} | {_s(ours)} | {_s(sql)} | "
                 f"{_x(ours / sql if sql else None)} | {_s(get('polars', 'seconds'))} | "
                 f"{_x(get('polars', 'ratio_to_ours'))} | {_s(get('spark', 'seconds'))} | "
-                f"{_x(get('spark', 'ratio_to_ours'))} | {peaks} |"
+                f"{_x(get('spark', 'ratio_to_ours'))} | {_s(get('spark_sql', 'seconds'))} | "
+                f"{_x(get('spark_sql', 'ratio_to_sql'))} | {peaks} |"
             )
         if "report" in entry:
             r = entry["report"]
