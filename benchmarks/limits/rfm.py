@@ -178,34 +178,44 @@ def spark(root: Path, month: str) -> dict:
     return _ours(root, month, StoreWarehouse(root, STORE, TIMEZONE, engine="spark", spark=session))
 
 
-def sql(root: Path, month: str) -> dict:
-    """One DuckDB statement: per (customer, local day) totals, then per customer."""
-    import duckdb
-    import pyarrow.parquet as pq
+def _statement(source: str, day: str, cut: str, month: str) -> str:
+    """The hand statement, in words both DuckDB and Spark SQL read the same way.
 
-    end_day = _end_day(month)
-    day = f"CAST((epoch_us(ordered_at) + {_utc_offset_us(month)}) // {US_PER_DAY} AS INTEGER)"
-    path = str(_orders_file(root)).replace("'", "''")
-    query = f"""
+    ``source`` is the orders (a table expression), ``day`` each order's local day
+    number and ``cut`` the literal of the first instant after the observation end:
+    the only parts the two dialects spell differently.
+    """
+    return f"""
         WITH days AS (
-            SELECT customer_id, {day} AS day, sum(coalesce(revenue, 0)) AS value
-            FROM read_parquet('{path}')
-            WHERE status = 'completed' AND customer_id IS NOT NULL
-              AND ordered_at < TIMESTAMPTZ '{_cut(month).isoformat()}'
-            GROUP BY ALL
+            SELECT customer_id, {day} AS day, sum(coalesce(revenue, CAST(0 AS DOUBLE))) AS value
+            FROM {source}
+            WHERE status = 'completed' AND customer_id IS NOT NULL AND ordered_at < {cut}
+            GROUP BY 1, 2
         )
         SELECT
             customer_id,
             CAST(count(*) - 1 AS DOUBLE) AS frequency,
             CAST(max(day) - min(day) AS DOUBLE) AS recency,
-            CAST({end_day} - min(day) AS DOUBLE) AS T,
+            CAST({_end_day(month)} - min(day) AS DOUBLE) AS T,
             CASE WHEN count(*) > 1
-                THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
-                ELSE 0.0
+                THEN (sum(value) - min_by(value, day)) / (count(*) - 1)
+                ELSE CAST(0 AS DOUBLE)
             END AS monetary_value
         FROM days
         GROUP BY customer_id
     """
+
+
+def sql(root: Path, month: str) -> dict:
+    """One DuckDB statement: per (customer, local day) totals, then per customer."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    day = f"CAST((epoch_us(ordered_at) + {_utc_offset_us(month)}) // {US_PER_DAY} AS INTEGER)"
+    path = str(_orders_file(root)).replace("'", "''")
+    query = _statement(
+        f"read_parquet('{path}')", day, f"TIMESTAMPTZ '{_cut(month).isoformat()}'", month
+    )
     connection = duckdb.connect()
     t0 = time.perf_counter()
     summary = connection.sql(query).to_arrow_table()
@@ -219,8 +229,8 @@ def spark_sql(root: Path, month: str) -> dict:
     """The same statement in Spark SQL on a ``local[2]`` session: Spark's own limit.
 
     The session (started before the clock, zone UTC) reads the orders file as a
-    view; ``div`` is integer division (the day numbers are positive) and
-    ``min_by`` is DuckDB's ``arg_min``. Collected as Arrow, like the other ways.
+    view; ``div`` is integer division (the day numbers are positive). Collected
+    as Arrow, like the other ways.
     """
     import pyarrow.parquet as pq
 
@@ -230,26 +240,7 @@ def spark_sql(root: Path, month: str) -> dict:
     session.conf.set("spark.sql.session.timeZone", "UTC")
     cut = _cut(month).strftime("%Y-%m-%d %H:%M:%S.%f")
     day = f"CAST((unix_micros(ordered_at) + {_utc_offset_us(month)}) div {US_PER_DAY} AS INT)"
-    query = f"""
-        WITH days AS (
-            SELECT customer_id, {day} AS day, sum(coalesce(revenue, 0D)) AS value
-            FROM rfm_orders
-            WHERE status = 'completed' AND customer_id IS NOT NULL
-              AND ordered_at < TIMESTAMP '{cut}'
-            GROUP BY 1, 2
-        )
-        SELECT
-            customer_id,
-            CAST(count(*) - 1 AS DOUBLE) AS frequency,
-            CAST(max(day) - min(day) AS DOUBLE) AS recency,
-            CAST({_end_day(month)} - min(day) AS DOUBLE) AS T,
-            CASE WHEN count(*) > 1
-                THEN (sum(value) - min_by(value, day)) / (count(*) - 1)
-                ELSE 0D
-            END AS monetary_value
-        FROM days
-        GROUP BY customer_id
-    """
+    query = _statement("rfm_orders", day, f"TIMESTAMP '{cut}'", month)
     t0 = time.perf_counter()
     session.read.parquet(str(_orders_file(root))).createOrReplaceTempView("rfm_orders")
     summary = session.sql(query).toArrow()
