@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -224,8 +226,26 @@ def kernel_environment(root: Path, handover: Path | None = None) -> Iterator[Non
                     os.environ[key] = value
 
 
-def _kernel_config(connection_file: Path | None = None) -> Any:
-    """nbclient config: CurveZMQ-encrypt the kernel's TCP sockets when possible.
+def _ipc_prefix() -> str | None:
+    """Socket name prefix for a kernel on the IPC transport, or ``None`` for TCP.
+
+    Over TCP, jupyter_client picks five free ports, closes them and hands their
+    numbers to the kernel, which binds them a moment later; any other process
+    that opens a connection in between (a second report, Spark's py4j gateway,
+    another test worker) can take one, and the kernel then fails to start
+    ("Address already in use", a 60-second wait, a failed section). On Linux the
+    kernel instead listens on Unix sockets in the abstract namespace (``@`` names):
+    unique to this kernel, nothing on disk, gone with the kernel even when the
+    run is killed. Elsewhere the kernel stays on TCP.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    return f"@crm-kernel-{os.getpid()}-{secrets.token_hex(8)}"
+
+
+def _kernel_config(connection_file: Path | None = None, ipc_prefix: str | None = None) -> Any:
+    """nbclient config: the kernel's transport (IPC at ``ipc_prefix``, else TCP), its
+    connection file, its log level, and CurveZMQ encryption when possible.
 
     ipykernel >= 7 warns on the terminal ("Kernel is running over TCP without
     encryption") for every notebook otherwise; jupyter_client provisions keys
@@ -242,6 +262,9 @@ def _kernel_config(connection_file: Path | None = None) -> Any:
     # something is already wrong, e.g. a traceback from its message handler after
     # Ctrl-C closed the sockets; cell errors reach the run through the notebook.
     config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
+    if ipc_prefix is not None:
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = ipc_prefix
     try:
         import zmq
 
@@ -319,7 +342,7 @@ def run_notebook(
             cwd=str(cwd),
             progress_bar=False,
             log_output=False,
-            config=_kernel_config(connection_file),
+            config=_kernel_config(connection_file, _ipc_prefix()),
             on_cell_start=_ctrl_c_stops_the_run,
         )
     except PapermillExecutionError as exc:
