@@ -10,7 +10,7 @@ import pytest
 from conftest import orders_frame
 
 from analysis.frames import epoch_microseconds_of
-from analysis.segments.base import customer_base, window_columns
+from analysis.segments.base import customer_base, window_base, window_columns
 
 AS_OF = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
 EARLIER = AS_OF - dt.timedelta(days=31)
@@ -84,3 +84,20 @@ def test_recency_is_elapsed_days_across_a_daylight_saving_change():
     )
     got = customer_base(_lazy(orders), as_of, 365).collect().to_pandas()
     assert got[window_columns("window")[0]].tolist() == [121]
+
+
+def test_window_base_by_hand_equals_the_bases_window_columns():
+    got = window_base(_lazy(_orders()), AS_OF, 365).collect().to_pandas()
+    got = got.set_index("customer_id").sort_index()
+    r, n, m = window_columns("window")
+    assert list(got.columns) == [r, n, m]
+    # a: o2 and o3 (o1 is 400 days back); b: o4, exactly 365 days back (o5 is at AS_OF);
+    # c refunded, d only before the window, the guest has no id
+    assert got.to_dict("index") == {
+        "a": {r: 2, n: 2, m: 2013 + 3000},
+        "b": {r: 365, n: 1, m: 500},
+    }
+    assert all(str(got[c].dtype) == "int64" for c in (r, n, m))
+    full = customer_base(_lazy(_orders()), AS_OF, 365).collect().to_pandas()
+    full = full.set_index("customer_id").loc[got.index, [r, n, m]]
+    pd.testing.assert_frame_equal(got, full, check_dtype=False)  # its recency has nulls (d)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import orders_frame
 
+from analysis.segments.base import customer_base
 from analysis.segments.rfm import (
     SEGMENT_RULES,
     SEGMENTS,
@@ -291,3 +292,13 @@ def test_with_tied_scores_equals_the_tied_score_expression(seed):
     )
     assert got5["sx"].equals(want["sx"]) and got4["sy"].equals(want["sy"])
     assert len(got5) == n and got5["sx"].isna().sum() == np.isnan(x).sum()
+
+
+def test_rfm_table_on_its_own_equals_it_on_the_page_base():
+    # On its own the window's orders are reduced (segments.base.window_base); the page
+    # hands in the whole base (segments.base.customer_base): the same customers and scores.
+    orders = _lazy(_ten_customers())
+    alone = rfm_table(orders, AS_OF, 365).collect().to_pandas()
+    paged = rfm_table(orders, AS_OF, 365, base=customer_base(orders, AS_OF, 365))
+    pd.testing.assert_frame_equal(alone, paged.collect().to_pandas())
+    assert len(alone) == 10

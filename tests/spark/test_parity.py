@@ -21,6 +21,7 @@ from analysis.errors import DataError
 from analysis.loyalty.page import loyalty_headlines, loyalty_page
 from analysis.report import build_report
 from analysis.segments.page import segments_headlines, segments_page
+from analysis.segments.rfm import rfm_scores
 from analysis.warehouse import StoreWarehouse, list_stores
 
 from .conftest import MONTH, STORE
@@ -164,6 +165,12 @@ def test_segments_page(both):
     assert assert_same(a, b, "segments") > 5000
     assert segments_headlines(a) == segments_headlines(b)
     assert a.reasons == [] and a.outlook.reason is None
+
+
+def test_rfm_scores_on_their_own(both):
+    a, b = (rfm_scores(ctx.warehouse.table("orders"), ctx.end, 365) for ctx in both)
+    assert len(a) > 1000 and a["segment"].nunique() > 5
+    assert assert_same(a, b, "rfm_scores") > 8000
 
 
 def test_loyalty_and_experiment(both):

