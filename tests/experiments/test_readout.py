@@ -189,7 +189,9 @@ def test_every_word_of_the_readout_is_thai(two_arms):
 
     from analysis.experiments.plotting import lift_chart
     from analysis.narrative import markdown_text
+    from analysis.plots import set_theme
 
+    set_theme()  # the Thai font, as section_context sets it for every section notebook
     _experiments, _orders, readout = two_arms
     names = {"holdout", "invitation"}
     with use_language("th"):
