@@ -106,15 +106,8 @@ def customer_base(
     if "discount" in orders.collect_schema().names():
         discounted = windows["window"] & (nw.col("discount").fill_null(0) > 0)
         aggs.append(discounted.cast(nw.Int64).sum().cast(nw.Int64).alias("discounted"))
-    rows = customer_orders(orders).filter(nw.col("ordered_at") < as_of)
-    per_customer = (
-        rows.with_columns(
-            epoch_microseconds("ordered_at", orders.implementation).alias("_us"),
-            minor_units().alias("_satang"),
-        )
-        .group_by("customer_id")
-        .agg(*aggs)
-    )
+    rows = _customer_rows(orders, nw.col("ordered_at") < as_of)
+    per_customer = rows.group_by("customer_id").agg(*aggs)
     recency = {
         window_columns(key)[0]: _days_before(end, f"_last_{key}") for key, end in ends.items()
     }
@@ -130,17 +123,12 @@ def window_base(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) -> n
     ``customer_base(orders, as_of, window_days)`` for the same customers. The
     orders outside the window are filtered out before the reduction, which is then
     one max, one count and one sum per customer: at 10M orders (772,306 customers)
-    0.5 s on DuckDB against 0.9 s for the whole base, whose other columns scoring
-    does not read.
+    0.66–0.81 s on DuckDB, materialised, against 0.86–0.99 s for the whole base of
+    the same orders, whose other columns scoring does not read.
     """
     recency, n, satang = window_columns("window")
     return (
-        customer_orders(orders)
-        .filter(in_window("ordered_at", as_of, window_days))
-        .with_columns(
-            epoch_microseconds("ordered_at", orders.implementation).alias("_us"),
-            minor_units().alias("_satang"),
-        )
+        _customer_rows(orders, in_window("ordered_at", as_of, window_days))
         .group_by("customer_id")
         .agg(
             nw.col("_us").max().alias("_last"),
@@ -148,6 +136,20 @@ def window_base(orders: nw.LazyFrame, as_of: dt.datetime, window_days: int) -> n
             nw.col("_satang").sum().cast(nw.Int64).alias(satang),
         )
         .select("customer_id", _days_before(as_of, "_last").alias(recency), n, satang)
+    )
+
+
+def _customer_rows(orders: nw.LazyFrame, when: nw.Expr) -> nw.LazyFrame:
+    """The customer orders (:func:`analysis.customers.customer_orders`) matching ``when``,
+    with ``_us`` (the order's instant in epoch microseconds) and ``_satang``
+    (:func:`minor_units`)."""
+    return (
+        customer_orders(orders)
+        .filter(when)
+        .with_columns(
+            epoch_microseconds("ordered_at", orders.implementation).alias("_us"),
+            minor_units().alias("_satang"),
+        )
     )
 
 

@@ -244,8 +244,8 @@ def scored_customers(
 ) -> nw.LazyFrame:
     """:func:`rfm_table` in no particular order, for steps that join or aggregate it further.
 
-    Without ``base`` the customers are reduced from the window's orders only
-    (the base's other columns cover all history, which scoring does not read)
+    Without ``base`` the customers are reduced from the window's orders to the
+    three columns scoring reads (:func:`analysis.segments.base.window_base`)
     and the reduction is materialised on the engine
     (:func:`analysis.frames.materialize`), because each score counts it again.
     """
