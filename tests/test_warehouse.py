@@ -1,14 +1,22 @@
 import datetime as dt
+import os
+import re
+from pathlib import Path
 
+import duckdb
 import narwhals as nw
 import pandas as pd
 import pytest
 from conftest import orders_frame, write_table
 
 from analysis.calendar import month_bounds
-from analysis.errors import DataError
+from analysis.errors import ConfigError, DataError
 from analysis.warehouse import (
+    ENV_MEMORY_LIMIT,
+    ENV_SPILL_DIR,
     StoreWarehouse,
+    check_memory_limit,
+    duckdb_connection,
     list_stores,
     validate_warehouse,
 )
@@ -151,3 +159,80 @@ def test_date_tables_filter_on_local_days(warehouse_dir):
     start, end = month_bounds("2026-01", "Asia/Bangkok")  # 2025-12-31 17:00Z .. 2026-01-31 17:00Z
     days = wh.table("sessions", start=start, end=end).collect()["sessions"].to_list()
     assert days == [10]  # 31 January is in January; the UTC date of `end` would drop it
+
+
+# -- the DuckDB connection's memory limit and spill folder ---------------------------
+
+
+def _settings(con):
+    return con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
+
+
+def test_a_connection_is_bounded_and_spills_where_the_environment_says(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, "128MiB")
+    monkeypatch.setenv(ENV_SPILL_DIR, str(tmp_path))
+    con = duckdb_connection()
+    other = duckdb_connection()
+    limit, spill = _settings(con)
+    assert limit == "128.0 MiB"
+    assert Path(spill).parent == tmp_path
+    assert re.fullmatch(rf"duckdb-{os.getpid()}-\d+", Path(spill).name)
+    assert _settings(other)[1] != spill  # each connection spills apart
+    assert not Path(spill).exists()  # nothing on disk until DuckDB spills
+    # 16M rows of two 8-byte columns (256 MB) cannot stay within 128 MiB.
+    con.execute("SET threads = 1")
+    con.execute("CREATE TEMP TABLE big AS SELECT random() AS r, range AS i FROM range(16000000)")
+    spilled = [p.name for p in Path(spill).iterdir()]
+    assert any(name.startswith(f"duckdb_temp_{os.getpid()}_") for name in spilled), spilled
+    # and read back whole: 0 + 1 + ... + 15,999,999
+    assert con.execute("SELECT count(*), sum(i) FROM big").fetchone() == (
+        16_000_000,
+        127_999_992_000_000,
+    )
+    con.close()
+    assert not Path(spill).exists()  # removed with the connection
+
+
+def test_without_the_environment_duckdbs_defaults_hold(monkeypatch):
+    monkeypatch.delenv(ENV_MEMORY_LIMIT, raising=False)
+    monkeypatch.delenv(ENV_SPILL_DIR, raising=False)
+    assert _settings(duckdb_connection()) == _settings(duckdb.connect())
+
+
+def test_the_warehouse_connects_through_it(monkeypatch, warehouse_dir, tmp_path):
+    write_table(warehouse_dir, "orders", "shop", BOUNDARY)
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, "1GiB")
+    monkeypatch.setenv(ENV_SPILL_DIR, str(tmp_path))
+    wh = StoreWarehouse(warehouse_dir, "shop", "Asia/Bangkok")
+    limit, spill = _settings(wh.connection)
+    assert limit == "1.0 GiB" and Path(spill).parent == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("lots", "is not a memory size"),
+        ("50%", "is not a memory size"),  # DuckDB itself would read it as 100 bytes
+        ("6G", "is not a memory size"),
+        ("6GiB'; SELECT 1; --", "is not a memory size"),
+        ("127MiB", "too small"),
+        ("100MB", "too small"),  # 95.4 MiB
+    ],
+)
+def test_a_memory_limit_that_duckdb_cannot_work_in_is_refused(monkeypatch, value, reason):
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, value)
+    with pytest.raises(ConfigError, match=reason) as caught:
+        duckdb_connection()
+    assert ENV_MEMORY_LIMIT in caught.value.message and caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("128MiB", "128.0 MiB"), ("6GiB", "6.0 GiB"), (" 800MB ", "762.9 MiB"), ("1.5gb", "1.3 GiB")],
+)
+def test_a_memory_size_reaches_duckdb_as_written(monkeypatch, value, shown):
+    assert check_memory_limit(value) == value.strip()
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, value)
+    assert _settings(duckdb_connection())[0] == shown

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +41,7 @@ from analysis.calendar import (
     parse_month,
 )
 from analysis.config import STORE_PATTERN, validate_store_name
-from analysis.errors import DataError
+from analysis.errors import ConfigError, DataError
 from analysis.frames import count_distinct, materialize
 from analysis.schema import TABLES
 from analysis.spark import StoredFile, is_uri, list_files, stat_file
@@ -47,11 +50,85 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 """Engines a warehouse can open its tables on."""
 
 __all__ = [
+    "ENV_MEMORY_LIMIT",
+    "ENV_SPILL_DIR",
     "StoreWarehouse",
+    "check_memory_limit",
+    "duckdb_connection",
     "table_files",
     "file_sha256",
     "list_stores",
 ]
+
+
+ENV_MEMORY_LIMIT = "ANALYSIS_MEMORY_LIMIT"
+"""Environment variable: DuckDB's memory limit for each warehouse connection
+(``"6GiB"``, ``"9830MiB"``); unset = DuckDB's own default, 80% of the machine's memory.
+A report run of several stores at once sets it to each one's share."""
+
+ENV_SPILL_DIR = "ANALYSIS_SPILL_DIR"
+"""Environment variable: an existing folder under which each warehouse connection
+spills what does not fit its memory limit, in a folder of its own; unset = DuckDB's
+default, ``.tmp`` under the working directory. A report run sets it to its private
+folder, so spilled data goes away with the run, even a killed one."""
+
+_MEMORY_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MIN_MEMORY_LIMIT = 128 * 2**20
+"""The smallest memory limit taken (128 MiB): below it DuckDB cannot even read a file."""
+_connections = itertools.count()
+
+
+def check_memory_limit(value: str) -> str:
+    """``value`` if DuckDB takes it as a memory limit: a number and a unit (``"6GiB"``,
+    ``"800MB"``), at least :data:`MIN_MEMORY_LIMIT`.
+
+    Raises
+    ------
+    ConfigError
+        Anything else (a percentage too: DuckDB would read ``"50%"`` as 100 bytes),
+        naming :data:`ENV_MEMORY_LIMIT` and the value.
+    """
+    match = _MEMORY_LIMIT.match(value)
+    unit = match and _UNITS.get(match[2].lower())
+    if not match or not unit:
+        raise ConfigError(
+            f"{ENV_MEMORY_LIMIT}={value!r} is not a memory size",
+            hint="a number and a unit, such as 6GiB or 800MB; unset it for DuckDB's "
+            "default (80% of the machine's memory)",
+        )
+    if float(match[1]) * unit < MIN_MEMORY_LIMIT:
+        raise ConfigError(
+            f"{ENV_MEMORY_LIMIT}={value!r} is too small for DuckDB to work in",
+            hint="give at least 128MiB; unset it for DuckDB's default (80% of the "
+            "machine's memory)",
+        )
+    return value.strip()
+
+
+def duckdb_connection() -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB connection, bounded as the environment asks.
+
+    :data:`ENV_MEMORY_LIMIT` becomes its ``memory_limit``; under :data:`ENV_SPILL_DIR`
+    it spills into ``duckdb-<pid>-<n>``, a folder of its own that DuckDB creates at
+    the first spill and removes when the connection closes. Without them DuckDB's
+    defaults hold.
+
+    Raises
+    ------
+    ConfigError
+        :data:`ENV_MEMORY_LIMIT` is not a memory size.
+    """
+    limit = os.environ.get(ENV_MEMORY_LIMIT)
+    spill = os.environ.get(ENV_SPILL_DIR)
+    con = duckdb.connect()
+    if limit:
+        con.execute(f"SET memory_limit = '{check_memory_limit(limit)}'")
+    if spill:
+        folder = Path(spill) / f"duckdb-{os.getpid()}-{next(_connections)}"
+        con.execute("SET temp_directory = '" + str(folder).replace("'", "''") + "'")
+    return con
 
 
 Location = Path | str
@@ -138,7 +215,7 @@ class StoreWarehouse:
                 hint="set engine: spark in params, or point data_dir at a local folder",
             )
         if self.connection is None:
-            self.connection = duckdb.connect()
+            self.connection = duckdb_connection()
         self.connection.execute(f"SET TimeZone = '{zone}'")
         if self.engine == "spark":
             if self.spark is None:
@@ -397,7 +474,7 @@ def list_stores(root: Location, spark: Any = None) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["store_id", "orders", "customers", "first_order", "last_order"]
         )
-    con = duckdb.connect()
+    con = duckdb_connection()
     con.execute("SET TimeZone = 'UTC'")
 
     def read(files: list[WarehouseFile]) -> nw.LazyFrame:
@@ -463,7 +540,7 @@ def validate_warehouse(root: Path, *, store: str | None = None) -> list[TableChe
         raise DataError(
             f"{root}: no orders table", hint="run `analysis demo-data` or ingest a store"
         )
-    con = duckdb.connect()
+    con = duckdb_connection()
     con.execute("SET TimeZone = 'UTC'")
     checks: list[TableCheck] = []
     for table in TABLES:

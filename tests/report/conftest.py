@@ -44,4 +44,15 @@ def project(tmp_path_factory) -> Path:
         ),
         notebooks / "hinted.ipynb",
     )
+    nbformat.write(
+        section_notebook(
+            "memory",
+            raise_code="from analysis.warehouse import duckdb_connection\n"
+            "_settings = duckdb_connection().execute(\n"
+            "    \"SELECT current_setting('memory_limit'), current_setting('temp_directory')\"\n"
+            ").fetchone()\n"
+            "print('DUCKDB_SETTINGS', *_settings, sep='|')\n",
+        ),
+        notebooks / "memory.ipynb",
+    )
     return root

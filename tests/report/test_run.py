@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from analysis.errors import ConfigError, ReportError
 from analysis.report import build_report, build_reports, stores_with_orders
+from analysis.report.batch import memory_share
 from analysis.report.headlines import HEADLINES_MIME
 from analysis.report.html import external_resources
 from analysis.report.manifest import comparable
+from analysis.warehouse import ENV_MEMORY_LIMIT, ENV_SPILL_DIR
 
 from .helpers import KERNEL, MONTH, THAI, snapshot
 
@@ -290,3 +294,81 @@ def test_missing_kernel_is_a_config_error(project, tmp_path):
             kernel_name="no-such-kernel",
         )
     assert not reports.exists()
+
+
+def _duckdb_settings(report: Path) -> tuple[str, str]:
+    """memory_limit and temp_directory the memory section's warehouse connection had."""
+    nb = nbformat.read(report / "executed" / "memory.ipynb", as_version=4)
+    text = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    line = next(x for x in text.splitlines() if x.startswith("DUCKDB_SETTINGS|"))
+    _, limit, spill = line.split("|")
+    return limit, spill
+
+
+def _as_duckdb_shows(limit: str) -> str:
+    return (
+        duckdb.connect()
+        .execute(f"SET memory_limit = '{limit}'; SELECT current_setting('memory_limit')")
+        .fetchone()[0]
+    )
+
+
+def test_parallel_reports_split_the_memory_and_spill_into_their_own_run(
+    project, tmp_path, monkeypatch
+):
+    # Two reports at once would each let DuckDB take 80% of the memory, and both
+    # kernels (working directory notebooks/) would spill into notebooks/.tmp.
+    monkeypatch.delenv(ENV_MEMORY_LIMIT, raising=False)
+    monkeypatch.delenv(ENV_SPILL_DIR, raising=False)
+    reports = tmp_path / "reports"
+    results = build_reports(
+        ["shop-a", "shop-b"],
+        "2026-02",
+        jobs=2,
+        root=project,
+        reports_dir=reports,
+        sections=("memory",),
+        kernel_name=KERNEL,
+    )
+    assert all(r.ok for r in results), [r.error for r in results]
+    share = memory_share(2)
+    assert share is not None
+    for r in results:
+        limit, spill = _duckdb_settings(r.path)
+        assert limit == _as_duckdb_shows(share)
+        # <reports>/<store>/.<month>.tmp-<pid>-<random>/.runtime/spill/duckdb-<kernel pid>-0
+        relative = Path(spill).relative_to(reports / r.store)
+        assert re.fullmatch(r"\.2026-02\.tmp-\d+-\w+/\.runtime/spill/duckdb-\d+-0", str(relative))
+        assert not Path(spill).parent.exists()  # gone with the run's folder
+        assert not (reports / r.store / relative.parts[0]).exists()
+    assert not (project / "notebooks" / ".tmp").exists()
+
+
+def test_one_report_takes_the_limit_the_environment_names(project, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, "256MiB")
+    path = build_report(
+        "shop-b",
+        "2026-02",
+        root=project,
+        reports_dir=tmp_path,
+        sections=("memory",),
+        kernel_name=KERNEL,
+    )
+    assert _duckdb_settings(path)[0] == "256.0 MiB"
+
+
+@pytest.mark.parametrize("limit", ["lots", "50%", "1MB"])
+def test_a_limit_that_is_not_a_memory_size_stops_every_report_before_it_starts(
+    project, tmp_path, monkeypatch, limit
+):
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, limit)
+    for build in (
+        lambda: build_reports(["shop-a", "shop-b"], jobs=2, root=project, reports_dir=tmp_path),
+        lambda: build_report("shop-a", root=project, reports_dir=tmp_path),
+    ):
+        with pytest.raises(ConfigError, match=ENV_MEMORY_LIMIT) as caught:
+            build()
+        assert caught.value.exit_code == 2
+    assert not any(tmp_path.iterdir())

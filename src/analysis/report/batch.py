@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 import queue as queue_mod
 import threading
 import time
@@ -25,8 +26,12 @@ from analysis.errors import AnalysisError
 from analysis.report import index as index_mod
 from analysis.report.execute import one_line
 from analysis.report.store import Progress, build_report, index_language, utc_now
+from analysis.warehouse import ENV_MEMORY_LIMIT, check_memory_limit
 
-__all__ = ["ReportResult", "build_reports"]
+__all__ = ["ReportResult", "build_reports", "machine_memory", "memory_share"]
+
+DUCKDB_SHARE = 0.8
+"""Part of the machine's memory DuckDB takes by default; parallel reports split it."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,45 @@ class ReportResult:
         out = asdict(self)
         out["path"] = str(self.path) if self.path else None
         return out
+
+
+def machine_memory() -> int | None:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower.
+
+    None where the platform does not say (then DuckDB's own default stands).
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:  # a container's limit (cgroup v2); "max" when there is none
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def memory_share(jobs: int, total: int | None = None) -> str | None:
+    """DuckDB memory limit of each of ``jobs`` reports run at once, in whole MiB.
+
+    Parameters
+    ----------
+    jobs
+        Reports running at the same time.
+    total
+        Bytes of memory to share; default :func:`machine_memory`.
+
+    Returns
+    -------
+    str or None
+        :data:`DUCKDB_SHARE` of ``total`` divided by ``jobs`` (``"9830MiB"`` for
+        two jobs on 24 GiB); None for one job, or where the memory is unknown, so
+        DuckDB's own default (the same share for one job) holds.
+    """
+    total = machine_memory() if total is None else total
+    if jobs <= 1 or not total:
+        return None
+    return f"{int(total * DUCKDB_SHARE / jobs) // 2**20}MiB"
 
 
 _worker_queue: Any = None
@@ -196,6 +240,8 @@ def build_reports(
         ``YYYY-MM`` for every store; ``None`` = each store's last complete month.
     jobs
         Worker processes; ``1`` runs the stores one after another in this process.
+        Each report's DuckDB may take :func:`memory_share` of the memory, unless
+        the environment's ``ANALYSIS_MEMORY_LIMIT`` names a limit.
     progress
         Called in this process with one-line messages from every worker.
     on_result
@@ -207,12 +253,22 @@ def build_reports(
     list[ReportResult]
         One per store, in the order of ``stores``. A failure of one store
         never stops the others; ``reports/index.html`` is rewritten once at the end.
+
+    Raises
+    ------
+    ConfigError
+        ``ANALYSIS_MEMORY_LIMIT`` is not a memory size: no report is started.
     """
     root = Path(root).resolve() if root is not None else project_root()
     if stores is None:
         location = data_dir if data_dir is not None else default_data_dir(overrides, root=root)
         stores = stores_with_orders(location, listing_session(location, overrides, root=root))
     stores = list(dict.fromkeys(stores))
+    # Each parallel report's DuckDB gets its share of the memory, unless the
+    # environment names a limit; one at a time, DuckDB's default is that share.
+    memory_limit = os.environ.get(ENV_MEMORY_LIMIT) or memory_share(min(jobs, len(stores)))
+    if memory_limit:
+        check_memory_limit(memory_limit)
     kwargs = {
         "root": root,
         "data_dir": data_dir,
@@ -220,6 +276,7 @@ def build_reports(
         "notebooks_dir": notebooks_dir,
         "sections": tuple(sections) if sections is not None else None,
         "kernel_name": kernel_name,
+        "memory_limit": memory_limit,
     }
     say = progress or (lambda _msg: None)
     results: dict[str, ReportResult] = {}

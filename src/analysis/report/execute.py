@@ -32,6 +32,7 @@ from analysis.handover import ENV_HANDOVER
 from analysis.i18n import _, use_language
 from analysis.narrative import report as text
 from analysis.report.headlines import HEADLINES_MIME
+from analysis.warehouse import ENV_MEMORY_LIMIT, ENV_SPILL_DIR
 
 __all__ = [
     "NOTEBOOK_PARAMETERS",
@@ -193,7 +194,13 @@ _ENV_LOCK = threading.Lock()
 
 
 @contextmanager
-def kernel_environment(root: Path, handover: Path | None = None) -> Iterator[None]:
+def kernel_environment(
+    root: Path,
+    handover: Path | None = None,
+    *,
+    spill: Path | None = None,
+    memory_limit: str | None = None,
+) -> Iterator[None]:
     """Environment the kernel inherits while papermill starts it.
 
     Kernels are started with a copy of ``os.environ``: point ``ANALYSIS_ROOT``
@@ -202,16 +209,23 @@ def kernel_environment(root: Path, handover: Path | None = None) -> Iterator[Non
     ``Agg`` would stop ipykernel from choosing the inline backend, and charts
     would silently vanish from the report). ``handover`` is the run's folder
     for frames one section hands to a later one (:mod:`analysis.handover`);
-    without it the variable is removed, so a kernel never reads another run's.
+    ``spill`` the run's folder for what DuckDB spills to disk
+    (:data:`~analysis.warehouse.ENV_SPILL_DIR`); without them the variables are
+    removed, so a kernel never reads or spills into another run's.
+    ``memory_limit`` becomes :data:`~analysis.warehouse.ENV_MEMORY_LIMIT`;
+    without it the variable passes through as it is.
     """
-    keys = (ENV_ROOT, ENV_HANDOVER, "PYTHONPATH", "MPLBACKEND")
+    keys = (ENV_ROOT, ENV_HANDOVER, ENV_SPILL_DIR, ENV_MEMORY_LIMIT, "PYTHONPATH", "MPLBACKEND")
     with _ENV_LOCK:
         saved = {k: os.environ.get(k) for k in keys}
         os.environ[ENV_ROOT] = str(root)
-        if handover is not None:
-            os.environ[ENV_HANDOVER] = str(handover)
-        else:
-            os.environ.pop(ENV_HANDOVER, None)
+        for key, folder in ((ENV_HANDOVER, handover), (ENV_SPILL_DIR, spill)):
+            if folder is not None:
+                os.environ[key] = str(folder)
+            else:
+                os.environ.pop(key, None)
+        if memory_limit is not None:
+            os.environ[ENV_MEMORY_LIMIT] = memory_limit
         pythonpath = _pythonpath()
         if pythonpath:
             os.environ["PYTHONPATH"] = pythonpath
@@ -351,6 +365,11 @@ def run_notebook(
         position = _cell_position(target, exc.cell_index)
         count = exc.exec_count if exc.exec_count is not None else " "
         message, specific = _split_hint(exc.evalue)
+        if exc.ename == "OutOfMemoryException":  # DuckDB at its memory_limit
+            specific = (
+                f"DuckDB needed more than its memory limit: raise {ENV_MEMORY_LIMIT} "
+                "(a 10M-order store needs about 2GiB) or render fewer stores at once (--jobs)"
+            )
         generic = (
             f"open {source} in JupyterLab with store={parameters['store']!r}, "
             f"month={parameters['month']!r} and run it to see the traceback"

@@ -23,6 +23,7 @@ the cell and the error. Several stores at once: :mod:`analysis.report.batch`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +58,7 @@ from analysis.report.execute import (
 )
 from analysis.report.headlines import SUMMARY_PARTS, read_headlines, read_summaries
 from analysis.report.publish import publish, staging_folder
+from analysis.warehouse import ENV_MEMORY_LIMIT, check_memory_limit
 
 __all__ = ["Progress", "build_report", "index_language", "utc_now"]
 
@@ -150,6 +152,7 @@ def _run_sections(
     kernel: str,
     root: Path,
     notebooks_dir: Path,
+    memory_limit: str | None,
     say: Progress,
 ) -> _Collected:
     """Execute and render every section notebook into ``folder``, in order."""
@@ -159,6 +162,8 @@ def _run_sections(
     runtime.mkdir(mode=0o700)
     handover = runtime / "handover"  # frames a section hands to a later one (analysis.handover)
     handover.mkdir(mode=0o700)
+    spill = runtime / "spill"  # what DuckDB spills in the kernels (analysis.warehouse)
+    spill.mkdir(mode=0o700)
     label = f"{run.params.store} {run.month}"
     collected = _Collected()
     started = time.perf_counter()
@@ -166,7 +171,7 @@ def _run_sections(
         name = source.stem
         say(f"{label}: {name} running")
         t0 = time.perf_counter()
-        with kernel_environment(root, handover):
+        with kernel_environment(root, handover, spill=spill, memory_limit=memory_limit):
             nb = run_notebook(
                 source,
                 executed_dir / source.name,
@@ -241,6 +246,7 @@ def build_report(
     kernel_name: str | None = None,
     progress: Progress | None = None,
     update_index: bool = True,
+    memory_limit: str | None = None,
 ) -> Path:
     """Build ``reports/<store>/<month>/`` and return its path.
 
@@ -268,16 +274,26 @@ def build_report(
     update_index
         Rewrite ``reports/index.html`` afterwards (:func:`~analysis.report.batch.build_reports`
         does it once at the end instead).
+    memory_limit
+        DuckDB's memory limit in each section's kernel (``"9830MiB"``); beyond it
+        DuckDB spills into the run's private folder, removed with the run. Default:
+        the environment's ``ANALYSIS_MEMORY_LIMIT``, else DuckDB's own (80% of the
+        machine's memory). :func:`~analysis.report.batch.build_reports` gives each
+        of its parallel reports a share.
 
     Raises
     ------
     ConfigError
-        Invalid store name or month, unknown store, bad params, missing
-        notebook or parameters cell, unknown kernel. Nothing is written.
+        Invalid store name or month, unknown store, bad params, a memory limit
+        that is not a memory size, missing notebook or parameters cell, unknown
+        kernel. Nothing is written.
     ReportError
         A notebook failed; the previous report (if any) is unchanged.
     """
     validate_store_name(store)
+    limit = memory_limit if memory_limit is not None else os.environ.get(ENV_MEMORY_LIMIT)
+    if limit:
+        check_memory_limit(limit)
     root = Path(root).resolve() if root is not None else project_root()
     reports_dir = Path(reports_dir) if reports_dir is not None else root / "reports"
     notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks"
@@ -306,6 +322,7 @@ def build_report(
             kernel=kernel,
             root=root,
             notebooks_dir=notebooks_dir,
+            memory_limit=memory_limit,
             say=say,
         )
         generated_at = utc_now()
